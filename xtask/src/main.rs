@@ -1,0 +1,72 @@
+//! `cargo xtask <command>`: the project's automation, so a fresh machine needs nothing but
+//! `cargo`. Every step installs what it needs itself (rustup targets, the Python venv with
+//! Espressif's client) and fails loudly when it cannot.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+mod steps;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("codegen") => codegen(),
+        Some("test") => steps::test(&args[1..]),
+        Some("nostd") => steps::nostd(),
+        Some("help") | Some("--help") | None => {
+            print_help();
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command `{other}`; run `cargo xtask help`")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_help() {
+    println!(
+        "cargo xtask <command>\n\n\
+         commands:\n  \
+         codegen   regenerate crates/provkit-proto/src/generated.rs from proto/*.proto\n  \
+         test      everything CI runs: fmt, clippy, tests, no_std builds, codegen freshness\n  \
+         nostd     build the no_std crates for the embedded targets only"
+    );
+}
+
+/// The workspace root (xtask lives one level below it).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn codegen() -> Result<(), String> {
+    let root = root();
+    let text = provkit_codegen::generate(&root.join("proto"))?;
+    let out = root.join("crates/provkit-proto/src/generated.rs");
+    std::fs::write(&out, text).map_err(|e| format!("writing {}: {e}", out.display()))?;
+    // Format it like the rest of the tree so `cargo fmt --check` stays clean.
+    run(Command::new("rustfmt").arg("--edition=2024").arg(&out))?;
+    println!("wrote {}", out.display());
+    Ok(())
+}
+
+/// Runs a command, echoing it, and turns a non-zero exit into an error naming it.
+pub fn run(cmd: &mut Command) -> Result<(), String> {
+    eprintln!("$ {cmd:?}");
+    let status = cmd
+        .current_dir(root())
+        .status()
+        .map_err(|e| format!("starting {cmd:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{cmd:?} failed with {status}"))
+    }
+}
