@@ -1,6 +1,106 @@
 //! `provkit-bench`: replays recorded client messages against the device side so an outside
 //! profiler (callgrind) can count the instructions of exactly the device's work.
-fn main() {
-    eprintln!("provkit-bench: no benchmarks yet");
-    std::process::exit(2);
+//!
+//! ```text
+//! provkit-bench handshake --sec 2 --count N [--cold] [--vectors DIR]
+//! ```
+//!
+//! Replays the client messages of `sec2_patch1.json` case 0 against the device N times,
+//! checks every response equals the recording, and prints the mean time per handshake. The
+//! per-device precomputation (`DeviceCredentials`) is built once before the loop — also for
+//! `--count 0`, so `count 1` minus `count 0` under callgrind is one handshake. `--cold`
+//! rebuilds it inside every iteration (what `DeviceAwaitCmd0::new` per session costs).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use provkit_bench::{Sec2Replay, default_vectors_dir};
+
+struct Args {
+    sec: u8,
+    count: u64,
+    cold: bool,
+    vectors: PathBuf,
+}
+
+fn parse() -> Result<Args, String> {
+    let mut it = std::env::args().skip(1);
+    match it.next().as_deref() {
+        Some("handshake") => {}
+        other => return Err(format!("expected `handshake`, got {other:?}")),
+    }
+    let mut args = Args {
+        sec: 2,
+        count: 1,
+        cold: false,
+        vectors: default_vectors_dir(),
+    };
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or(format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--sec" => args.sec = value()?.parse().map_err(|e| format!("--sec: {e}"))?,
+            "--count" => args.count = value()?.parse().map_err(|e| format!("--count: {e}"))?,
+            "--vectors" => args.vectors = PathBuf::from(value()?),
+            "--cold" => args.cold = true,
+            _ => return Err(format!("unknown argument {flag}")),
+        }
+    }
+    Ok(args)
+}
+
+fn main() -> ExitCode {
+    let args = match parse() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!(
+                "provkit-bench: {e}\nusage: provkit-bench handshake --sec 2 --count N [--cold] [--vectors DIR]"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    if args.sec != 2 {
+        eprintln!("provkit-bench: only --sec 2 is implemented");
+        return ExitCode::from(2);
+    }
+    let replay = match Sec2Replay::load(&args.vectors) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("provkit-bench: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let warm = replay.credentials();
+    let start = Instant::now();
+    for _ in 0..args.count {
+        let cold;
+        let credentials = if args.cold {
+            cold = replay.credentials();
+            &cold
+        } else {
+            &warm
+        };
+        let (r0, r1, _) = replay.device_handshake(credentials);
+        if r0 != replay.response0 || r1 != replay.response1 {
+            eprintln!("provkit-bench: device response differs from the recording");
+            return ExitCode::FAILURE;
+        }
+    }
+    let elapsed = start.elapsed();
+    if args.count > 0 {
+        let mean = elapsed / u32::try_from(args.count).unwrap_or(u32::MAX);
+        println!(
+            "sec2 device handshake ({}): {} runs, mean {:.3} ms",
+            if args.cold {
+                "cold: credentials rebuilt each run"
+            } else {
+                "warm credentials"
+            },
+            args.count,
+            mean.as_secs_f64() * 1e3
+        );
+    } else {
+        println!("sec2 device handshake: 0 runs (setup only)");
+    }
+    ExitCode::SUCCESS
 }

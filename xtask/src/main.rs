@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+mod interop;
+mod flash;
 mod steps;
 
 fn main() -> ExitCode {
@@ -13,6 +15,9 @@ fn main() -> ExitCode {
         Some("codegen") => codegen(),
         Some("test") => steps::test(&args[1..]),
         Some("nostd") => steps::nostd(),
+        Some("flash") => flash::flash(&args[1..]),
+        Some("pyenv") => interop::pyenv(),
+        Some("interop") => interop::interop(),
         Some("help") | Some("--help") | None => {
             print_help();
             Ok(())
@@ -34,7 +39,10 @@ fn print_help() {
          commands:\n  \
          codegen   regenerate crates/provkit-proto/src/generated.rs from proto/*.proto\n  \
          test      everything CI runs: fmt, clippy, tests, no_std builds, codegen freshness\n  \
-         nostd     build the no_std crates for the embedded targets only"
+         nostd     build the no_std crates for the embedded targets only\n  \
+         pyenv     create .venv with Espressif's esp_prov client (esp-rainmaker-cli)\n  \
+         interop   run esp_prov against `provkit sim` in every interop scenario\n  \
+         flash     build the ESP32 firmware and flash it (--board B [--image-only FILE])"
     );
 }
 

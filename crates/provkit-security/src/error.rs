@@ -48,7 +48,10 @@ impl fmt::Display for SecurityError {
         match self {
             Self::Decode => f.write_str("malformed protobuf message"),
             Self::WrongSecurityVersion { expected, got } => {
-                write!(f, "security version {got} requested, device uses {expected}")
+                write!(
+                    f,
+                    "security version {got} requested, device uses {expected}"
+                )
             }
             Self::MalformedMessage(what) => write!(f, "malformed handshake message: {what}"),
             Self::OutOfOrder => f.write_str("handshake message out of order"),

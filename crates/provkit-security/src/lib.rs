@@ -1,19 +1,84 @@
 //! # provkit-security: protocomm security schemes 0, 1 and 2
 //!
-//! Sits directly on `provkit-proto` and under `provkit-protocomm`. It turns `prov-session`
-//! bodies into handshake steps and, once a session is established, encrypts and decrypts the
-//! bodies of every other endpoint.
+//! Sits directly on `provkit-proto` and under `provkit-protocomm` (device side) and
+//! `provkit-client` (client side). It turns `prov-session` bodies into handshake steps and,
+//! once a session is established, encrypts and decrypts the bodies of every other endpoint.
+//! It does no I/O and owns no randomness: every RNG is passed in.
 //!
-//! (Module overview to be completed by the crate's authors.)
+//! ## The façade
+//!
+//! * Device: [`DeviceSession::new`] with a [`DeviceSecurityConfig`], then one call to
+//!   [`DeviceSession::handle_session`] per `prov-session` request body. An `Err` means the
+//!   reference sends **no** answer (HTTP closes the socket); the session is then back to
+//!   waiting for Command0. Command0 on an established or half-done session restarts the
+//!   handshake, as ESP-IDF does ("Restarting session").
+//! * Client: [`ClientSession::new`] with a [`ClientSecurityConfig`], [`ClientSession::start`]
+//!   gives the Command0 body, and [`ClientSession::handle_response`] turns each response into
+//!   the next request body, or `None` once established.
+//! * Data phase: `encrypt` / `decrypt` on either session. Sec0 copies bytes; sec1 runs one
+//!   AES-256-CTR stream shared by both directions; sec2 uses AES-256-GCM.
+//!
+//! ## A handshake, step by step
+//!
+//! Every body is a `SessionData`. The façade decodes it, checks that `sec_ver` is the
+//! configured scheme, that the `proto` oneof is that scheme's payload, and that the payload's
+//! `msg` type names the message actually carried; then it hands the message to the scheme's
+//! state, which consumes itself and returns the next state (`sec1::DeviceAwaitCmd0` →
+//! `sec1::DeviceAwaitCmd1` → [`sec1::Sec1Cipher`]), so no step can be repeated or skipped.
+//! Responses echo the request's `sec_ver`.
+//!
+//! ## RNG consumption order
+//!
+//! Fixed and documented so tests can replay recorded randomness and get byte-identical output:
+//!
+//! | scheme | device | client |
+//! |---|---|---|
+//! | sec0 | nothing | nothing |
+//! | sec1 | at Command0: 32-byte X25519 secret, then the 16-byte `device_random` | at `start`: 32-byte X25519 secret |
+//! | sec2 | at Command0: 32-byte `b`; at Command1: the nonce bytes (see `sec2`) | see `sec2` |
+//!
+//! ## Errors
+//!
+//! Every malformed, out-of-order or unauthentic input maps to a [`SecurityError`]; nothing
+//! here panics on bytes from the peer. Secrets (X25519 scalars, session keys, PoP) are
+//! zeroized on drop and verify tokens are compared in constant time.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
+mod client;
 pub mod error;
 pub mod sec0;
 pub mod sec1;
 pub mod sec2;
+mod sec2_bridge;
+mod session;
 pub mod srp;
 
+pub use client::{ClientSecurityConfig, ClientSession};
 pub use error::SecurityError;
+pub use rand_core;
+pub use sec2_bridge::Sec2Patch;
+pub use session::{DeviceSecurityConfig, DeviceSession};
+
+use alloc::vec::Vec;
+
+/// The RNG bound of this crate: any cryptographically secure, infallible `rand_core` RNG
+/// (e.g. `rand_chacha::ChaCha20Rng`, or an adapter over a hardware TRNG).
+pub trait SecureRng: rand_core::CryptoRng {}
+
+impl<R: rand_core::CryptoRng + ?Sized> SecureRng for R {}
+
+/// Creates the salt and verifier a sec2 device stores, like `esp_prov --sec2_gen_cred`.
+///
+/// The salt never starts with a zero byte (esp_prov strips such bytes, so a salt with one would
+/// hash differently on the two sides).
+pub fn generate_sec2_credentials<R: SecureRng + ?Sized>(
+    username: &[u8],
+    password: &[u8],
+    salt_len: usize,
+    rng: &mut R,
+) -> Result<(Vec<u8>, Vec<u8>), SecurityError> {
+    sec2_bridge::generate_credentials(username, password, salt_len, rng)
+}

@@ -1,1 +1,536 @@
-//! (placeholder, being written)
+//! # Security 2: the SRP-6a handshake and the AES-256-GCM data phase
+//!
+//! Consumed-state machines for both roles (spec §4.3; the arithmetic is in [`crate::srp`]):
+//!
+//! ```text
+//!  device:  DeviceAwaitCmd0 ──Cmd0/Resp0──▶ DeviceAwaitCmd1 ──Cmd1/Resp1──▶ GcmCipher
+//!  client:  ClientAwaitResp0::start ─Cmd0─▶ ClientAwaitResp0 ──Resp0/Cmd1──▶ ClientAwaitResp1
+//!                                                           ──Resp1──▶ GcmCipher
+//! ```
+//!
+//! Each step takes `self` and returns the next state or a [`SecurityError`]; a failed step
+//! leaves nothing to continue from, matching the reference, which answers nothing and needs a
+//! new Command0.
+//!
+//! Randomness, in the order it is drawn (so recorded vectors can be replayed through a scripted
+//! RNG): device — 32 bytes of `b` at Command0 (drawn again only if all zero), then at Command1
+//! the nonce: 8 session-id bytes (patch 1, counter starts at 1) or 16 bytes (patch 0). Client —
+//! 32 bytes for `a` (top bit forced, as esp_prov), drawn again until A has 384 bytes, because
+//! firmware rejects shorter A (spec §12.4).
+//!
+//! The device insists on a 384-byte A and a 1..=65535-byte username; the client proof is
+//! compared in constant time.
+//!
+//! ## Data phase ([`GcmCipher`])
+//! `ciphertext ‖ 16-byte tag`, no AAD, key = K[0..32].
+//! * patch 0: the device nonce (16 bytes from legacy firmware, i.e. GCM's GHASH-derived J0
+//!   path, or 12) is used unchanged for every message in both directions;
+//! * patch 1: 8-byte session id ‖ big-endian u32 counter starting at 1, incremented after every
+//!   successful encrypt and decrypt on both sides; counter 0 (including after a wrap) is
+//!   refused with [`SecurityError::CounterExhausted`].
+
+use alloc::vec::Vec;
+
+use aes_gcm::aead::Aead;
+use aes_gcm::aead::consts::{U12, U16};
+use aes_gcm::aes::Aes256;
+use aes_gcm::{AesGcm, KeyInit};
+use provkit_proto::{S2SessionCmd0, S2SessionCmd1, S2SessionResp0, S2SessionResp1, Status};
+use rand_core::CryptoRng;
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use crate::SecurityError;
+use crate::srp::{self, DeviceCredentials, HASH_BYTES, N_BYTES, SECRET_BYTES};
+
+/// Which data-phase nonce rule a sec2 session follows (`sec_patch_ver` in `proto-ver`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Sec2Patch {
+    /// Firmware before the 2025-03 IV fix: one fixed nonce for the whole session.
+    Patch0,
+    /// Fixed firmware: session id ‖ counter, incremented after every operation.
+    Patch1,
+}
+
+impl Sec2Patch {
+    /// The `sec_patch_ver` value advertised in `proto-ver`.
+    pub fn sec_patch_ver(self) -> u8 {
+        match self {
+            Self::Patch0 => 0,
+            Self::Patch1 => 1,
+        }
+    }
+
+    /// The patch for an advertised `sec_patch_ver` (a missing key means 0); `None` if unknown.
+    pub fn from_sec_patch_ver(value: u64) -> Option<Self> {
+        match value {
+            0 => Some(Self::Patch0),
+            1 => Some(Self::Patch1),
+            _ => None,
+        }
+    }
+}
+
+/// Length of the patch-1 session id that precedes the counter.
+pub const SESSION_ID_BYTES: usize = 8;
+/// Length of the nonce legacy (patch 0) firmware sends.
+pub const LEGACY_NONCE_BYTES: usize = 16;
+/// Length of the GCM tag appended to every record.
+pub const TAG_BYTES: usize = 16;
+
+fn check_status(status: i32) -> Result<(), SecurityError> {
+    if status == Status::Success as i32 {
+        Ok(())
+    } else {
+        Err(SecurityError::PeerStatus(status))
+    }
+}
+
+fn check_len(
+    field: &'static str,
+    got: usize,
+    want: usize,
+    expected: &'static str,
+) -> Result<(), SecurityError> {
+    if got == want {
+        Ok(())
+    } else {
+        Err(SecurityError::BadLength {
+            field,
+            expected,
+            got,
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Device
+// ---------------------------------------------------------------------------------------------
+
+/// Device, before Command0.
+#[derive(Clone, Debug)]
+pub struct DeviceAwaitCmd0 {
+    credentials: DeviceCredentials,
+    patch: Sec2Patch,
+}
+
+/// Device, after Response0: waiting for the client proof.
+pub struct DeviceAwaitCmd1 {
+    patch: Sec2Patch,
+    a_wire: Vec<u8>,
+    expected_m: [u8; HASH_BYTES],
+    key: Zeroizing<[u8; HASH_BYTES]>,
+}
+
+impl core::fmt::Debug for DeviceAwaitCmd1 {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("DeviceAwaitCmd1")
+            .field("patch", &self.patch)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DeviceAwaitCmd0 {
+    /// Validates the credentials and builds their precomputed tables.
+    ///
+    /// This costs about as much as a few handshakes; a device that runs many sessions should
+    /// build a [`DeviceCredentials`] once and use [`DeviceAwaitCmd0::from_credentials`].
+    pub fn new(salt: &[u8], verifier: &[u8], patch: Sec2Patch) -> Result<Self, SecurityError> {
+        Ok(Self::from_credentials(
+            DeviceCredentials::new(salt, verifier)?,
+            patch,
+        ))
+    }
+
+    /// A fresh session over already prepared credentials (cheap).
+    pub fn from_credentials(credentials: DeviceCredentials, patch: Sec2Patch) -> Self {
+        Self { credentials, patch }
+    }
+
+    /// The patch this session follows.
+    pub fn patch(&self) -> Sec2Patch {
+        self.patch
+    }
+
+    /// Command0: draws `b` (32 bytes) and answers with B and the salt.
+    pub fn handle_cmd0<R: CryptoRng + ?Sized>(
+        self,
+        cmd: &S2SessionCmd0,
+        rng: &mut R,
+    ) -> Result<(DeviceAwaitCmd1, S2SessionResp0), SecurityError> {
+        let mut b = Zeroizing::new([0u8; SECRET_BYTES]);
+        loop {
+            rng.fill_bytes(b.as_mut());
+            if b.iter().any(|&x| x != 0) {
+                break;
+            }
+        }
+        self.handle_cmd0_with_secret(cmd, &b)
+    }
+
+    /// Command0 with an explicit secret `b` (big-endian, used as is) — for known-answer tests.
+    pub fn handle_cmd0_with_secret(
+        self,
+        cmd: &S2SessionCmd0,
+        b: &[u8; SECRET_BYTES],
+    ) -> Result<(DeviceAwaitCmd1, S2SessionResp0), SecurityError> {
+        srp::check_username(&cmd.client_username)?;
+        check_len("client_pubkey", cmd.client_pubkey.len(), N_BYTES, "384")?;
+        let exchange = self
+            .credentials
+            .exchange(&cmd.client_username, &cmd.client_pubkey, b)?;
+        let resp = S2SessionResp0 {
+            status: Status::Success as i32,
+            device_pubkey: exchange.b_public,
+            device_salt: self.credentials.salt().to_vec(),
+        };
+        Ok((
+            DeviceAwaitCmd1 {
+                patch: self.patch,
+                a_wire: cmd.client_pubkey.clone(),
+                expected_m: exchange.expected_m,
+                key: exchange.key,
+            },
+            resp,
+        ))
+    }
+}
+
+impl DeviceAwaitCmd1 {
+    /// Command1: checks the client proof, draws the nonce, answers with H_AMK and the nonce.
+    pub fn handle_cmd1<R: CryptoRng + ?Sized>(
+        self,
+        cmd: &S2SessionCmd1,
+        rng: &mut R,
+    ) -> Result<(GcmCipher, S2SessionResp1), SecurityError> {
+        let mut nonce = Vec::new();
+        match self.patch {
+            Sec2Patch::Patch1 => {
+                nonce.resize(SESSION_ID_BYTES, 0);
+                rng.fill_bytes(&mut nonce);
+                nonce.extend_from_slice(&1u32.to_be_bytes());
+            }
+            Sec2Patch::Patch0 => {
+                nonce.resize(LEGACY_NONCE_BYTES, 0);
+                rng.fill_bytes(&mut nonce);
+            }
+        }
+        self.handle_cmd1_with_nonce(cmd, &nonce)
+    }
+
+    /// Command1 with an explicit device nonce — for known-answer tests.
+    pub fn handle_cmd1_with_nonce(
+        self,
+        cmd: &S2SessionCmd1,
+        nonce: &[u8],
+    ) -> Result<(GcmCipher, S2SessionResp1), SecurityError> {
+        check_len("client_proof", cmd.client_proof.len(), HASH_BYTES, "64")?;
+        if !bool::from(cmd.client_proof.as_slice().ct_eq(&self.expected_m)) {
+            return Err(SecurityError::AuthenticationFailed);
+        }
+        let cipher = GcmCipher::from_session_key(&self.key, nonce, self.patch)?;
+        let proof = srp::device_proof(&self.a_wire, &self.expected_m, &self.key);
+        Ok((
+            cipher,
+            S2SessionResp1 {
+                status: Status::Success as i32,
+                device_proof: proof.to_vec(),
+                device_nonce: nonce.to_vec(),
+            },
+        ))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client
+// ---------------------------------------------------------------------------------------------
+
+/// Client, after sending Command0.
+pub struct ClientAwaitResp0 {
+    username: Vec<u8>,
+    password: Zeroizing<Vec<u8>>,
+    patch: Sec2Patch,
+    a: Zeroizing<[u8; SECRET_BYTES]>,
+    a_wire: Vec<u8>,
+}
+
+/// Client, after sending Command1: waiting for the device proof.
+pub struct ClientAwaitResp1 {
+    patch: Sec2Patch,
+    expected_h_amk: [u8; HASH_BYTES],
+    key: Zeroizing<[u8; HASH_BYTES]>,
+}
+
+impl core::fmt::Debug for ClientAwaitResp0 {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ClientAwaitResp0")
+            .field("patch", &self.patch)
+            .finish_non_exhaustive()
+    }
+}
+
+impl core::fmt::Debug for ClientAwaitResp1 {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ClientAwaitResp1")
+            .field("patch", &self.patch)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientAwaitResp0 {
+    /// Starts a handshake: draws `a` (32 bytes, top bit set) until A is exactly 384 bytes.
+    pub fn start<R: CryptoRng + ?Sized>(
+        username: &[u8],
+        password: &[u8],
+        patch: Sec2Patch,
+        rng: &mut R,
+    ) -> Result<(Self, S2SessionCmd0), SecurityError> {
+        srp::check_username(username)?;
+        let mut a = Zeroizing::new([0u8; SECRET_BYTES]);
+        loop {
+            rng.fill_bytes(a.as_mut());
+            a[0] |= 0x80;
+            let started = Self::start_with_secret(username, password, patch, &a)?;
+            if started.1.client_pubkey.len() == N_BYTES {
+                return Ok(started);
+            }
+        }
+    }
+
+    /// Starts with an explicit secret `a` (big-endian, used as is; esp_prov sets its top bit).
+    /// A is sent minimal-length, as esp_prov does — 383 bytes about once in 256.
+    pub fn start_with_secret(
+        username: &[u8],
+        password: &[u8],
+        patch: Sec2Patch,
+        a: &[u8; SECRET_BYTES],
+    ) -> Result<(Self, S2SessionCmd0), SecurityError> {
+        srp::check_username(username)?;
+        let a_wire = srp::public_a(a);
+        let cmd = S2SessionCmd0 {
+            client_username: username.to_vec(),
+            client_pubkey: a_wire.clone(),
+        };
+        Ok((
+            Self {
+                username: username.to_vec(),
+                password: Zeroizing::new(password.to_vec()),
+                patch,
+                a: Zeroizing::new(*a),
+                a_wire,
+            },
+            cmd,
+        ))
+    }
+
+    /// Response0: computes the session key and the client proof.
+    pub fn handle_resp0(
+        self,
+        resp: &S2SessionResp0,
+    ) -> Result<(ClientAwaitResp1, S2SessionCmd1), SecurityError> {
+        check_status(resp.status)?;
+        if resp.device_salt.is_empty() {
+            return Err(SecurityError::BadLength {
+                field: "device_salt",
+                expected: "at least 1",
+                got: 0,
+            });
+        }
+        if resp.device_pubkey.is_empty() || resp.device_pubkey.len() > N_BYTES {
+            return Err(SecurityError::BadLength {
+                field: "device_pubkey",
+                expected: "1..=384",
+                got: resp.device_pubkey.len(),
+            });
+        }
+        let exchange = srp::client_exchange(
+            &self.username,
+            &self.password,
+            &self.a,
+            &self.a_wire,
+            &resp.device_salt,
+            &resp.device_pubkey,
+        )?;
+        let expected_h_amk = srp::device_proof(&self.a_wire, &exchange.m, &exchange.key);
+        Ok((
+            ClientAwaitResp1 {
+                patch: self.patch,
+                expected_h_amk,
+                key: exchange.key,
+            },
+            S2SessionCmd1 {
+                client_proof: exchange.m.to_vec(),
+            },
+        ))
+    }
+}
+
+impl ClientAwaitResp1 {
+    /// Response1: checks the device proof and sets up the data-phase cipher.
+    pub fn handle_resp1(self, resp: &S2SessionResp1) -> Result<GcmCipher, SecurityError> {
+        check_status(resp.status)?;
+        check_len("device_proof", resp.device_proof.len(), HASH_BYTES, "64")?;
+        if !bool::from(resp.device_proof.as_slice().ct_eq(&self.expected_h_amk)) {
+            return Err(SecurityError::AuthenticationFailed);
+        }
+        GcmCipher::from_session_key(&self.key, &resp.device_nonce, self.patch)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data phase
+// ---------------------------------------------------------------------------------------------
+
+enum GcmKey {
+    /// 96-bit nonces: the standard J0 = IV ‖ 1 path.
+    Nonce12(AesGcm<Aes256, U12>),
+    /// Legacy 16-byte nonces: J0 = GHASH(IV), as Python's `AESGCM` does for long nonces.
+    Nonce16(AesGcm<Aes256, U16>),
+}
+
+/// The AES-256-GCM record layer of an established sec2 session (same type on both sides).
+pub struct GcmCipher {
+    key: GcmKey,
+    nonce: [u8; LEGACY_NONCE_BYTES],
+    nonce_len: usize,
+    patch: Sec2Patch,
+}
+
+impl core::fmt::Debug for GcmCipher {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("GcmCipher")
+            .field("patch", &self.patch)
+            .field("nonce", &self.nonce())
+            .finish_non_exhaustive()
+    }
+}
+
+impl GcmCipher {
+    /// A cipher from the 32-byte key and the device nonce.
+    ///
+    /// Patch 1 requires a 12-byte nonce; patch 0 accepts 12 or 16 bytes.
+    pub fn new(key: &[u8; 32], nonce: &[u8], patch: Sec2Patch) -> Result<Self, SecurityError> {
+        let gcm = match (patch, nonce.len()) {
+            (_, 12) => GcmKey::Nonce12(AesGcm::new(key.into())),
+            (Sec2Patch::Patch0, LEGACY_NONCE_BYTES) => GcmKey::Nonce16(AesGcm::new(key.into())),
+            (Sec2Patch::Patch1, got) => {
+                return Err(SecurityError::BadLength {
+                    field: "device_nonce",
+                    expected: "12",
+                    got,
+                });
+            }
+            (Sec2Patch::Patch0, got) => {
+                return Err(SecurityError::BadLength {
+                    field: "device_nonce",
+                    expected: "12 or 16",
+                    got,
+                });
+            }
+        };
+        let mut stored = [0u8; LEGACY_NONCE_BYTES];
+        stored[..nonce.len()].copy_from_slice(nonce);
+        Ok(Self {
+            key: gcm,
+            nonce: stored,
+            nonce_len: nonce.len(),
+            patch,
+        })
+    }
+
+    fn from_session_key(
+        session_key: &[u8; HASH_BYTES],
+        nonce: &[u8],
+        patch: Sec2Patch,
+    ) -> Result<Self, SecurityError> {
+        let mut key = Zeroizing::new([0u8; 32]);
+        key.copy_from_slice(&session_key[..32]);
+        Self::new(&key, nonce, patch)
+    }
+
+    /// The nonce the next operation will use.
+    pub fn nonce(&self) -> &[u8] {
+        &self.nonce[..self.nonce_len]
+    }
+
+    /// The patch this cipher follows.
+    pub fn patch(&self) -> Sec2Patch {
+        self.patch
+    }
+
+    fn nonce12(&self) -> [u8; 12] {
+        let mut n = [0u8; 12];
+        n.copy_from_slice(&self.nonce[..12]);
+        n
+    }
+
+    fn counter(&self) -> u32 {
+        u32::from_be_bytes([self.nonce[8], self.nonce[9], self.nonce[10], self.nonce[11]])
+    }
+
+    fn check_counter(&self) -> Result<(), SecurityError> {
+        if self.patch == Sec2Patch::Patch1 && self.counter() == 0 {
+            return Err(SecurityError::CounterExhausted);
+        }
+        Ok(())
+    }
+
+    fn advance(&mut self) {
+        if self.patch == Sec2Patch::Patch1 {
+            // Wrapping to 0 is deliberate: the next use is then refused by `check_counter`.
+            let next = self.counter().wrapping_add(1);
+            self.nonce[8..12].copy_from_slice(&next.to_be_bytes());
+        }
+    }
+
+    /// Encrypts one record: `ciphertext ‖ tag`.
+    pub fn encrypt(&mut self, plaintext: &[u8]) -> Result<Vec<u8>, SecurityError> {
+        self.check_counter()?;
+        let out = match &self.key {
+            GcmKey::Nonce12(k) => k.encrypt((&self.nonce12()).into(), plaintext),
+            GcmKey::Nonce16(k) => k.encrypt((&self.nonce).into(), plaintext),
+        }
+        .map_err(|_| SecurityError::Decrypt)?;
+        self.advance();
+        Ok(out)
+    }
+
+    /// Decrypts and authenticates one `ciphertext ‖ tag` record. A failure leaves the nonce
+    /// unchanged (the firmware's behaviour).
+    pub fn decrypt(&mut self, ciphertext: &[u8]) -> Result<Vec<u8>, SecurityError> {
+        self.check_counter()?;
+        if ciphertext.len() < TAG_BYTES {
+            return Err(SecurityError::BadLength {
+                field: "ciphertext",
+                expected: "at least 16 (tag)",
+                got: ciphertext.len(),
+            });
+        }
+        let out = match &self.key {
+            GcmKey::Nonce12(k) => k.decrypt((&self.nonce12()).into(), ciphertext),
+            GcmKey::Nonce16(k) => k.decrypt((&self.nonce).into(), ciphertext),
+        }
+        .map_err(|_| SecurityError::Decrypt)?;
+        self.advance();
+        Ok(out)
+    }
+}
+
+/// `(salt, verifier)` for a new device, see [`srp::generate_credentials`].
+pub fn generate_credentials<R: CryptoRng + ?Sized>(
+    username: &[u8],
+    password: &[u8],
+    salt_len: usize,
+    rng: &mut R,
+) -> Result<(Vec<u8>, Vec<u8>), SecurityError> {
+    srp::generate_credentials(username, password, salt_len, rng)
+}
+
+/// The verifier for a given salt, see [`srp::verifier_for_salt`].
+pub fn verifier_for_salt(
+    username: &[u8],
+    password: &[u8],
+    salt: &[u8],
+) -> Result<Vec<u8>, SecurityError> {
+    srp::verifier_for_salt(username, password, salt)
+}

@@ -1,1 +1,478 @@
-//! (placeholder, being written)
+//! # SRP-6a as ESP-IDF security 2 and `esp_prov` speak it
+//!
+//! RFC 5054 3072-bit group (g = 5), SHA-512, and the byte rules of spec §4.3 / vectors README
+//! "Protocol details" 5, which differ from a textbook SRP library in several places:
+//!
+//! ```text
+//!  k     = H(N ‖ PAD(g))                       PAD = left-pad to 384 bytes
+//!  x     = H(strip0(salt) ‖ strip0(H(I ‖ ":" ‖ P)))   esp_prov's int/bytes round trips
+//!  v     = g^x                                 stored minimal-length (may be 383 bytes)
+//!  B     = k·v + g^b                           sent minimal-length
+//!  u     = H(PAD(A) ‖ PAD(B))
+//!  S     = (A·v^u)^b   (device)   = (B − k·v)^(a + u·x)   (client)
+//!  K     = H(minimal(S))                       not padded
+//!  M     = H(H(N) ⊕ H(PAD(g)) ‖ H(I) ‖ strip0(salt) ‖ A ‖ B ‖ K)   A, B as on the wire
+//!  H_AMK = H(A ‖ M ‖ K)
+//! ```
+//!
+//! The salt is hashed without leading zero bytes, as `esp_prov` does (real firmware hashes the
+//! raw buffer in M; the two only agree for salts without a leading zero, which is why
+//! [`generate_credentials`] never produces one).
+//!
+//! ## Why not the `srp` crate
+//! `srp` 0.7 matches the proof formulas but does not expose `B` separately and spends an extra
+//! modular exponentiation; it also has no way to reuse per-device precomputation. The device's
+//! three exponentiations are ~99 % of a handshake, so this module works directly on
+//! `crypto-bigint`'s constant-time Montgomery arithmetic with the modulus parameters computed at
+//! compile time ([`crypto_bigint::const_monty_params!`]) and adds two precomputed comb tables
+//! (see [`comb`]):
+//!
+//! * `g^b` — g is fixed, so a 64-entry Lim–Lee comb table of powers of g turns 256 squarings +
+//!   64 multiplications into 43 + 43, with a constant-time table scan for the secret `b`.
+//! * `v^u` — v is fixed per device and u is public (a hash of A and B), so a second comb table
+//!   built once per [`DeviceCredentials`] makes this 86 + ≤86 operations, variable time.
+//! * `(A·v^u)^b` — the base changes per session: crypto-bigint's constant-time fixed-window
+//!   `pow_bounded_exp` over the 256 bits of `b`.
+//!
+//! Secrets (`a`, `b`, `x`, `S`, `K`) live in `Zeroizing` buffers and every operation that
+//! touches them is constant time; `u`, `A`, `B` and `v` are public.
+
+pub(crate) mod comb;
+pub(crate) mod mont;
+
+use alloc::vec::Vec;
+
+use crypto_bigint::modular::ConstMontyForm;
+use crypto_bigint::{U512, U2048, U3072};
+use rand_core::CryptoRng;
+use sha2::{Digest, Sha512};
+use zeroize::Zeroizing;
+
+use crate::SecurityError;
+use comb::CombTable;
+
+/// Byte length of N and of every padded group element.
+pub const N_BYTES: usize = 384;
+/// Byte length of a SHA-512 digest (K, M, H_AMK, u, k, x).
+pub const HASH_BYTES: usize = 64;
+/// Byte length of the ephemeral secrets `a` and `b`.
+pub const SECRET_BYTES: usize = 32;
+/// The generator of the RFC 5054 3072-bit group.
+pub const G: u8 = 5;
+
+crypto_bigint::const_monty_params!(
+    Rfc5054Group3072,
+    U3072,
+    concat!(
+        "ffffffffffffffffc90fdaa22168c234c4c6628b80dc1cd129024e088a67cc74",
+        "020bbea63b139b22514a08798e3404ddef9519b3cd3a431b302b0a6df25f1437",
+        "4fe1356d6d51c245e485b576625e7ec6f44c42e9a637ed6b0bff5cb6f406b7ed",
+        "ee386bfb5a899fa5ae9f24117c4b1fe649286651ece45b3dc2007cb8a163bf05",
+        "98da48361c55d39a69163fa8fd24cf5f83655d23dca3ad961c62f356208552bb",
+        "9ed529077096966d670c354e4abc9804f1746c08ca18217c32905e462e36ce3b",
+        "e39e772c180e86039b2783a2ec07a28fb5c55df06f4c52c9de2bcbf695581718",
+        "3995497cea956ae515d2261898fa051015728e5a8aaac42dad33170d04507a33",
+        "a85521abdf1cba64ecfb850458dbef0a8aea71575d060c7db3970f85a6e1e4c7",
+        "abf5ae8cdb0933d71e8c94e04a25619dcee3d2261ad2ee6bf12ffa06d98a0864",
+        "d87602733ec86a64521f2b18177b200cbbe117577a615d6c770988c0bad946e2",
+        "08e24fa074e5ab3143db5bfce0fd108e4b82d120a93ad2caffffffffffffffff"
+    ),
+    "The RFC 5054 3072-bit SRP group modulus (= RFC 3526 MODP group 15)."
+);
+
+/// An element of Z/NZ in Montgomery form; the modulus parameters are compile-time constants.
+pub(crate) type Fe = ConstMontyForm<Rfc5054Group3072, { U3072::LIMBS }>;
+
+/// Teeth of the comb for the per-device verifier v (64 entries, 24 KiB).
+const V_COMB_TEETH: u32 = 6;
+
+/// N as 384 big-endian bytes.
+pub fn modulus_bytes() -> [u8; N_BYTES] {
+    let mut out = [0u8; N_BYTES];
+    out.copy_from_slice(
+        <Rfc5054Group3072 as crypto_bigint::modular::ConstMontyParams<{ U3072::LIMBS }>>::PARAMS
+            .modulus()
+            .as_ref()
+            .to_be_bytes()
+            .as_ref(),
+    );
+    out
+}
+
+fn pad_g() -> [u8; N_BYTES] {
+    let mut g = [0u8; N_BYTES];
+    g[N_BYTES - 1] = G;
+    g
+}
+
+fn sha512(parts: &[&[u8]]) -> [u8; HASH_BYTES] {
+    let mut h = Sha512::new();
+    for p in parts {
+        h.update(p);
+    }
+    h.finalize().into()
+}
+
+/// Drops leading zero bytes (esp_prov's `long_to_bytes(bytes_to_long(..))`).
+pub fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
+    let first = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
+    bytes.get(first..).unwrap_or(&[])
+}
+
+/// `k = H(N ‖ PAD(g))`.
+pub fn multiplier_k() -> [u8; HASH_BYTES] {
+    sha512(&[&modulus_bytes(), &pad_g()])
+}
+
+/// `H(N) XOR H(PAD(g))`, the first block of M.
+pub fn hn_xor_hg() -> [u8; HASH_BYTES] {
+    let hn = sha512(&[&modulus_bytes()]);
+    let hg = sha512(&[&pad_g()]);
+    let mut out = [0u8; HASH_BYTES];
+    for ((o, a), b) in out.iter_mut().zip(hn.iter()).zip(hg.iter()) {
+        *o = a ^ b;
+    }
+    out
+}
+
+/// `x = H(strip0(salt) ‖ strip0(H(I ‖ ":" ‖ P)))`, esp_prov's convention (spec §12.5).
+pub fn private_key_x(salt: &[u8], username: &[u8], password: &[u8]) -> Zeroizing<[u8; HASH_BYTES]> {
+    let inner = Zeroizing::new(sha512(&[username, b":", password]));
+    Zeroizing::new(sha512(&[
+        strip_leading_zeros(salt),
+        strip_leading_zeros(inner.as_ref()),
+    ]))
+}
+
+/// `u = H(PAD(A) ‖ PAD(B))`; `a_wire`/`b_wire` must be at most 384 bytes.
+pub fn scrambler_u(a_wire: &[u8], b_wire: &[u8]) -> Result<[u8; HASH_BYTES], SecurityError> {
+    let a = pad_to_n(a_wire, "A")?;
+    let b = pad_to_n(b_wire, "B")?;
+    Ok(sha512(&[&a, &b]))
+}
+
+/// `K = H(minimal(S))`.
+pub fn session_key(s_minimal: &[u8]) -> Zeroizing<[u8; HASH_BYTES]> {
+    Zeroizing::new(sha512(&[s_minimal]))
+}
+
+/// The client proof `M = H(H(N)⊕H(PAD(g)) ‖ H(I) ‖ strip0(salt) ‖ A ‖ B ‖ K)`, A and B as sent.
+pub fn client_proof(
+    username: &[u8],
+    salt: &[u8],
+    a_wire: &[u8],
+    b_wire: &[u8],
+    key: &[u8; HASH_BYTES],
+) -> [u8; HASH_BYTES] {
+    sha512(&[
+        &hn_xor_hg(),
+        &sha512(&[username]),
+        strip_leading_zeros(salt),
+        a_wire,
+        b_wire,
+        key,
+    ])
+}
+
+/// The device proof `H_AMK = H(A ‖ M ‖ K)`, A as sent.
+pub fn device_proof(
+    a_wire: &[u8],
+    m: &[u8; HASH_BYTES],
+    key: &[u8; HASH_BYTES],
+) -> [u8; HASH_BYTES] {
+    sha512(&[a_wire, m, key])
+}
+
+fn pad_to_n(bytes: &[u8], field: &'static str) -> Result<[u8; N_BYTES], SecurityError> {
+    let mut out = [0u8; N_BYTES];
+    let start = N_BYTES
+        .checked_sub(bytes.len())
+        .ok_or(SecurityError::BadLength {
+            field,
+            expected: "at most 384",
+            got: bytes.len(),
+        })?;
+    out[start..].copy_from_slice(bytes);
+    Ok(out)
+}
+
+/// A group element from big-endian bytes, reduced mod N (any value < 2^3072 is < 2N).
+fn fe_from_be(bytes: &[u8], field: &'static str) -> Result<Fe, SecurityError> {
+    let padded = pad_to_n(bytes, field)?;
+    let mut value = U3072::from_be_slice(&padded);
+    let n = modulus_uint();
+    if value >= n {
+        value = value.wrapping_sub(&n);
+    }
+    Ok(Fe::new(&value))
+}
+
+fn modulus_uint() -> U3072 {
+    *<Rfc5054Group3072 as crypto_bigint::modular::ConstMontyParams<{ U3072::LIMBS }>>::PARAMS
+        .modulus()
+        .as_ref()
+}
+
+/// Minimal big-endian bytes of a group element (what esp_prov's `long_to_bytes` gives).
+fn fe_to_minimal(value: &Fe) -> Vec<u8> {
+    let bytes = value.retrieve().to_be_bytes();
+    strip_leading_zeros(bytes.as_ref()).to_vec()
+}
+
+fn fe_to_minimal_secret(value: &Fe) -> Zeroizing<Vec<u8>> {
+    let full = Zeroizing::new(value.retrieve());
+    let bytes = Zeroizing::new(full.to_be_bytes());
+    Zeroizing::new(strip_leading_zeros(bytes.as_ref()).to_vec())
+}
+
+fn uint512(bytes: &[u8; HASH_BYTES]) -> U512 {
+    U512::from_be_slice(bytes)
+}
+
+fn generator() -> Fe {
+    Fe::new(&U3072::from_u8(G))
+}
+
+fn k_fe() -> Fe {
+    let mut k = [0u8; N_BYTES];
+    k[N_BYTES - HASH_BYTES..].copy_from_slice(&multiplier_k());
+    Fe::new(&U3072::from_be_slice(&k))
+}
+
+/// `v = g^x` for `x = H(strip0(salt) ‖ strip0(H(I:P)))`, minimal big-endian (like esp_prov's
+/// `--sec2_gen_cred`, which prints 383 bytes when v has a leading zero).
+///
+/// Accepts any salt, including one with a leading zero byte (hashed stripped, as esp_prov).
+pub fn verifier_for_salt(
+    username: &[u8],
+    password: &[u8],
+    salt: &[u8],
+) -> Result<Vec<u8>, SecurityError> {
+    check_username(username)?;
+    if strip_leading_zeros(salt).is_empty() {
+        return Err(SecurityError::InvalidConfig(
+            "salt must have a non-zero byte",
+        ));
+    }
+    let x = private_key_x(salt, username, password);
+    let x = Zeroizing::new(uint512(&x));
+    Ok(fe_to_minimal(&generator().pow(&*x)))
+}
+
+/// New random credentials for a device: `(salt, verifier)`.
+///
+/// Draws `salt_len` bytes from `rng`, drawing again whenever the first byte is zero so the
+/// salt always has exactly `salt_len` bytes and hashes the same under esp_prov's and the
+/// firmware's conventions.
+pub fn generate_credentials<R: CryptoRng + ?Sized>(
+    username: &[u8],
+    password: &[u8],
+    salt_len: usize,
+    rng: &mut R,
+) -> Result<(Vec<u8>, Vec<u8>), SecurityError> {
+    if salt_len == 0 || salt_len > N_BYTES {
+        return Err(SecurityError::InvalidConfig("salt length must be 1..=384"));
+    }
+    check_username(username)?;
+    let mut salt = alloc::vec![0u8; salt_len];
+    loop {
+        rng.fill_bytes(&mut salt);
+        if salt.first().is_some_and(|&b| b != 0) {
+            break;
+        }
+    }
+    let verifier = verifier_for_salt(username, password, &salt)?;
+    Ok((salt, verifier))
+}
+
+/// Usernames travel in a length-prefixed field of the firmware: 1..=65535 bytes.
+pub(crate) fn check_username(username: &[u8]) -> Result<(), SecurityError> {
+    if username.is_empty() || username.len() > 65535 {
+        return Err(SecurityError::BadLength {
+            field: "client_username",
+            expected: "1..=65535",
+            got: username.len(),
+        });
+    }
+    Ok(())
+}
+
+/// Everything the device derives from its stored salt and verifier, computed once.
+///
+/// Building this costs two comb tables (~0.4 M modular multiplications' worth of work, i.e.
+/// a few handshakes); keep it for the device's lifetime and clone it into each session
+/// (cloning copies 48 KiB, negligible next to one exponentiation).
+#[derive(Clone)]
+pub struct DeviceCredentials {
+    salt: Vec<u8>,
+    verifier: Vec<u8>,
+    /// k·v mod N, the fixed part of B.
+    kv: Fe,
+    g_comb: CombTable,
+    v_comb: CombTable,
+}
+
+impl core::fmt::Debug for DeviceCredentials {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("DeviceCredentials")
+            .field("salt_len", &self.salt.len())
+            .field("verifier_len", &self.verifier.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the device computes at Command0 (B, and S's derived values).
+pub struct DeviceExchange {
+    /// B, minimal big-endian: exactly what goes into `device_pubkey`.
+    pub b_public: Vec<u8>,
+    /// u = H(PAD(A) ‖ PAD(B)).
+    pub u: [u8; HASH_BYTES],
+    /// The premaster secret S, minimal big-endian.
+    pub s: Zeroizing<Vec<u8>>,
+    /// K = H(S).
+    pub key: Zeroizing<[u8; HASH_BYTES]>,
+    /// The client proof the device expects.
+    pub expected_m: [u8; HASH_BYTES],
+}
+
+impl DeviceCredentials {
+    /// Validates the stored `salt` and `verifier` (minimal or left-padded big-endian, ≤ 384
+    /// bytes, 0 < v < N) and builds the precomputed tables.
+    pub fn new(salt: &[u8], verifier: &[u8]) -> Result<Self, SecurityError> {
+        if salt.is_empty() {
+            return Err(SecurityError::InvalidConfig("empty sec2 salt"));
+        }
+        if verifier.is_empty() || verifier.len() > N_BYTES {
+            return Err(SecurityError::InvalidConfig(
+                "sec2 verifier must be 1..=384 bytes",
+            ));
+        }
+        let padded = pad_to_n(verifier, "verifier")?;
+        let v_uint = U3072::from_be_slice(&padded);
+        if v_uint >= modulus_uint() || v_uint == U3072::ZERO {
+            return Err(SecurityError::InvalidConfig("sec2 verifier out of range"));
+        }
+        let v = Fe::new(&v_uint);
+        let kv = k_fe().mul(&v);
+        Ok(Self {
+            salt: salt.to_vec(),
+            verifier: verifier.to_vec(),
+            kv,
+            g_comb: CombTable::generator(),
+            v_comb: CombTable::new(&v, 8 * HASH_BYTES as u32, V_COMB_TEETH),
+        })
+    }
+
+    /// The salt as stored (sent verbatim in `device_salt`).
+    pub fn salt(&self) -> &[u8] {
+        &self.salt
+    }
+
+    /// The verifier as given.
+    pub fn verifier(&self) -> &[u8] {
+        &self.verifier
+    }
+
+    /// `B = k·v + g^b` (minimal big-endian) for the secret `b` (big-endian, used as is).
+    pub fn public_b(&self, b: &[u8; SECRET_BYTES]) -> Vec<u8> {
+        let gb = self.g_comb.pow_ct(b);
+        fe_to_minimal(&self.kv.add(&gb))
+    }
+
+    /// The full device computation for one session: B, u, S, K and the expected M.
+    ///
+    /// `a_wire` is A exactly as received (its length is the caller's policy: the handshake
+    /// layer insists on 384 bytes). Rejects A ≡ 0 (mod N) and u = 0.
+    pub fn exchange(
+        &self,
+        username: &[u8],
+        a_wire: &[u8],
+        b: &[u8; SECRET_BYTES],
+    ) -> Result<DeviceExchange, SecurityError> {
+        check_username(username)?;
+        let a_fe = fe_from_be(a_wire, "client_pubkey")?;
+        if a_fe.retrieve() == U3072::ZERO {
+            return Err(SecurityError::InvalidPublicKey);
+        }
+        let b_public = self.public_b(b);
+        let u = scrambler_u(a_wire, &b_public)?;
+        if u.iter().all(|&x| x == 0) {
+            return Err(SecurityError::InvalidPublicKey);
+        }
+        // u is public, so the table walk may depend on it.
+        let vu = self.v_comb.pow_vartime(&u);
+        let base = mont::mul(&a_fe, &vu);
+        let s_fe = Zeroizing::new(comb::pow_window_ct(&base, b));
+        let s = fe_to_minimal_secret(&s_fe);
+        let key = session_key(&s);
+        let expected_m = client_proof(username, &self.salt, a_wire, &b_public, &key);
+        Ok(DeviceExchange {
+            b_public,
+            u,
+            s,
+            key,
+            expected_m,
+        })
+    }
+}
+
+/// `A = g^a` as minimal big-endian bytes for the secret `a` (big-endian, used as is).
+pub fn public_a(a: &[u8; SECRET_BYTES]) -> Vec<u8> {
+    fe_to_minimal(&CombTable::generator().pow_ct(a))
+}
+
+/// What the client computes once it has B and the salt.
+pub struct ClientExchange {
+    /// u = H(PAD(A) ‖ PAD(B)).
+    pub u: [u8; HASH_BYTES],
+    /// x = H(strip0(salt) ‖ strip0(H(I:P))).
+    pub x: Zeroizing<[u8; HASH_BYTES]>,
+    /// The premaster secret S, minimal big-endian.
+    pub s: Zeroizing<Vec<u8>>,
+    /// K = H(S).
+    pub key: Zeroizing<[u8; HASH_BYTES]>,
+    /// The client proof M.
+    pub m: [u8; HASH_BYTES],
+}
+
+/// The client computation `S = (B − k·v)^(a + u·x)` and the values derived from it.
+///
+/// Rejects B ≡ 0 (mod N), B longer than 384 bytes and u = 0.
+pub fn client_exchange(
+    username: &[u8],
+    password: &[u8],
+    a: &[u8; SECRET_BYTES],
+    a_wire: &[u8],
+    salt: &[u8],
+    b_wire: &[u8],
+) -> Result<ClientExchange, SecurityError> {
+    let b_fe = fe_from_be(b_wire, "device_pubkey")?;
+    if b_fe.retrieve() == U3072::ZERO {
+        return Err(SecurityError::InvalidPublicKey);
+    }
+    let u = scrambler_u(a_wire, b_wire)?;
+    if u.iter().all(|&x| x == 0) {
+        return Err(SecurityError::InvalidPublicKey);
+    }
+    let x = private_key_x(salt, username, password);
+    let x_uint = Zeroizing::new(uint512(&x));
+    let g = generator();
+    let v = Zeroizing::new(g.pow(&*x_uint));
+    let base = b_fe.sub(&k_fe().mul(&v));
+    // a + u·x < 2^256 + 2^1024: computed in 2048 bits, exponent bounded to 1025 bits.
+    let mut wide = Zeroizing::new([0u8; 256]);
+    wide[256 - SECRET_BYTES..].copy_from_slice(a);
+    let a_wide = Zeroizing::new(U2048::from_be_slice(wide.as_ref()));
+    wide[256 - HASH_BYTES..].copy_from_slice(x.as_ref());
+    wide[..256 - HASH_BYTES].fill(0);
+    let x_wide = Zeroizing::new(U2048::from_be_slice(wide.as_ref()));
+    let mut u_wide = [0u8; 256];
+    u_wide[256 - HASH_BYTES..].copy_from_slice(&u);
+    let u_wide = U2048::from_be_slice(&u_wide);
+    let exponent = Zeroizing::new(u_wide.wrapping_mul(&x_wide).wrapping_add(&a_wide));
+    let s_fe = Zeroizing::new(base.pow_bounded_exp(&*exponent, 1025));
+    let s = fe_to_minimal_secret(&s_fe);
+    let key = session_key(&s);
+    let m = client_proof(username, salt, a_wire, b_wire, &key);
+    Ok(ClientExchange { u, x, s, key, m })
+}

@@ -1,0 +1,156 @@
+//! Shared replay fixtures for the `provkit-bench` binary and the criterion benches.
+//!
+//! A [`Sec2Replay`] holds the recorded client messages of `sec2_patch1.json` case 0 (from
+//! `../shared/vectors`) and the device randomness that produced the recorded responses, so the
+//! device side can be driven through a whole handshake again and again and every run checked
+//! against the recording.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::path::{Path, PathBuf};
+
+use provkit_proto::{
+    Message, S2SessionCmd0, S2SessionCmd1, SessionData, sec2_payload, session_data,
+};
+use provkit_security::sec2::{DeviceAwaitCmd0, GcmCipher, Sec2Patch};
+use provkit_security::srp::DeviceCredentials;
+
+/// `../shared/vectors` relative to the workspace root, as seen from this package.
+pub fn default_vectors_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors")
+}
+
+/// Replays fixed bytes as randomness (the device's recorded `b` and nonce).
+pub struct ReplayRng(VecDeque<u8>);
+
+impl ReplayRng {
+    /// Queues `bytes`; running dry panics (a bench setup bug, never reached from the peer).
+    pub fn new(bytes: &[u8]) -> Self {
+        Self(bytes.iter().copied().collect())
+    }
+}
+
+impl rand_core::TryRng for ReplayRng {
+    type Error = Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        let mut b = [0u8; 4];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        let mut b = [0u8; 8];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        for d in dst {
+            *d = self
+                .0
+                .pop_front()
+                .expect("replay RNG ran out of recorded bytes");
+        }
+        Ok(())
+    }
+}
+impl rand_core::TryCryptoRng for ReplayRng {}
+
+/// One recorded sec2 (patch 1) session, device side.
+pub struct Sec2Replay {
+    pub salt: Vec<u8>,
+    pub verifier: Vec<u8>,
+    pub cmd0: S2SessionCmd0,
+    pub cmd1: S2SessionCmd1,
+    pub response0: Vec<u8>,
+    pub response1: Vec<u8>,
+    /// `b` followed by the 8-byte session id, in the order the device draws them.
+    pub device_randomness: Vec<u8>,
+    pub key: [u8; 32],
+    pub nonce: Vec<u8>,
+}
+
+fn hex_field(v: &serde_json::Value) -> Result<Vec<u8>, String> {
+    let s = v.as_str().ok_or("expected a hex string")?;
+    hex::decode(s).map_err(|e| e.to_string())
+}
+
+fn sec2_payload_of(body: &[u8]) -> Result<sec2_payload::Payload, String> {
+    let data = SessionData::decode(body).map_err(|e| e.to_string())?;
+    match data.proto {
+        Some(session_data::Proto::Sec2(p)) => p.payload.ok_or_else(|| "empty sec2 payload".into()),
+        _ => Err("not a sec2 SessionData".into()),
+    }
+}
+
+/// Wraps a device response the way it goes on the wire.
+pub fn wrap_response(msg: i32, payload: sec2_payload::Payload) -> Vec<u8> {
+    SessionData {
+        sec_ver: 2,
+        proto: Some(session_data::Proto::Sec2(provkit_proto::Sec2Payload {
+            msg,
+            payload: Some(payload),
+        })),
+    }
+    .encode_to_vec()
+}
+
+impl Sec2Replay {
+    /// Case 0 (`basic`) of `sec2_patch1.json` in `vectors_dir`.
+    pub fn load(vectors_dir: &Path) -> Result<Self, String> {
+        let path = vectors_dir.join("sec2_patch1.json");
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        let case = &json["cases"][0];
+        let hs = &case["handshake"];
+        let cmd0 = match sec2_payload_of(&hex_field(&hs[0]["hex"])?)? {
+            sec2_payload::Payload::Sc0(c) => c,
+            _ => return Err("handshake[0] is not Command0".into()),
+        };
+        let cmd1 = match sec2_payload_of(&hex_field(&hs[2]["hex"])?)? {
+            sec2_payload::Payload::Sc1(c) => c,
+            _ => return Err("handshake[2] is not Command1".into()),
+        };
+        let mut device_randomness = hex_field(&case["inputs"]["b"])?;
+        device_randomness.extend(hex_field(&case["inputs"]["device_session_id"])?);
+        let key: [u8; 32] = hex_field(&case["derived"]["aes256_gcm_key"])?
+            .try_into()
+            .map_err(|_| "key is not 32 bytes")?;
+        Ok(Self {
+            salt: hex_field(&case["inputs"]["salt"])?,
+            verifier: hex_field(&case["inputs"]["verifier"])?,
+            cmd0,
+            cmd1,
+            response0: hex_field(&hs[1]["hex"])?,
+            response1: hex_field(&hs[3]["hex"])?,
+            device_randomness,
+            key,
+            nonce: hex_field(&case["inputs"]["device_nonce"])?,
+        })
+    }
+
+    /// The device's per-device precomputation (done once per device, not per handshake).
+    pub fn credentials(&self) -> DeviceCredentials {
+        DeviceCredentials::new(&self.salt, &self.verifier).expect("recorded credentials are valid")
+    }
+
+    /// One device-side handshake, Command0 → Response1; returns the two response bodies.
+    pub fn device_handshake(
+        &self,
+        credentials: &DeviceCredentials,
+    ) -> (Vec<u8>, Vec<u8>, GcmCipher) {
+        let mut rng = ReplayRng::new(&self.device_randomness);
+        let device = DeviceAwaitCmd0::from_credentials(credentials.clone(), Sec2Patch::Patch1);
+        let (device, r0) = device.handle_cmd0(&self.cmd0, &mut rng).expect("Command0");
+        let (cipher, r1) = device.handle_cmd1(&self.cmd1, &mut rng).expect("Command1");
+        (
+            wrap_response(1, sec2_payload::Payload::Sr0(r0)),
+            wrap_response(3, sec2_payload::Payload::Sr1(r1)),
+            cipher,
+        )
+    }
+
+    /// A data-phase cipher with the recorded key and nonce.
+    pub fn cipher(&self) -> GcmCipher {
+        GcmCipher::new(&self.key, &self.nonce, Sec2Patch::Patch1).expect("recorded nonce")
+    }
+}

@@ -1,0 +1,315 @@
+//! Text the CLI prints: the QR payload, the esp_prov command line, sec2 C arrays, event lines.
+//! Pure functions, so their exact format is unit-tested.
+
+use provkit_sim::device::SimEvent;
+use provkit_sim::provkit_hal::Ssid;
+use provkit_sim::provkit_manager::{EspEvent, Event, FailReason, WireFailReason};
+
+/// The security settings of a running sim, as the user typed them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SimSecurity {
+    Sec0,
+    Sec1 {
+        pop: Option<String>,
+    },
+    Sec2 {
+        username: String,
+        password: String,
+        patch: u8,
+    },
+}
+
+impl SimSecurity {
+    pub fn sec_ver(&self) -> u8 {
+        match self {
+            SimSecurity::Sec0 => 0,
+            SimSecurity::Sec1 { .. } => 1,
+            SimSecurity::Sec2 { .. } => 2,
+        }
+    }
+}
+
+fn json_str(s: &str) -> String {
+    serde_json::Value::String(s.to_string()).to_string()
+}
+
+/// The ESP provisioning QR payload (what `wifi_prov_print_qr` prints and the phone apps read):
+/// `{"ver":"v1","name":…,"username":…,"pop":…,"transport":"softap","security":N}`, with
+/// `username` only for sec2 and `pop` (the sec2 password, or the sec1 PoP) only when set.
+pub fn qr_payload(name: &str, security: &SimSecurity) -> String {
+    let mut fields = vec![
+        format!("\"ver\":\"v1\""),
+        format!("\"name\":{}", json_str(name)),
+    ];
+    match security {
+        SimSecurity::Sec0 | SimSecurity::Sec1 { pop: None } => {}
+        SimSecurity::Sec1 { pop: Some(pop) } => fields.push(format!("\"pop\":{}", json_str(pop))),
+        SimSecurity::Sec2 {
+            username, password, ..
+        } => {
+            fields.push(format!("\"username\":{}", json_str(username)));
+            fields.push(format!("\"pop\":{}", json_str(password)));
+        }
+    }
+    fields.push("\"transport\":\"softap\"".to_string());
+    fields.push(format!("\"security\":{}", security.sec_ver()));
+    format!("{{{}}}", fields.join(","))
+}
+
+/// POSIX shell single-quoting (only when needed).
+pub fn shell_quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:/=@%+,".contains(&b));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// How the checkout runs Espressif's esp_prov after `cargo xtask pyenv` (the wrapper fixes
+/// esp-rainmaker-cli 1.14.1's HTTP transport; the arguments are esp_prov's own).
+pub const ESP_PROV_LAUNCHER: (&str, &str) = (".venv/bin/python", "tests/interop/run_esp_prov.py");
+
+/// The esp_prov command line that provisions this sim (`ssid`/`passphrase` of the demo
+/// environment, or placeholders).
+pub fn esp_prov_command(
+    service: &str,
+    security: &SimSecurity,
+    ssid: &str,
+    passphrase: &str,
+) -> String {
+    let mut args: Vec<String> = vec![
+        ESP_PROV_LAUNCHER.0.into(),
+        ESP_PROV_LAUNCHER.1.into(),
+        "--transport".into(),
+        "softap".into(),
+        "--service_name".into(),
+        service.into(),
+        "--sec_ver".into(),
+        security.sec_ver().to_string(),
+    ];
+    match security {
+        SimSecurity::Sec0 | SimSecurity::Sec1 { pop: None } => {}
+        SimSecurity::Sec1 { pop: Some(pop) } => args.extend(["--pop".into(), pop.clone()]),
+        SimSecurity::Sec2 {
+            username, password, ..
+        } => args.extend([
+            "--sec2_username".into(),
+            username.clone(),
+            "--sec2_pwd".into(),
+            password.clone(),
+        ]),
+    }
+    args.extend([
+        "--ssid".into(),
+        ssid.into(),
+        "--passphrase".into(),
+        passphrase.into(),
+    ]);
+    args.iter()
+        .map(|a| shell_quote(a))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A C array in the layout esp_prov's `--sec2_gen_cred` prints (16 bytes per line).
+pub fn c_array(name: &str, bytes: &[u8]) -> String {
+    let lines: Vec<String> = bytes
+        .chunks(16)
+        .map(|chunk| {
+            chunk
+                .iter()
+                .map(|b| format!("{b:#04x}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .collect();
+    format!(
+        "static const char {name}[] = {{\n    {}\n}};\n",
+        lines.join(",\n    ")
+    )
+}
+
+fn ssid_text(ssid: &Ssid) -> String {
+    String::from_utf8_lossy(ssid.as_bytes()).into_owned()
+}
+
+fn reason_name(reason: FailReason) -> String {
+    match reason {
+        FailReason::AuthFailed => "auth_failed".into(),
+        FailReason::NetworkNotFound => "network_not_found".into(),
+        FailReason::NoIp => "no_ip".into(),
+        FailReason::FeedbackFailed => "feedback_failed".into(),
+        FailReason::Timeout => "timeout".into(),
+        FailReason::ConnectionLost => "connection_lost".into(),
+        FailReason::Other(code) => format!("other_{code}"),
+    }
+}
+
+fn wire_name(wire: WireFailReason) -> &'static str {
+    match wire {
+        WireFailReason::AuthError => "auth_error",
+        WireFailReason::NetworkNotFound => "network_not_found",
+    }
+}
+
+/// One event as (JSON line, human line).
+pub fn event_lines(event: &SimEvent) -> (String, String) {
+    let obj = |name: &str, extra: Vec<(&str, String)>| {
+        let mut fields = vec![format!("\"event\":{}", json_str(name))];
+        fields.extend(
+            extra
+                .into_iter()
+                .map(|(k, v)| format!("{}:{v}", json_str(k))),
+        );
+        format!("{{{}}}", fields.join(","))
+    };
+    match event {
+        SimEvent::Manager(Event::Esp(esp)) => match esp {
+            EspEvent::Init => (obj("init", vec![]), "manager initialised".into()),
+            EspEvent::Start => (obj("start", vec![]), "provisioning started".into()),
+            EspEvent::SetStaConfig { ssid } => (
+                obj("set_sta_config", vec![("ssid", json_str(&ssid_text(ssid)))]),
+                format!("applying station config for \"{}\"", ssid_text(ssid)),
+            ),
+            EspEvent::CredRecv { ssid } => (
+                obj("cred_recv", vec![("ssid", json_str(&ssid_text(ssid)))]),
+                format!("credentials received for \"{}\"", ssid_text(ssid)),
+            ),
+            EspEvent::CredFail { wire, reason } => (
+                obj(
+                    "cred_fail",
+                    vec![
+                        ("reason", json_str(&reason_name(*reason))),
+                        ("wire_reason", json_str(wire_name(*wire))),
+                    ],
+                ),
+                format!(
+                    "connection failed: {} (reported as {})",
+                    reason_name(*reason),
+                    wire_name(*wire)
+                ),
+            ),
+            EspEvent::CredSuccess => (
+                obj("cred_success", vec![]),
+                "connected; credentials saved".into(),
+            ),
+            EspEvent::End => (obj("end", vec![]), "provisioning ended".into()),
+            EspEvent::Deinit => (obj("deinit", vec![]), "manager deinitialised".into()),
+        },
+        SimEvent::Manager(Event::Ti(ti)) => {
+            let text = format!("{ti:?}");
+            (obj("ti", vec![("detail", json_str(&text))]), text)
+        }
+        SimEvent::CustomData { endpoint, data } => {
+            let text = String::from_utf8_lossy(data).into_owned();
+            (
+                obj(
+                    "custom_data",
+                    vec![("endpoint", json_str(endpoint)), ("data", json_str(&text))],
+                ),
+                format!("custom data on {endpoint}: {text:?}"),
+            )
+        }
+        SimEvent::TransportsStopped => (
+            obj("transports_stopped", vec![]),
+            "transports stopped".into(),
+        ),
+        SimEvent::ActionFailed(what) => (
+            obj("action_failed", vec![("detail", json_str(what))]),
+            format!("device action failed: {what}"),
+        ),
+        other => {
+            let text = format!("{other:?}");
+            (obj("other", vec![("detail", json_str(&text))]), text)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn qr_payload_matches_the_esp_layout_per_scheme() {
+        let sec2 = SimSecurity::Sec2 {
+            username: "wifiprov".into(),
+            password: "abcd1234".into(),
+            patch: 1,
+        };
+        assert_eq!(
+            qr_payload("PROV_ABC", &sec2),
+            r#"{"ver":"v1","name":"PROV_ABC","username":"wifiprov","pop":"abcd1234","transport":"softap","security":2}"#
+        );
+        assert_eq!(
+            qr_payload(
+                "n\"q",
+                &SimSecurity::Sec1 {
+                    pop: Some("p".into())
+                }
+            ),
+            r#"{"ver":"v1","name":"n\"q","pop":"p","transport":"softap","security":1}"#
+        );
+        assert_eq!(
+            qr_payload("n", &SimSecurity::Sec0),
+            r#"{"ver":"v1","name":"n","transport":"softap","security":0}"#
+        );
+        // Every payload is valid JSON.
+        for sec in [SimSecurity::Sec0, sec2] {
+            let v: serde_json::Value = serde_json::from_str(&qr_payload("x", &sec)).expect("json");
+            assert_eq!(v["security"], u64::from(sec.sec_ver()));
+        }
+    }
+
+    #[test]
+    fn esp_prov_command_quotes_what_the_shell_would_split() {
+        let cmd = esp_prov_command(
+            "127.0.0.1:8080",
+            &SimSecurity::Sec1 {
+                pop: Some("it's".into()),
+            },
+            "HomeNet",
+            "correct horse",
+        );
+        assert_eq!(
+            cmd,
+            ".venv/bin/python tests/interop/run_esp_prov.py --transport softap \
+             --service_name 127.0.0.1:8080 --sec_ver 1 --pop 'it'\\''s' --ssid HomeNet \
+             --passphrase 'correct horse'"
+        );
+    }
+
+    #[test]
+    fn c_array_has_sixteen_bytes_per_line_like_esp_prov() {
+        let bytes: Vec<u8> = (0..18).collect();
+        let text = c_array("sec2_salt", &bytes);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "static const char sec2_salt[] = {");
+        assert_eq!(lines[1].matches("0x").count(), 16);
+        assert_eq!(lines[2], "    0x10, 0x11");
+        assert_eq!(lines[3], "};");
+        assert!(lines[1].starts_with("    0x00, 0x01,"));
+    }
+
+    #[test]
+    fn event_json_lines_name_the_event_and_its_details() {
+        let ssid = Ssid::new(b"Home\"Net").expect("ssid");
+        let (json, human) =
+            event_lines(&SimEvent::Manager(Event::Esp(EspEvent::CredRecv { ssid })));
+        let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+        assert_eq!(v["event"], "cred_recv");
+        assert_eq!(v["ssid"], "Home\"Net");
+        assert!(human.contains("Home\"Net"));
+        let (json, _) = event_lines(&SimEvent::Manager(Event::Esp(EspEvent::CredFail {
+            wire: WireFailReason::AuthError,
+            reason: FailReason::AuthFailed,
+        })));
+        let v: serde_json::Value = serde_json::from_str(&json).expect("json");
+        assert_eq!(
+            (v["reason"].as_str(), v["wire_reason"].as_str()),
+            (Some("auth_failed"), Some("auth_error"))
+        );
+    }
+}

@@ -1,0 +1,291 @@
+//! `provkit sim`: builds a [`SimDevice`], serves it over HTTP (and optionally the console),
+//! prints how to provision it, then one line per device event until Ctrl-C.
+
+use crate::output::{self, SimSecurity};
+use clap::{Args, ValueEnum};
+use provkit_sim::device::{DeviceOptions, SimDevice};
+use provkit_sim::env::RadioEnv;
+use provkit_sim::http::HttpServer;
+use provkit_sim::provkit_security::{DeviceSecurityConfig, Sec2Patch, generate_sec2_credentials};
+use provkit_sim::station::SimClock;
+use provkit_sim::store::FileStore;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How often the device's timers and the station are serviced between requests.
+const TICK: Duration = Duration::from_millis(25);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PersonalityArg {
+    Esp,
+    Cc32xx,
+}
+
+#[derive(Args, Debug)]
+pub struct SimArgs {
+    /// Address of the SoftAP/HTTP transport (use 0.0.0.0:80 for phones on the LAN).
+    #[arg(long = "http", value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    http: SocketAddr,
+    /// Also serve the console transport on stdin/stdout (events then go to stderr).
+    #[arg(long)]
+    console: bool,
+    /// Security scheme.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(0..=2))]
+    security: u8,
+    /// Security 1 proof of possession (none if omitted).
+    #[arg(long)]
+    pop: Option<String>,
+    /// Security 2 username.
+    #[arg(long, default_value = "wifiprov")]
+    username: String,
+    /// Security 2 password.
+    #[arg(long, default_value = "abcd1234")]
+    password: String,
+    /// Security 2 nonce scheme: 1 = fixed firmware (counter nonce), 0 = pre-2025 firmware.
+    #[arg(long = "sec2-patch", default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=1))]
+    sec2_patch: u8,
+    /// Radio environment TOML file (default: the built-in demo environment).
+    #[arg(long, value_name = "FILE")]
+    env: Option<PathBuf>,
+    /// Directory for the stored credentials (default: a fresh temporary directory).
+    #[arg(long, value_name = "DIR")]
+    state: Option<PathBuf>,
+    /// Service name (SoftAP SSID); default PROV_ plus 6 random hex digits.
+    #[arg(long)]
+    name: Option<String>,
+    /// Provisioning semantics.
+    #[arg(long, value_enum, default_value_t = PersonalityArg::Esp)]
+    personality: PersonalityArg,
+    /// Print events as JSON lines.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The demo environment's joinable network, used in the printed esp_prov command.
+const DEMO_SSID: &str = "HomeNet";
+const DEMO_PASSPHRASE: &str = "correct horse";
+
+pub fn run(args: SimArgs) -> Result<(), String> {
+    if args.personality == PersonalityArg::Cc32xx {
+        return Err("--personality cc32xx is not yet supported by the simulator; use esp".into());
+    }
+    let env = match &args.env {
+        Some(path) => RadioEnv::from_file(path).map_err(|e| e.to_string())?,
+        None => RadioEnv::demo().map_err(|e| e.to_string())?,
+    };
+    // A temp dir lives as long as the sim and is removed at exit; --state persists.
+    let (state_dir, _temp_guard) = match &args.state {
+        Some(dir) => (dir.clone(), None),
+        None => {
+            let temp = tempfile::Builder::new()
+                .prefix("provkit-sim-")
+                .tempdir()
+                .map_err(|e| format!("cannot create a temporary state directory: {e}"))?;
+            (temp.path().to_path_buf(), Some(temp))
+        }
+    };
+    let store = FileStore::open(&state_dir).map_err(|e| e.to_string())?;
+    let mut rng = crate::os_rng()?;
+    let name = match &args.name {
+        Some(n) if n.is_empty() || n.len() > 32 => {
+            return Err(format!("--name must be 1 to 32 bytes, got {}", n.len()));
+        }
+        Some(n) => n.clone(),
+        None => {
+            let mut suffix = [0u8; 3];
+            getrandom::fill(&mut suffix)
+                .map_err(|e| format!("the OS random source failed: {e}"))?;
+            format!("PROV_{}", hex::encode_upper(suffix))
+        }
+    };
+    let (security, shown) = match args.security {
+        0 => (DeviceSecurityConfig::Sec0, SimSecurity::Sec0),
+        1 => {
+            let pop = args.pop.clone().filter(|p| !p.is_empty());
+            (
+                DeviceSecurityConfig::Sec1 {
+                    pop: pop.as_ref().map(|p| p.as_bytes().to_vec()),
+                },
+                SimSecurity::Sec1 { pop },
+            )
+        }
+        _ => {
+            if args.username.is_empty() {
+                return Err("--username must not be empty for security 2".into());
+            }
+            let (salt, verifier) = generate_sec2_credentials(
+                args.username.as_bytes(),
+                args.password.as_bytes(),
+                16,
+                &mut rng,
+            )
+            .map_err(|e| format!("generating the sec2 verifier failed: {e:?}"))?;
+            let patch = if args.sec2_patch == 0 {
+                Sec2Patch::Patch0
+            } else {
+                Sec2Patch::Patch1
+            };
+            (
+                DeviceSecurityConfig::Sec2 {
+                    salt,
+                    verifier,
+                    patch,
+                },
+                SimSecurity::Sec2 {
+                    username: args.username.clone(),
+                    password: args.password.clone(),
+                    patch: args.sec2_patch,
+                },
+            )
+        }
+    };
+    let device = SimDevice::new(
+        DeviceOptions::esp(security, &name),
+        env,
+        store,
+        SimClock::wall(),
+        None,
+    )
+    .map_err(|e| e.to_string())?;
+    let device = Arc::new(Mutex::new(device));
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(serve(args, name, shown, state_dir, device))
+}
+
+async fn serve(
+    args: SimArgs,
+    name: String,
+    shown: SimSecurity,
+    state_dir: PathBuf,
+    device: Arc<Mutex<SimDevice>>,
+) -> Result<(), String> {
+    let server = HttpServer::bind(args.http)
+        .await
+        .map_err(|e| format!("{e} (is another program using the port?)"))?;
+    let addr = server.local_addr().map_err(|e| e.to_string())?;
+    print_banner(&args, &name, &shown, addr, &state_dir);
+
+    if args.console {
+        let console_device = Arc::clone(&device);
+        std::thread::spawn(move || {
+            let stdin = std::io::stdin();
+            let stdout = std::io::stdout();
+            let mut adapter = LockedConsole(console_device);
+            // The console ends with stdin; the HTTP side keeps running until Ctrl-C.
+            let _ = provkit_sim::console::serve(stdin.lock(), stdout.lock(), &mut adapter);
+        });
+    }
+
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let served = Arc::clone(&device);
+    let server_task = tokio::spawn(async move {
+        server
+            .serve(served, async {
+                let _ = stop_rx.await;
+            })
+            .await
+    });
+
+    let json = args.json;
+    let to_stderr = args.console;
+    let mut ticker = tokio::time::interval(TICK);
+    let outcome = loop {
+        tokio::select! {
+            signal = tokio::signal::ctrl_c() => {
+                break signal.map_err(|e| format!("cannot listen for Ctrl-C: {e}"));
+            }
+            _ = ticker.tick() => {
+                let events = match device.lock() {
+                    Ok(mut d) => { d.pump(); d.take_events() }
+                    Err(_) => break Err("the device state was poisoned by a crash in a request".into()),
+                };
+                for event in events {
+                    let (json_line, human) = output::event_lines(&event);
+                    let line = if json { json_line } else { format!("event: {human}") };
+                    if to_stderr { eprintln!("{line}") } else { println!("{line}") }
+                }
+            }
+        }
+    };
+    let _ = stop_tx.send(());
+    match server_task.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(e.to_string()),
+        Err(e) => return Err(format!("the HTTP server task failed: {e}")),
+    }
+    if outcome.is_ok() && !json {
+        eprintln!("stopped");
+    }
+    outcome
+}
+
+/// Lets the console thread share the device with the HTTP server.
+struct LockedConsole(Arc<Mutex<SimDevice>>);
+
+impl provkit_sim::console::ConsoleDevice for LockedConsole {
+    fn handle_console_line(&mut self, line: &[u8]) -> Option<String> {
+        self.0.lock().ok()?.handle_console_line(line)
+    }
+}
+
+fn print_banner(
+    args: &SimArgs,
+    name: &str,
+    shown: &SimSecurity,
+    addr: SocketAddr,
+    state_dir: &std::path::Path,
+) {
+    let payload = output::qr_payload(name, shown);
+    let (ssid, passphrase) = if args.env.is_none() {
+        (DEMO_SSID, DEMO_PASSPHRASE)
+    } else {
+        ("<SSID>", "<PASSPHRASE>")
+    };
+    let command = output::esp_prov_command(&addr.to_string(), shown, ssid, passphrase);
+    // In JSON mode stdout carries only JSON lines; the banner goes to stderr.
+    let mut text = String::new();
+    text.push_str(&format!(
+        "provkit sim: service \"{name}\", security {}",
+        shown.sec_ver()
+    ));
+    if let SimSecurity::Sec2 { patch, .. } = shown {
+        text.push_str(&format!(" (patch {patch})"));
+    }
+    text.push_str(&format!(
+        "\nlistening on http://{addr}  (state in {})\n",
+        state_dir.display()
+    ));
+    match qrcode::QrCode::new(payload.as_bytes()) {
+        Ok(code) => {
+            let qr = code
+                .render::<qrcode::render::unicode::Dense1x2>()
+                .quiet_zone(true)
+                .build();
+            text.push_str(&format!(
+                "\nscan with the ESP SoftAP Provisioning app:\n{qr}\n"
+            ));
+        }
+        Err(e) => text.push_str(&format!("(QR code unavailable: {e})\n")),
+    }
+    text.push_str(&format!("QR payload: {payload}\n"));
+    text.push_str(&format!(
+        "provision it with Espressif's esp_prov (from the provkit checkout, after `cargo xtask pyenv`):\n  \
+         {command}\n(with ESP-IDF: python $IDF_PATH/tools/esp_prov/esp_prov.py and the same arguments)\n"
+    ));
+    if args.json {
+        eprintln!("{text}");
+        println!(
+            "{{\"event\":\"listening\",\"addr\":\"{addr}\",\"name\":{},\"qr\":{payload}}}",
+            serde_json::Value::String(name.to_string())
+        );
+    } else {
+        println!("{text}");
+    }
+}

@@ -1,0 +1,476 @@
+//! Complete provisioning runs: provkit-client against the simulated device, for security
+//! 0, 1 and 2 (both patches) over HTTP, BLE GATT (small MTU: long writes and blob reads) and
+//! the console; plus wrong PoP, wrong password then right one, Wi-Fi failure + reset,
+//! reprovisioning and two transports racing for the one session.
+
+use provkit_client::{
+    Client, ClientError, ClientSecurityConfig, FailReason, PollPolicy, ScanPlan, Scheme, Sec2Patch,
+    Secrets, Transport, TransportError, WifiCredentials, WifiStatus,
+};
+use provkit_e2e::{BleLink, ConsoleLink, DetRng, DeviceSetup, HttpLink, SharedDevice, SimDevice};
+use provkit_hal::Ssid;
+use provkit_manager::{EspEvent, Event};
+use provkit_security::{DeviceSecurityConfig, generate_sec2_credentials};
+
+const USER: &[u8] = b"wifiprov";
+const PASSWORD: &[u8] = b"abcd1234";
+
+fn sec2_config(patch: Sec2Patch, seed: u64) -> DeviceSecurityConfig {
+    let (salt, verifier) = generate_sec2_credentials(USER, PASSWORD, 16, &mut DetRng::seeded(seed))
+        .expect("credentials");
+    DeviceSecurityConfig::Sec2 {
+        salt,
+        verifier,
+        patch,
+    }
+}
+
+/// Every scheme the device can run, with the secrets a user would type.
+fn schemes(seed: u64) -> Vec<(&'static str, DeviceSecurityConfig, Secrets, Scheme)> {
+    let sec2_secrets = Secrets {
+        username: Some(USER.to_vec()),
+        password: Some(PASSWORD.to_vec()),
+        ..Secrets::default()
+    };
+    vec![
+        (
+            "sec0",
+            DeviceSecurityConfig::Sec0,
+            Secrets::default(),
+            Scheme::Sec0,
+        ),
+        (
+            "sec1",
+            DeviceSecurityConfig::Sec1 {
+                pop: Some(b"abcd1234".to_vec()),
+            },
+            Secrets {
+                pop: Some(b"abcd1234".to_vec()),
+                ..Secrets::default()
+            },
+            Scheme::Sec1,
+        ),
+        (
+            "sec1-nopop",
+            DeviceSecurityConfig::Sec1 { pop: None },
+            Secrets::default(),
+            Scheme::Sec1,
+        ),
+        (
+            "sec2p0",
+            sec2_config(Sec2Patch::Patch0, seed),
+            sec2_secrets.clone(),
+            Scheme::Sec2(Sec2Patch::Patch0),
+        ),
+        (
+            "sec2p1",
+            sec2_config(Sec2Patch::Patch1, seed),
+            sec2_secrets,
+            Scheme::Sec2(Sec2Patch::Patch1),
+        ),
+    ]
+}
+
+fn esp_events(device: &SharedDevice) -> Vec<EspEvent> {
+    device
+        .borrow()
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Esp(e) => Some(e.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The whole flow esp_prov runs without `--ssid`: detect, handshake, custom data, scan,
+/// pick "myssid", provision, and check the device side agrees.
+fn full_flow<T: Transport>(
+    name: &str,
+    device: &SharedDevice,
+    transport: T,
+    secrets: &Secrets,
+    want: Scheme,
+    plan: &ScanPlan,
+) {
+    let mut client = Client::new(transport);
+    let mut rng = DetRng::seeded(0x00C1_1EA7);
+    let scheme = client
+        .connect(secrets, None, &mut rng)
+        .unwrap_or_else(|e| panic!("{name}: connect: {e}"));
+    assert_eq!(scheme, want, "{name}");
+    assert_eq!(
+        client.custom("custom-data", b"hello").expect("custom"),
+        b"SUCCESS",
+        "{name}"
+    );
+    let aps = client
+        .scan(plan, || {})
+        .unwrap_or_else(|e| panic!("{name}: scan: {e}"));
+    let names: Vec<&[u8]> = aps.iter().map(|a| a.ssid.as_slice()).collect();
+    // The device sorts by RSSI, strongest first.
+    assert_eq!(names, [&b"myssid"[..], b"Guest Net", b"office-5"], "{name}");
+    assert_eq!(aps[0].rssi, -42);
+    let info = client
+        .provision(
+            &WifiCredentials::new(aps[0].ssid.clone(), "mypassword"),
+            PollPolicy::default(),
+            || {},
+        )
+        .unwrap_or_else(|e| panic!("{name}: provision: {e}"));
+    assert_eq!(info.ssid, b"myssid", "{name}");
+    assert_eq!(info.ip4_addr, "192.168.1.42", "{name}");
+    assert_eq!(info.channel, 6, "{name}");
+    let dev = device.borrow();
+    // Confirmed credentials were persisted, and only those.
+    assert_eq!(dev.store.len(), 1, "{name}");
+    assert_eq!(
+        dev.store[0].credentials.ssid,
+        Ssid::new(b"myssid").expect("ssid")
+    );
+    drop(dev);
+    let events = esp_events(device);
+    assert!(
+        events.contains(&EspEvent::CredSuccess),
+        "{name}: {events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, EspEvent::CredRecv { ssid } if ssid.as_bytes() == b"myssid"))
+    );
+}
+
+#[test]
+fn http_all_schemes() {
+    for (name, security, secrets, want) in schemes(11) {
+        let device = SimDevice::start(DeviceSetup::new(security, 0x5EED_0001));
+        let link = HttpLink::new(&device);
+        full_flow(name, &device, link, &secrets, want, &ScanPlan::HTTP);
+        // With auto-stop (30 s) the device takes its transports down after the Connected
+        // answer; virtual time makes that observable.
+        device.borrow_mut().advance(40_000);
+        let dev = device.borrow();
+        assert!(!dev.transports_up, "{name}: auto-stop");
+        drop(dev);
+        assert!(esp_events(&device).contains(&EspEvent::End), "{name}");
+    }
+}
+
+#[test]
+fn ble_small_mtu_all_schemes() {
+    for (name, security, secrets, want) in schemes(12) {
+        let device = SimDevice::start(DeviceSetup::new(security, 0x5EED_0002));
+        // MTU 23: a sec2 Command0 (~404 bytes) needs ~23 Prepare Writes; its ~415-byte answer
+        // ~19 Read Blobs.
+        let link = BleLink::connect(&device, 7, 23).expect("connect");
+        assert_eq!(
+            link.endpoint_names()[..5],
+            [
+                "prov-ctrl",
+                "prov-scan",
+                "prov-session",
+                "prov-config",
+                "proto-ver"
+            ]
+        );
+        full_flow(name, &device, link, &secrets, want, &ScanPlan::BLE);
+    }
+}
+
+#[test]
+fn ble_counts_long_writes_and_reads() {
+    let device = SimDevice::start(DeviceSetup::new(sec2_config(Sec2Patch::Patch1, 3), 9));
+    let mut link = BleLink::connect(&device, 1, 23).expect("connect");
+    let mut client = Client::new(&mut link);
+    let secrets = Secrets {
+        username: Some(USER.to_vec()),
+        password: Some(PASSWORD.to_vec()),
+        ..Secrets::default()
+    };
+    client
+        .connect(&secrets, None, &mut DetRng::seeded(5))
+        .expect("connect");
+    drop(client);
+    // proto-ver: 1 write + 5 reads of 22 bytes (~90-byte JSON); Command0: >18 prepares.
+    eprintln!("sec2 handshake at MTU 23: {} ATT operations", link.att_operations);
+    assert!(link.att_operations > 40, "{}", link.att_operations);
+}
+
+#[test]
+fn console_sec0_and_sec1_and_sec2_too_long() {
+    for (name, security, secrets, want) in schemes(13) {
+        let device = SimDevice::start(DeviceSetup::new(security, 0x5EED_0003));
+        let link = ConsoleLink::new(&device, 0);
+        if matches!(want, Scheme::Sec2(_)) {
+            // A sec2 Command0 does not fit the 256-byte console line (spec §5.3).
+            let mut client = Client::new(link);
+            assert_eq!(
+                client.connect(&secrets, None, &mut DetRng::seeded(1)),
+                Err(ClientError::Transport(TransportError::NoResponse)),
+                "{name}"
+            );
+            continue;
+        }
+        let mut client = Client::new(link);
+        assert_eq!(
+            client.connect(&secrets, None, &mut DetRng::seeded(1)),
+            Ok(want),
+            "{name}"
+        );
+        // Console lines are short: scan pages of 1 keep answers under the limit.
+        let plan = ScanPlan {
+            page_size: 1,
+            ..ScanPlan::BLE
+        };
+        assert_eq!(client.scan(&plan, || {}).expect("scan").len(), 3, "{name}");
+        let info = client
+            .provision(
+                &WifiCredentials::new("myssid", "mypassword"),
+                PollPolicy::default(),
+                || {},
+            )
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(info.ssid, b"myssid");
+    }
+}
+
+#[test]
+fn wrong_pop_then_right_pop_same_connection() {
+    let device = SimDevice::start(DeviceSetup::new(
+        DeviceSecurityConfig::Sec1 {
+            pop: Some(b"abcd1234".to_vec()),
+        },
+        21,
+    ));
+    let mut client = Client::new(HttpLink::new(&device));
+    let mut rng = DetRng::seeded(22);
+    let wrong = Secrets {
+        pop: Some(b"wrongpop".to_vec()),
+        ..Secrets::default()
+    };
+    assert_eq!(
+        client.connect(&wrong, None, &mut rng),
+        Err(ClientError::Transport(TransportError::NoResponse))
+    );
+    assert!(!client.is_established());
+    let right = Secrets {
+        pop: Some(b"abcd1234".to_vec()),
+        ..Secrets::default()
+    };
+    assert_eq!(client.connect(&right, None, &mut rng), Ok(Scheme::Sec1));
+    assert!(matches!(client.get_status(), Ok(WifiStatus::Connecting)));
+}
+
+#[test]
+fn wrong_password_then_right_password_same_session() {
+    for patch in [Sec2Patch::Patch0, Sec2Patch::Patch1] {
+        let device = SimDevice::start(DeviceSetup::new(sec2_config(patch, 31), 32));
+        let mut client = Client::new(HttpLink::new(&device));
+        let mut rng = DetRng::seeded(33);
+        let wrong = ClientSecurityConfig::Sec2 {
+            username: USER.to_vec(),
+            password: b"nope".to_vec(),
+            patch,
+        };
+        assert_eq!(
+            client.establish_session(wrong, &mut rng),
+            Err(ClientError::Transport(TransportError::NoResponse))
+        );
+        let cookie_after_failure = client.transport().cookie().map(str::to_string);
+        let right = ClientSecurityConfig::Sec2 {
+            username: USER.to_vec(),
+            password: PASSWORD.to_vec(),
+            patch,
+        };
+        client
+            .establish_session(right, &mut rng)
+            .expect("right password");
+        // Same HTTP session (cookie) throughout: the device restarted the handshake.
+        assert_eq!(
+            client.transport().cookie().map(str::to_string),
+            cookie_after_failure
+        );
+        let info = client
+            .provision(
+                &WifiCredentials::new("myssid", "mypassword"),
+                PollPolicy::default(),
+                || {},
+            )
+            .expect("provisioned");
+        assert_eq!(info.ssid, b"myssid");
+    }
+}
+
+#[test]
+fn wifi_failure_reported_then_reset_and_retry() {
+    let mut setup = DeviceSetup::new(DeviceSecurityConfig::Sec1 { pop: None }, 41);
+    setup.manager.wifi_conn_attempts = 2;
+    let device = SimDevice::start(setup);
+    let mut client = Client::new(HttpLink::new(&device));
+    client
+        .connect(&Secrets::default(), None, &mut DetRng::seeded(42))
+        .expect("connect");
+    let policy = PollPolicy {
+        max_polls: 20,
+        failure_retries: 0,
+    };
+    // Wrong passphrase: the device retries once (attempt_failed), then reports AuthError.
+    assert_eq!(
+        client.provision(
+            &WifiCredentials::new("myssid", "badpassword"),
+            policy,
+            || {}
+        ),
+        Err(ClientError::ConnectionFailed(FailReason::AuthError))
+    );
+    assert!(
+        device.borrow().store.is_empty(),
+        "failed credentials are never persisted"
+    );
+    // Unknown network: NetworkNotFound.
+    let _ = client.ctrl_reset();
+    assert_eq!(
+        client.provision(&WifiCredentials::new("nowhere", "whatever1"), policy, || {}),
+        Err(ClientError::ConnectionFailed(FailReason::NetworkNotFound))
+    );
+    // Reset (IDF may answer InternalError when it already reset itself, §12.16), then the
+    // right credentials in the same session.
+    match client.ctrl_reset() {
+        Ok(()) | Err(ClientError::DeviceStatus { status: 5, .. }) => {}
+        Err(e) => panic!("reset: {e}"),
+    }
+    let info = client
+        .provision(
+            &WifiCredentials::new("myssid", "mypassword"),
+            PollPolicy::default(),
+            || {},
+        )
+        .expect("right credentials");
+    assert_eq!(info.ssid, b"myssid");
+    let events = esp_events(&device);
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, EspEvent::CredFail { .. }))
+    );
+    assert!(events.contains(&EspEvent::CredSuccess));
+}
+
+#[test]
+fn reprov_after_success() {
+    let mut setup = DeviceSetup::new(DeviceSecurityConfig::Sec0, 51);
+    setup.manager.auto_stop_ms = None; // reprov requires auto-stop disabled
+    let device = SimDevice::start(setup);
+    let mut client = Client::new(HttpLink::new(&device));
+    client
+        .connect(&Secrets::default(), None, &mut DetRng::seeded(52))
+        .expect("connect");
+    client
+        .provision(
+            &WifiCredentials::new("myssid", "mypassword"),
+            PollPolicy::default(),
+            || {},
+        )
+        .expect("first");
+    client.ctrl_reprov().expect("reprov");
+    let info = client
+        .provision(
+            &WifiCredentials::new("Guest Net", "guestpass"),
+            PollPolicy::default(),
+            || {},
+        )
+        .expect("second");
+    assert_eq!(info.ssid, b"Guest Net");
+    let starts = esp_events(&device)
+        .iter()
+        .filter(|e| **e == EspEvent::Start)
+        .count();
+    assert_eq!(starts, 2, "reprov emits START again");
+    assert!(
+        device
+            .borrow()
+            .store
+            .iter()
+            .any(|p| p.credentials.ssid.as_bytes() == b"Guest Net")
+    );
+}
+
+/// Two transports race for the device's single security session. provkit-protocomm's rule
+/// (its module docs): an established session is never taken over by a client of *another*
+/// transport; that client gets no answer until the holder leaves. (ESP-IDF instead lets the
+/// newcomer evict the holder, spec §4.0.)
+#[test]
+fn two_transports_race_for_the_one_session() {
+    let device = SimDevice::start(DeviceSetup::new(sec2_config(Sec2Patch::Patch1, 61), 62));
+    let secrets = Secrets {
+        username: Some(USER.to_vec()),
+        password: Some(PASSWORD.to_vec()),
+        ..Secrets::default()
+    };
+    let mut rng = DetRng::seeded(63);
+    // BLE connects first (its session slot is opened on connect) but HTTP finishes a
+    // handshake first: a half-done or idle session does not block anyone.
+    let mut ble = Client::new(BleLink::connect(&device, 3, 185).expect("ble"));
+    let mut http = Client::new(HttpLink::new(&device));
+    http.connect(&secrets, None, &mut rng)
+        .expect("http session");
+    assert!(matches!(http.get_status(), Ok(WifiStatus::Connecting)));
+    // Now BLE is refused: the device stays silent on its handshake.
+    assert_eq!(
+        ble.connect(&secrets, None, &mut rng),
+        Err(ClientError::Transport(TransportError::NoResponse))
+    );
+    // ...and the HTTP session is unharmed by the attempt.
+    let info = http
+        .provision(
+            &WifiCredentials::new("myssid", "mypassword"),
+            PollPolicy::default(),
+            || {},
+        )
+        .expect("provisioned over http");
+    assert_eq!(info.ssid, b"myssid");
+    assert_eq!(ble.get_status(), Err(ClientError::NoSession));
+
+    // The other order: BLE establishes first, HTTP is the one refused; once the BLE central
+    // disconnects, HTTP gets the session.
+    let device = SimDevice::start(DeviceSetup::new(sec2_config(Sec2Patch::Patch0, 64), 65));
+    let mut link = BleLink::connect(&device, 4, 185).expect("ble");
+    let mut ble = Client::new(&mut link);
+    ble.connect(&secrets, None, &mut rng).expect("ble session");
+    let mut http = Client::new(HttpLink::new(&device));
+    assert_eq!(
+        http.connect(&secrets, None, &mut rng),
+        Err(ClientError::Transport(TransportError::NoResponse))
+    );
+    assert!(matches!(ble.get_status(), Ok(WifiStatus::Connecting)));
+    drop(ble);
+    link.disconnect();
+    http.connect(&secrets, None, &mut rng)
+        .expect("http after ble left");
+    assert!(matches!(http.get_status(), Ok(WifiStatus::Connecting)));
+}
+
+#[test]
+fn runs_are_deterministic() {
+    // Same seeds → byte-identical traffic, twice.
+    fn transcript() -> Vec<u8> {
+        let device = SimDevice::start(DeviceSetup::new(sec2_config(Sec2Patch::Patch1, 71), 72));
+        let mut link = HttpLink::new(&device);
+        let mut client = Client::new(&mut link);
+        let secrets = Secrets {
+            username: Some(USER.to_vec()),
+            password: Some(PASSWORD.to_vec()),
+            ..Secrets::default()
+        };
+        client
+            .connect(&secrets, None, &mut DetRng::seeded(73))
+            .expect("connect");
+        let mut out = client.custom("custom-data", b"x").expect("custom");
+        out.extend(client.transport().cookie().unwrap_or_default().bytes());
+        out.extend(format!("{:?}", client.get_status()).bytes());
+        out.extend(format!("{}", device.borrow().now).bytes());
+        out
+    }
+    assert_eq!(transcript(), transcript());
+}

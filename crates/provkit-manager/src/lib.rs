@@ -1,0 +1,50 @@
+//! # provkit-manager: the provisioning state machine
+//!
+//! Sits above `provkit-wifi` (the prov-config/prov-scan/prov-ctrl handlers, whose backend
+//! traits it implements), `provkit-protocomm` (whose `RequestHandler` it implements) and
+//! `provkit-hal` (whose plain types it speaks), and below the adapters (`provkit-sim`, chip
+//! crates) that own radios, sockets and clocks.
+//!
+//! ```text
+//!   adapter ──calls/LinkEvents/now──► Manager ──Actions──► adapter (radio, store, transports)
+//!                                        └──Events──► application
+//! ```
+//!
+//! Sans-I/O: every entry point takes `now` ([`provkit_hal::Instant`]); nothing here reads a
+//! clock, spawns a thread or keeps a global. Outputs are queued and drained with
+//! [`Manager::poll_action`] and [`Manager::poll_event`].
+//!
+//! Two personalities over one core ([`types::Personality`]):
+//! * **ESP** — `wifi_prov_mgr` semantics (esp-provisioning.md §6): INIT/START/CRED_RECV/
+//!   CRED_FAIL/CRED_SUCCESS/END/DEINIT, connection attempts, auto-stop, reprovision.
+//! * **TI** — CC32xx NWP provisioning (ti-simplelink.md): modes AP/SC/APSC/APSC+external,
+//!   auto-provisioning, confirmation with local or external feedback, status codes 0–17,
+//!   the −2014 host-call gate.
+//!
+//! Beyond both references: credentials are persisted ([`types::Action::Persist`]) only after
+//! the connection is confirmed, a failed attempt goes straight back to accepting credentials
+//! in the same session, up to 7 prioritised profiles are kept, an optional provisioning
+//! window stops an idle session, and the rich failure reason ([`types::FailReason`]) behind
+//! ESP's two wire reasons is exposed.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+pub mod backend;
+pub mod device;
+pub mod error;
+pub mod manager;
+pub mod runner;
+pub mod ti;
+pub mod types;
+
+pub use backend::WifiBackend;
+pub use device::{CustomHandler, Device};
+pub use error::{ManagerError, TiErrorCode};
+pub use manager::{AppInfo, MAX_PRIORITY, MAX_PROFILES, Manager, ManagerConfig};
+pub use runner::Runner;
+pub use ti::{TiCommand, TiHostCall, TiStartParams};
+pub use types::*;

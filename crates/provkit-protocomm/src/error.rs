@@ -1,0 +1,113 @@
+//! The one error type of this crate, plus the small error a [`crate::RequestHandler`] returns.
+//!
+//! Every `Err` from [`crate::Protocomm::handle`] means "the reference device would send no
+//! answer": each framing turns it into its transport's silence (HTTP: close the socket, BLE: an
+//! ATT error or a dropped link, console: no output line).
+
+use core::fmt;
+
+use provkit_security::SecurityError;
+
+use crate::console::ConsoleLineReason;
+
+/// Why protocomm produced no response, or refused a configuration call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProtocommError {
+    /// No endpoint with this name is registered (HTTP answers 404 before reaching protocomm).
+    UnknownEndpoint,
+    /// An endpoint name is empty, longer than [`crate::MAX_ENDPOINT_NAME_LEN`], or contains bytes
+    /// that cannot appear in a URI path segment or a console token.
+    InvalidEndpointName,
+    /// An endpoint with this name already exists.
+    DuplicateEndpoint,
+    /// The 16-bit BLE id space after 0xFF54 is used up.
+    EndpointIdsExhausted,
+    /// Custom endpoints must be created before the first request is handled (the BLE GATT table
+    /// and the HTTP URI handlers are built from the table at start).
+    TableFrozen,
+    /// A `REQ_EP` request from a client that has no established security session (reference:
+    /// "session not established" from decrypt).
+    NoSession,
+    /// Another client, on another transport, owns an established session; this client is
+    /// refused like a stale session until that session ends.
+    SessionOwnedElsewhere,
+    /// The security layer rejected a handshake message, or decrypt/encrypt failed.
+    Security(SecurityError),
+    /// The application's handler for a `REQ_EP` endpoint failed.
+    Handler(HandlerError),
+    /// A console line is not `<endpoint> <session-id> <hex>` (spec §5.3).
+    MalformedConsoleLine(ConsoleLineReason),
+    /// A UUID string is not in the canonical `8-4-4-4-12` hex form.
+    InvalidUuid,
+    /// The BLE device name is empty or longer than 29 bytes.
+    InvalidDeviceName,
+    /// Manufacturer data does not fit in the scan response next to the name.
+    ManufacturerDataTooLong {
+        /// Bytes of manufacturer data that would still fit.
+        available: usize,
+    },
+}
+
+impl fmt::Display for ProtocommError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::UnknownEndpoint => f.write_str("unknown endpoint"),
+            Self::InvalidEndpointName => f.write_str("invalid endpoint name"),
+            Self::DuplicateEndpoint => f.write_str("endpoint already exists"),
+            Self::EndpointIdsExhausted => f.write_str("no BLE endpoint id left"),
+            Self::TableFrozen => f.write_str("endpoints must be created before the first request"),
+            Self::NoSession => f.write_str("no established security session for this client"),
+            Self::SessionOwnedElsewhere => {
+                f.write_str("another transport's client owns the provisioning session")
+            }
+            Self::Security(e) => write!(f, "security: {e}"),
+            Self::Handler(e) => write!(f, "handler: {e}"),
+            Self::MalformedConsoleLine(r) => write!(f, "malformed console line: {r}"),
+            Self::InvalidUuid => f.write_str("invalid UUID text"),
+            Self::InvalidDeviceName => f.write_str("BLE device name must be 1..=29 bytes"),
+            Self::ManufacturerDataTooLong { available } => {
+                write!(f, "manufacturer data too long ({available} bytes fit)")
+            }
+        }
+    }
+}
+
+impl core::error::Error for ProtocommError {}
+
+impl From<SecurityError> for ProtocommError {
+    fn from(e: SecurityError) -> Self {
+        Self::Security(e)
+    }
+}
+
+impl From<HandlerError> for ProtocommError {
+    fn from(e: HandlerError) -> Self {
+        Self::Handler(e)
+    }
+}
+
+/// A [`crate::RequestHandler`] failed; protocomm sends no response (like an ESP-IDF handler
+/// returning `ESP_FAIL`). The reason is for logs only and never reaches the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HandlerError {
+    reason: &'static str,
+}
+
+impl HandlerError {
+    /// A handler failure with a short, static reason for logs.
+    pub const fn new(reason: &'static str) -> Self {
+        Self { reason }
+    }
+
+    /// The reason given by the handler.
+    pub const fn reason(&self) -> &'static str {
+        self.reason
+    }
+}
+
+impl fmt::Display for HandlerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.reason)
+    }
+}

@@ -1,0 +1,49 @@
+//! # provkit-protocomm: ESP-IDF protocomm, device side, sans-I/O
+//!
+//! Sits on `provkit-security` (handshakes, ciphers) and `provkit-proto`, under
+//! `provkit-manager` (which implements [`RequestHandler`] for `prov-config`, `prov-scan`,
+//! `prov-ctrl` and custom endpoints) and the transport adapters (which own sockets and radios
+//! and feed bytes through the framings here).
+//!
+//! ```text
+//!  adapter: HTTP server | GATT server | UART         (I/O, timers, real RNG)
+//!      │ HttpRequest       │ write/read/prepare    │ line
+//!  ┌───▼────────────┐ ┌────▼──────────┐ ┌──────────▼─────┐
+//!  │ http::         │ │ ble::         │ │ console::      │   pure state machines:
+//!  │ HttpFraming    │ │ GattTable     │ │ ConsoleFraming │   session ids, limits, errors
+//!  └───┬────────────┘ └────┬──────────┘ └──────────┬─────┘
+//!      └──────── Protocomm::handle(ClientId, endpoint, body) ─────┘
+//!                 │ proto-ver JSON │ prov-session → DeviceSession │ REQ_EP → decrypt →
+//!                 │                │                               │ RequestHandler → encrypt
+//! ```
+//!
+//! * [`endpoint`]: the endpoint table (names, classes, BLE 16-bit ids; spec §3.1).
+//! * [`proto_ver`]: the `proto-ver` JSON (spec §3.2), byte-identical to `cJSON_Print`.
+//! * [`Protocomm`]: dispatch and the single security session; its module docs state the
+//!   session/ownership rules, including several transports at once (spec §4.0, §4.5).
+//! * [`http`], [`ble`], [`console`]: the transport framings (spec §5.1–§5.3).
+//!
+//! Every `Err` from [`Protocomm::handle`] means "no response", the reference's only failure
+//! signal; each framing maps it to its transport's form of silence.
+//!
+//! `no_std` + `alloc`; builds for `thumbv7em-none-eabi` and `riscv32imc-unknown-none-elf`.
+//! Randomness (HTTP session ids, handshake secrets) only through the `rand_core` RNG passed in.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+pub mod ble;
+pub mod console;
+pub mod endpoint;
+pub mod error;
+pub mod http;
+pub mod proto_ver;
+mod protocomm;
+
+pub use endpoint::{EndpointClass, MAX_ENDPOINT_NAME_LEN};
+pub use error::{HandlerError, ProtocommError};
+pub use proto_ver::{AppInfo, VersionInfo};
+pub use protocomm::{ClientId, Protocomm, RequestHandler, TransportKind};
+pub use provkit_security::{DeviceSecurityConfig, Sec2Patch, SecureRng, rand_core};

@@ -1,0 +1,247 @@
+//! The protocomm core: endpoint dispatch, the one active security session, and which client
+//! owns it (spec §1, §4.0, §4.5).
+//!
+//! ```text
+//!  framing (HTTP / BLE / console)
+//!     │  handle(client, endpoint, body)
+//!     ▼
+//!  ┌───────────── Protocomm ─────────────┐
+//!  │ proto-ver    → cached JSON          │  no session needed
+//!  │ prov-session → claim(client) →      │  DeviceSession::handle_session
+//!  │ REQ_EP       → owner? established?  │  decrypt → RequestHandler → encrypt
+//!  └─────────────────────────────────────┘
+//!     │  Ok(body)  |  Err(_) = "send nothing"
+//! ```
+//!
+//! # Sessions and ownership
+//!
+//! Like ESP-IDF there is exactly one security session. It belongs to one [`ClientId`] (a
+//! transport plus that transport's session handle: HTTP cookie id, BLE connection handle,
+//! console session number).
+//!
+//! * A `prov-session` request from a client that is not the current one opens a fresh session
+//!   for it, replacing the old one — *unless* the current session is established and belongs to
+//!   a client of a **different transport**. Then the newcomer is refused
+//!   ([`ProtocommError::SessionOwnedElsewhere`], i.e. no answer, the way the reference treats a
+//!   stale session) until the owner's session ends through [`Protocomm::close_session`]. Within
+//!   one transport the reference rule stays: a new transport session replaces the old one
+//!   (the HTTP server keeps one socket, a BLE link is one connection, a new console id restarts).
+//!   A half-finished handshake never blocks anybody.
+//! * `Command0` on the current session restarts its handshake (inside `provkit-security`).
+//! * `REQ_EP` requests are served only for the current client once its handshake completed;
+//!   anything else gets no answer ([`ProtocommError::NoSession`]).
+//! * Security 0 has no handshake: the first client that touches `prov-session` or a `REQ_EP`
+//!   endpoint opens (and thereby owns) the session; bodies pass through unencrypted.
+//! * `proto-ver` is answered to anyone, always, without touching the session.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::endpoint::{EndpointClass, EndpointTable};
+use crate::error::{HandlerError, ProtocommError};
+use crate::proto_ver::{VersionInfo, render_proto_ver};
+use provkit_security::{DeviceSecurityConfig, DeviceSession, SecureRng};
+
+/// The transport a client came in on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TransportKind {
+    /// SoftAP HTTP; the id is the session cookie value.
+    Http,
+    /// BLE GATT; the id is the connection handle.
+    Ble,
+    /// Serial console; the id is the session number typed by the client.
+    Console,
+}
+
+/// One transport session: which transport, and that transport's session handle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClientId {
+    /// Transport kind.
+    pub transport: TransportKind,
+    /// Transport-specific session handle.
+    pub id: u32,
+}
+
+impl ClientId {
+    /// Shorthand constructor.
+    pub const fn new(transport: TransportKind, id: u32) -> Self {
+        Self { transport, id }
+    }
+}
+
+/// What a `REQ_EP` request is dispatched to (the manager implements it; tests implement it).
+pub trait RequestHandler {
+    /// `plaintext` is the decrypted body; return the plaintext response. Err => no response
+    /// (HTTP closes the connection, like the reference).
+    fn handle_request(&mut self, endpoint: &str, plaintext: &[u8])
+    -> Result<Vec<u8>, HandlerError>;
+}
+
+/// The session slot: who owns it and its security state.
+struct ActiveSession {
+    client: ClientId,
+    session: DeviceSession,
+}
+
+/// Endpoint table + the one active security session + the proto-ver JSON.
+pub struct Protocomm {
+    security: DeviceSecurityConfig,
+    version_info: VersionInfo,
+    proto_ver_body: String,
+    endpoints: EndpointTable,
+    active: Option<ActiveSession>,
+    /// Set by the first request: from then on the table is what the transports were built from.
+    frozen: bool,
+}
+
+impl Protocomm {
+    /// A device with the five standard endpoints, the given security scheme and proto-ver info.
+    pub fn new(security: DeviceSecurityConfig, version_info: VersionInfo) -> Self {
+        let proto_ver_body = render_proto_ver(&security, &version_info);
+        Self {
+            security,
+            version_info,
+            proto_ver_body,
+            endpoints: EndpointTable::new(),
+            active: None,
+            frozen: false,
+        }
+    }
+
+    /// Custom endpoints: created before start (BLE ids 0xFF54.. in creation order).
+    ///
+    /// Fails with [`ProtocommError::TableFrozen`] once a request has been handled.
+    pub fn add_custom_endpoint(&mut self, name: &str) -> Result<u16, ProtocommError> {
+        if self.frozen {
+            return Err(ProtocommError::TableFrozen);
+        }
+        self.endpoints.add_custom(name)
+    }
+
+    /// The endpoint table (for building GATT tables and URI routes).
+    pub fn endpoints(&self) -> &EndpointTable {
+        &self.endpoints
+    }
+
+    /// The security configuration the device runs.
+    pub fn security_config(&self) -> &DeviceSecurityConfig {
+        &self.security
+    }
+
+    /// The proto-ver information the JSON was built from.
+    pub fn version_info(&self) -> &VersionInfo {
+        &self.version_info
+    }
+
+    /// The `proto-ver` response body.
+    pub fn proto_ver_body(&self) -> &[u8] {
+        self.proto_ver_body.as_bytes()
+    }
+
+    /// The client holding the session slot, if any (established or mid-handshake).
+    pub fn session_client(&self) -> Option<ClientId> {
+        self.active.as_ref().map(|a| a.client)
+    }
+
+    /// True if `client` holds an established session (always true for a sec0 holder).
+    pub fn is_established(&self, client: ClientId) -> bool {
+        self.active
+            .as_ref()
+            .is_some_and(|a| a.client == client && self.holds_established(a))
+    }
+
+    /// Core entry: a request on endpoint `endpoint` from `client` -> Ok(response body) | Err (no
+    /// response; the framing decides close/disconnect).
+    pub fn handle<R: SecureRng + ?Sized>(
+        &mut self,
+        client: ClientId,
+        endpoint: &str,
+        body: &[u8],
+        handler: &mut dyn RequestHandler,
+        rng: &mut R,
+    ) -> Result<Vec<u8>, ProtocommError> {
+        let class = self
+            .endpoints
+            .lookup(endpoint)
+            .ok_or(ProtocommError::UnknownEndpoint)?
+            .class;
+        self.frozen = true;
+        match class {
+            EndpointClass::Version => Ok(self.proto_ver_body.as_bytes().to_vec()),
+            EndpointClass::Session => {
+                let active = self.claim(client)?;
+                Ok(active.session.handle_session(body, rng)?)
+            }
+            EndpointClass::Request => self.handle_request(client, endpoint, body, handler),
+        }
+    }
+
+    /// Explicitly opens a session for `client`, as transports do when a client appears (BLE
+    /// connect, a new HTTP cookie). Keeps an existing session of the same client; refuses while
+    /// another transport's client owns an established session.
+    pub fn open_session(&mut self, client: ClientId) -> Result<(), ProtocommError> {
+        self.claim(client).map(|_| ())
+    }
+
+    /// The transport tells protocomm that `client` left (socket evicted, BLE disconnect, ...).
+    /// Ends its session if it holds one; other clients' sessions are untouched.
+    pub fn close_session(&mut self, client: ClientId) {
+        if self.active.as_ref().is_some_and(|a| a.client == client) {
+            self.active = None;
+        }
+    }
+
+    fn is_sec0(&self) -> bool {
+        matches!(self.security, DeviceSecurityConfig::Sec0)
+    }
+
+    fn holds_established(&self, active: &ActiveSession) -> bool {
+        self.is_sec0() || active.session.is_established()
+    }
+
+    /// Returns the session slot for `client`, opening a fresh session if the slot is free, held
+    /// by a half-finished handshake, or held by another client of the same transport.
+    fn claim(&mut self, client: ClientId) -> Result<&mut ActiveSession, ProtocommError> {
+        let replace = match &self.active {
+            Some(a) if a.client == client => false,
+            Some(a) if a.client.transport != client.transport && self.holds_established(a) => {
+                return Err(ProtocommError::SessionOwnedElsewhere);
+            }
+            _ => true,
+        };
+        if replace {
+            self.active = Some(ActiveSession {
+                client,
+                session: DeviceSession::new(self.security.clone()),
+            });
+        }
+        self.active.as_mut().ok_or(ProtocommError::NoSession)
+    }
+
+    fn handle_request(
+        &mut self,
+        client: ClientId,
+        endpoint: &str,
+        body: &[u8],
+        handler: &mut dyn RequestHandler,
+    ) -> Result<Vec<u8>, ProtocommError> {
+        if self.is_sec0() {
+            // No handshake and no cipher: the request itself opens (or continues) the session.
+            self.claim(client)?;
+            return Ok(handler.handle_request(endpoint, body)?);
+        }
+        let active = match &mut self.active {
+            Some(a) if a.client == client => a,
+            Some(a) if a.client.transport != client.transport && a.session.is_established() => {
+                return Err(ProtocommError::SessionOwnedElsewhere);
+            }
+            _ => return Err(ProtocommError::NoSession),
+        };
+        if !active.session.is_established() {
+            return Err(ProtocommError::NoSession);
+        }
+        let plaintext = active.session.decrypt(body)?;
+        let response = handler.handle_request(endpoint, &plaintext)?;
+        Ok(active.session.encrypt(&response)?)
+    }
+}

@@ -1,0 +1,317 @@
+//! HTTP framing (spec §5.1) — replay of `../shared/vectors/transcripts/sec0_auto.json` plus
+//! the cookie/socket session rules, limits and error paths.
+
+mod common;
+
+use common::{EchoHandler, SEC0_COMMAND, SEC0_RESPONSE, TestRng};
+use provkit_protocomm::http::{
+    CONTENT_TYPE, HttpFraming, HttpOutcome, HttpReply, HttpRequest, MAX_BODY_LEN,
+};
+use provkit_protocomm::{
+    ClientId, DeviceSecurityConfig, HandlerError, Protocomm, RequestHandler, TransportKind,
+    VersionInfo,
+};
+use provkit_security::{ClientSecurityConfig, ClientSession};
+
+/// Answers each REQ_EP request with the next recorded device plaintext and records what it got.
+struct ScriptedHandler {
+    responses: std::collections::VecDeque<Vec<u8>>,
+    seen: Vec<(String, Vec<u8>)>,
+}
+
+impl RequestHandler for ScriptedHandler {
+    fn handle_request(
+        &mut self,
+        endpoint: &str,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, HandlerError> {
+        self.seen.push((endpoint.to_string(), plaintext.to_vec()));
+        self.responses
+            .pop_front()
+            .ok_or(HandlerError::new("script exhausted"))
+    }
+}
+
+fn hex(v: &serde_json::Value) -> Vec<u8> {
+    hex::decode(v.as_str().expect("hex string")).expect("valid hex")
+}
+
+fn reply(outcome: HttpOutcome) -> HttpReply {
+    match outcome {
+        HttpOutcome::Reply(r) => r,
+        HttpOutcome::Close => panic!("expected a reply, got Close"),
+    }
+}
+
+fn post<'a>(path: &'a str, cookie: Option<&'a str>, body: &'a [u8], conn: u32) -> HttpRequest<'a> {
+    HttpRequest {
+        method: "POST",
+        path,
+        cookie: cookie.map(str::as_bytes),
+        body,
+        connection: conn,
+    }
+}
+
+/// Replays the request side of the sec0 transcript; the proto-ver and prov-session exchanges
+/// must produce the recorded status, Set-Cookie and body; prov-config requests must reach the
+/// handler as the recorded device-side plaintext, and its answer must go out unchanged.
+#[test]
+fn replays_sec0_auto_transcript() {
+    let t = common::load_json("transcripts/sec0_auto.json");
+    let cookie_id = t["device"]["session_cookie_ids"][0]
+        .as_u64()
+        .expect("cookie id") as u32;
+    let exchanges = t["exchanges"].as_array().expect("exchanges");
+
+    let mut handler = ScriptedHandler {
+        responses: exchanges
+            .iter()
+            .filter(|e| !e["device_view"].is_null())
+            .map(|e| hex(&e["device_view"]["response_plaintext"]))
+            .collect(),
+        seen: Vec::new(),
+    };
+    let mut pc = Protocomm::new(DeviceSecurityConfig::Sec0, VersionInfo::default());
+    let mut http = HttpFraming::new();
+    let mut rng = TestRng::with_u32s(7, &[cookie_id]);
+
+    for e in exchanges {
+        let path = e["path"].as_str().expect("path");
+        let body = hex(&e["request_body_hex"]);
+        let request = HttpRequest {
+            method: e["method"].as_str().expect("method"),
+            path,
+            cookie: e["request_cookie"].as_str().map(str::as_bytes),
+            body: &body,
+            connection: 1,
+        };
+        let r = reply(http.handle(&mut pc, &request, &mut handler, &mut rng));
+        assert_eq!(
+            u64::from(r.status),
+            e["response_status"].as_u64().expect("status"),
+            "{path}"
+        );
+        assert_eq!(
+            r.set_cookie.as_deref(),
+            e["set_cookie"].as_str(),
+            "seq {}",
+            e["seq"]
+        );
+        assert_eq!(r.content_type, "text/html");
+        assert_eq!(r.body, hex(&e["response_body_hex"]), "seq {}", e["seq"]);
+        if let Some(view) = e["device_view"].as_object() {
+            let (ep, pt) = handler.seen.last().expect("handler was called");
+            assert_eq!(ep, path.trim_start_matches('/'));
+            assert_eq!(pt, &hex(&view["request_plaintext"]));
+        }
+    }
+    assert!(
+        handler.responses.is_empty(),
+        "every scripted answer was used"
+    );
+    assert_eq!(handler.seen.len(), 4);
+}
+
+#[test]
+fn unknown_path_is_404_and_other_methods_405_without_a_session() {
+    let mut pc = Protocomm::new(DeviceSecurityConfig::Sec0, VersionInfo::default());
+    let mut http = HttpFraming::new();
+    let mut rng = TestRng::new(1);
+    let mut h = EchoHandler::default();
+
+    let r = reply(http.handle(&mut pc, &post("/nope", None, b"x", 1), &mut h, &mut rng));
+    assert_eq!((r.status, r.reason()), (404, "Not Found"));
+    assert_eq!(r.body, b"Nothing matches the given URI");
+    let get = HttpRequest {
+        method: "GET",
+        ..post("/proto-ver", None, b"x", 1)
+    };
+    let r = reply(http.handle(&mut pc, &get, &mut h, &mut rng));
+    assert_eq!(r.status, 405);
+    assert_eq!(r.set_cookie, None);
+    assert_eq!(http.session_id(), None);
+    // A query string does not change the route.
+    let r = reply(http.handle(
+        &mut pc,
+        &post("/proto-ver?x=1", None, b"x", 1),
+        &mut h,
+        &mut rng,
+    ));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, pc.proto_ver_body());
+}
+
+#[test]
+fn body_length_limits_close_the_socket() {
+    let mut pc = Protocomm::new(DeviceSecurityConfig::Sec0, VersionInfo::default());
+    let mut http = HttpFraming::new();
+    let mut rng = TestRng::new(2);
+    let mut h = EchoHandler::default();
+    let big = vec![b'a'; MAX_BODY_LEN + 1];
+    assert_eq!(
+        http.handle(&mut pc, &post("/proto-ver", None, b"", 1), &mut h, &mut rng),
+        HttpOutcome::Close
+    );
+    assert_eq!(
+        http.handle(
+            &mut pc,
+            &post("/prov-config", None, &big, 1),
+            &mut h,
+            &mut rng
+        ),
+        HttpOutcome::Close
+    );
+    let max = vec![b'a'; MAX_BODY_LEN];
+    let r = reply(http.handle(
+        &mut pc,
+        &post("/prov-config", None, &max, 1),
+        &mut h,
+        &mut rng,
+    ));
+    assert_eq!(r.body.len(), "prov-config:".len() + MAX_BODY_LEN);
+    assert_eq!(r.content_type, CONTENT_TYPE);
+    assert_eq!(h.seen.len(), 1, "oversized bodies never reach the handler");
+}
+
+#[test]
+fn cookie_and_socket_rules() {
+    let mut pc = Protocomm::new(DeviceSecurityConfig::Sec0, VersionInfo::default());
+    let mut http = HttpFraming::new();
+    let mut rng = TestRng::with_u32s(3, &[111, 222, 333, 444]);
+    let mut h = EchoHandler::default();
+    let mut send = |http: &mut HttpFraming, pc: &mut Protocomm, cookie: Option<&str>, conn: u32| {
+        reply(http.handle(
+            pc,
+            &post("/proto-ver", cookie, b"-", conn),
+            &mut h,
+            &mut rng,
+        ))
+        .set_cookie
+    };
+
+    // First request opens session 111 on socket 1.
+    assert_eq!(
+        send(&mut http, &mut pc, None, 1).as_deref(),
+        Some("session=111")
+    );
+    // Same socket without cookie: same session, no new cookie.
+    assert_eq!(send(&mut http, &mut pc, None, 1), None);
+    // Matching cookie on another socket: same session; the socket binding is forgotten.
+    assert_eq!(send(&mut http, &mut pc, Some("session=111"), 2), None);
+    assert_eq!(http.session_id(), Some(111));
+    // ...so a cookie-less request on the original socket now starts a new session.
+    assert_eq!(
+        send(&mut http, &mut pc, None, 1).as_deref(),
+        Some("session=222")
+    );
+    // A stale cookie, even on the bound socket, starts a new session.
+    assert_eq!(
+        send(&mut http, &mut pc, Some("session=111"), 1).as_deref(),
+        Some("session=333")
+    );
+    // Extra cookies make the header value mismatch (whole-value comparison).
+    assert_eq!(
+        send(&mut http, &mut pc, Some("session=333; other=1"), 1).as_deref(),
+        Some("session=444")
+    );
+    // Closing the bound socket keeps the cookie session alive.
+    http.connection_closed(1);
+    assert_eq!(send(&mut http, &mut pc, Some("session=444"), 5), None);
+    assert_eq!(http.client(), Some(ClientId::new(TransportKind::Http, 444)));
+}
+
+/// Sec1 over HTTP: a new cookie session drops the established crypto session, so an encrypted
+/// request that follows gets no answer (socket closed), like the reference.
+#[test]
+fn new_http_session_ends_the_crypto_session() {
+    let pop = b"abcd1234".to_vec();
+    let mut pc = Protocomm::new(
+        DeviceSecurityConfig::Sec1 {
+            pop: Some(pop.clone()),
+        },
+        VersionInfo::default(),
+    );
+    let mut http = HttpFraming::new();
+    let mut rng = TestRng::with_u32s(4, &[10, 20]);
+    let mut h = EchoHandler::default();
+    let mut client = ClientSession::new(ClientSecurityConfig::Sec1 { pop: Some(pop) });
+
+    let mut request = client.start(&mut rng).expect("command0");
+    let mut cookie = None;
+    loop {
+        let r = reply(http.handle(
+            &mut pc,
+            &post("/prov-session", cookie.as_deref(), &request, 1),
+            &mut h,
+            &mut rng,
+        ));
+        if let Some(c) = r.set_cookie {
+            cookie = Some(c);
+        }
+        match client
+            .handle_response(&r.body, &mut rng)
+            .expect("handshake step")
+        {
+            Some(next) => request = next,
+            None => break,
+        }
+    }
+    assert_eq!(cookie.as_deref(), Some("session=10"));
+    let ct = client.encrypt(b"hello").expect("encrypt");
+    let r = reply(http.handle(
+        &mut pc,
+        &post("/prov-config", cookie.as_deref(), &ct, 1),
+        &mut h,
+        &mut rng,
+    ));
+    assert_eq!(
+        client.decrypt(&r.body).expect("decrypt"),
+        b"prov-config:hello"
+    );
+
+    // Another socket without the cookie replaces the session...
+    let r = reply(http.handle(
+        &mut pc,
+        &post("/proto-ver", None, b"-", 2),
+        &mut h,
+        &mut rng,
+    ));
+    assert_eq!(r.set_cookie.as_deref(), Some("session=20"));
+    // ...and the old client's encrypted request is now refused with a closed socket.
+    let ct = client.encrypt(b"again").expect("encrypt");
+    assert_eq!(
+        http.handle(
+            &mut pc,
+            &post("/prov-config", cookie.as_deref(), &ct, 1),
+            &mut h,
+            &mut rng
+        ),
+        HttpOutcome::Close
+    );
+    assert_eq!(h.seen.len(), 1);
+}
+
+#[test]
+fn handshake_garbage_closes_the_socket() {
+    let mut pc = Protocomm::new(DeviceSecurityConfig::Sec0, VersionInfo::default());
+    let mut http = HttpFraming::new();
+    let mut rng = TestRng::new(5);
+    let mut h = EchoHandler::default();
+    assert_eq!(
+        http.handle(
+            &mut pc,
+            &post("/prov-session", None, &[0xff, 0xff], 1),
+            &mut h,
+            &mut rng
+        ),
+        HttpOutcome::Close
+    );
+    let r = reply(http.handle(
+        &mut pc,
+        &post("/prov-session", None, &SEC0_COMMAND, 1),
+        &mut h,
+        &mut rng,
+    ));
+    assert_eq!(r.body, SEC0_RESPONSE);
+}

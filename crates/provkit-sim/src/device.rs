@@ -1,0 +1,340 @@
+//! [`SimDevice`]: the whole simulated provisioning device — protocomm, the manager, the
+//! simulated station and the file store — behind the transports of this crate.
+//!
+//! ```text
+//!  HttpServer ──HttpRequest──► SimDevice::handle_http ─► protocomm HttpFraming (cookies/sockets)
+//!  console    ──line─────────► SimDevice::handle_console ─► protocomm ConsoleFraming
+//!                                   │ Protocomm: proto-ver / prov-session / decrypt
+//!                                   ▼
+//!                               Dispatch (RequestHandler)
+//!                                   ├─ prov-config|prov-scan|prov-ctrl → Manager (provkit-wifi)
+//!                                   └─ custom endpoints → "SUCCESS" + SimEvent::CustomData
+//!  after every request and tick: Runner::pump → SimStation / FileStore; events → SimEvent
+//! ```
+//!
+//! provkit-manager's own `Device` bundles the same pieces but keeps its protocomm private,
+//! and the HTTP cookie/socket rules of protocomm's `HttpFraming` need `&mut Protocomm`; so the
+//! simulator composes the parts itself (a few lines, no protocol logic of its own).
+//!
+//! A `blocking` ScanStart is answered only after the scan finished, like the reference: the
+//! handler pumps the station on the wall clock until the manager has the results.
+
+use crate::SimError;
+use crate::console::ConsoleDevice;
+use crate::env::RadioEnv;
+use crate::http::{ConnectionId, HttpDevice, HttpOutcome, HttpReply, HttpRequest};
+use crate::station::{SimClock, SimStation};
+use crate::store::FileStore;
+use provkit_hal::{Clock, Instant};
+use provkit_manager::{Action, Event, Manager, ManagerConfig, Runner, ServiceInfo};
+use provkit_protocomm::console::ConsoleFraming;
+use provkit_protocomm::http::HttpFraming;
+use provkit_protocomm::{
+    DeviceSecurityConfig, HandlerError, Protocomm, RequestHandler, VersionInfo,
+};
+use provkit_security::rand_core::SeedableRng;
+use provkit_wifi::scan::ScanRequest;
+use rand_chacha::ChaCha20Rng;
+
+/// Reply of the custom endpoints (what ESP-IDF's example custom handler answers).
+pub const CUSTOM_REPLY: &[u8] = b"SUCCESS";
+/// Longest a blocking ScanStart waits for the scan.
+const BLOCKING_SCAN_LIMIT_MS: u64 = 20_000;
+
+/// How to build the device.
+#[derive(Debug, Clone)]
+pub struct DeviceOptions {
+    pub security: DeviceSecurityConfig,
+    /// SoftAP SSID / service name.
+    pub service_name: String,
+    /// Application endpoints (e.g. `custom-data`), created before start like
+    /// `wifi_prov_mgr_endpoint_create`.
+    pub custom_endpoints: Vec<String>,
+    pub manager: ManagerConfig,
+}
+
+impl DeviceOptions {
+    /// ESP personality with auto-stop disabled: the simulator keeps serving after success so
+    /// `prov-ctrl` Reprov works and one sim can be provisioned many times.
+    pub fn esp(security: DeviceSecurityConfig, service_name: &str) -> Self {
+        let mut manager = ManagerConfig::esp();
+        manager.auto_stop_ms = None;
+        DeviceOptions {
+            security,
+            service_name: service_name.to_string(),
+            custom_endpoints: vec!["custom-data".to_string()],
+            manager,
+        }
+    }
+}
+
+/// What the device reports to its user (the CLI prints these).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SimEvent {
+    Manager(Event),
+    CustomData {
+        endpoint: String,
+        data: Vec<u8>,
+    },
+    /// The manager took the transports down (auto-stop, stop).
+    TransportsStopped,
+    /// A station or store operation the manager asked for failed.
+    ActionFailed(String),
+}
+
+/// The simulated device.
+pub struct SimDevice {
+    manager: Manager,
+    protocomm: Protocomm,
+    http: HttpFraming,
+    console: ConsoleFraming,
+    runner: Runner<SimStation, FileStore>,
+    clock: SimClock,
+    rng: ChaCha20Rng,
+    custom: Vec<String>,
+    events: Vec<SimEvent>,
+    reported_failures: usize,
+}
+
+impl core::fmt::Debug for SimDevice {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SimDevice")
+            .field("state", &self.manager.state())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SimDevice {
+    /// Builds and starts provisioning. `seed` fixes the RNG (tests); `None` seeds from the OS.
+    pub fn new(
+        options: DeviceOptions,
+        env: RadioEnv,
+        store: FileStore,
+        clock: SimClock,
+        seed: Option<[u8; 32]>,
+    ) -> Result<SimDevice, SimError> {
+        let seed = match seed {
+            Some(s) => s,
+            None => {
+                let mut s = [0u8; 32];
+                getrandom::fill(&mut s).map_err(|e| SimError::Io {
+                    context: "seeding the random number generator".into(),
+                    source: std::io::Error::other(e.to_string()),
+                })?;
+                s
+            }
+        };
+        let now = clock.now();
+        let mut runner = Runner::new(SimStation::new(env, clock.clone()), store);
+        let profiles = runner
+            .load_profiles()
+            .map_err(|kind| SimError::Manager(format!("loading stored profiles: {kind}")))?;
+        let manager_err = |what: &str, e: provkit_manager::ManagerError| {
+            SimError::Manager(format!("{what}: {e:?}"))
+        };
+        let mut manager =
+            Manager::new(options.manager, profiles).map_err(|e| manager_err("init", e))?;
+        for name in &options.custom_endpoints {
+            manager
+                .endpoint_create(name)
+                .map_err(|e| manager_err("endpoint_create", e))?;
+        }
+        let service = ServiceInfo {
+            name: options.service_name.clone().into_bytes(),
+            key: Vec::new(),
+        };
+        manager
+            .start(service, now)
+            .map_err(|e| manager_err("start", e))?;
+        let mut protocomm = Protocomm::new(options.security, VersionInfo::default());
+        for name in &options.custom_endpoints {
+            manager
+                .endpoint_register(name)
+                .map_err(|e| manager_err("endpoint_register", e))?;
+            protocomm
+                .add_custom_endpoint(name)
+                .map_err(|e| SimError::Manager(format!("custom endpoint {name}: {e:?}")))?;
+        }
+        let mut device = SimDevice {
+            manager,
+            protocomm,
+            http: HttpFraming::new(),
+            console: ConsoleFraming::default(),
+            runner,
+            clock,
+            rng: ChaCha20Rng::from_seed(seed),
+            custom: options.custom_endpoints,
+            events: Vec::new(),
+            reported_failures: 0,
+        };
+        device.pump();
+        Ok(device)
+    }
+
+    pub fn manager(&self) -> &Manager {
+        &self.manager
+    }
+
+    /// Runs timers, station events and queued actions; collects events.
+    pub fn pump(&mut self) {
+        let now = self.clock.now();
+        let for_adapter = self.runner.pump(&mut self.manager, now);
+        for action in for_adapter {
+            if action == Action::StopTransports {
+                self.events.push(SimEvent::TransportsStopped);
+            }
+        }
+        for (action, kind) in self.runner.failures.iter().skip(self.reported_failures) {
+            self.events
+                .push(SimEvent::ActionFailed(format!("{action:?}: {kind}")));
+        }
+        self.reported_failures = self.runner.failures.len();
+        while let Some(event) = self.manager.poll_event() {
+            self.events.push(SimEvent::Manager(event));
+        }
+    }
+
+    /// Events since the last call, oldest first.
+    pub fn take_events(&mut self) -> Vec<SimEvent> {
+        core::mem::take(&mut self.events)
+    }
+
+    /// When something is next due (ms on the device clock), so a loop can sleep until then.
+    pub fn next_wakeup_ms(&self) -> Option<u64> {
+        let manager = self.manager.next_deadline().map(Instant::as_millis);
+        let station = self.runner.station.radio.next_event_at();
+        [manager, station].into_iter().flatten().min()
+    }
+
+    /// Runs `f` with the protocomm instance, the device's RNG and a dispatcher borrowing the
+    /// rest of the device (disjoint fields, so no copies).
+    fn with_protocomm<T>(
+        &mut self,
+        f: impl FnOnce(
+            &mut Protocomm,
+            &mut Dispatch<'_>,
+            &mut ChaCha20Rng,
+            &mut HttpFraming,
+            &mut ConsoleFraming,
+        ) -> T,
+    ) -> T {
+        self.pump();
+        let SimDevice {
+            manager,
+            protocomm,
+            http,
+            console,
+            runner,
+            clock,
+            rng,
+            custom,
+            events,
+            ..
+        } = self;
+        let mut dispatch = Dispatch {
+            manager,
+            runner,
+            clock,
+            custom,
+            events,
+        };
+        let result = f(protocomm, &mut dispatch, rng, http, console);
+        self.pump();
+        result
+    }
+}
+
+/// Routes decrypted `REQ_EP` requests.
+struct Dispatch<'a> {
+    manager: &'a mut Manager,
+    runner: &'a mut Runner<SimStation, FileStore>,
+    clock: &'a SimClock,
+    custom: &'a [String],
+    events: &'a mut Vec<SimEvent>,
+}
+
+impl RequestHandler for Dispatch<'_> {
+    fn handle_request(
+        &mut self,
+        endpoint: &str,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, HandlerError> {
+        let now = self.clock.now();
+        if let Some(result) = self.manager.handle_wifi_request(endpoint, plaintext, now) {
+            let response =
+                result.map_err(|_| HandlerError::new("wifi endpoint rejected the request"))?;
+            self.runner.pump(self.manager, self.clock.now());
+            if endpoint == "prov-scan"
+                && matches!(ScanRequest::decode(plaintext), Ok(ScanRequest::Start(cfg)) if cfg.blocking)
+            {
+                self.wait_for_scan();
+            }
+            return Ok(response);
+        }
+        if self.custom.iter().any(|c| c == endpoint)
+            && self.manager.is_endpoint_registered(endpoint)
+        {
+            self.events.push(SimEvent::CustomData {
+                endpoint: endpoint.to_string(),
+                data: plaintext.to_vec(),
+            });
+            return Ok(CUSTOM_REPLY.to_vec());
+        }
+        Err(HandlerError::new("no handler for this endpoint"))
+    }
+}
+
+impl Dispatch<'_> {
+    /// Holds a blocking ScanStart's answer until the scan finished (wall clock only; a manual
+    /// clock is moved by its test, which then polls ScanStatus).
+    fn wait_for_scan(&mut self) {
+        if !matches!(self.clock, SimClock::Wall(_)) {
+            return;
+        }
+        let started = self.clock.now_ms();
+        while !self.manager.scan_status().0
+            && self.clock.now_ms().saturating_sub(started) < BLOCKING_SCAN_LIMIT_MS
+        {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            self.runner.pump(self.manager, self.clock.now());
+        }
+    }
+}
+
+impl HttpDevice for SimDevice {
+    fn handle_http(&mut self, request: HttpRequest<'_>) -> HttpOutcome {
+        let path = format!("/{}", request.endpoint);
+        let framed = provkit_protocomm::http::HttpRequest {
+            method: "POST",
+            path: &path,
+            cookie: request.cookie,
+            body: request.body,
+            connection: request.connection,
+        };
+        let outcome = self.with_protocomm(|protocomm, dispatch, rng, http, _| {
+            http.handle(protocomm, &framed, dispatch, rng)
+        });
+        match outcome {
+            provkit_protocomm::http::HttpOutcome::Close => HttpOutcome::Close,
+            provkit_protocomm::http::HttpOutcome::Reply(r) => HttpOutcome::Reply(HttpReply {
+                status: r.status,
+                set_cookie: r.set_cookie,
+                content_type: r.content_type,
+                body: r.body,
+            }),
+        }
+    }
+
+    fn connection_closed(&mut self, connection: ConnectionId) {
+        self.http.connection_closed(connection);
+    }
+}
+
+impl ConsoleDevice for SimDevice {
+    fn handle_console_line(&mut self, line: &[u8]) -> Option<String> {
+        self.with_protocomm(|protocomm, dispatch, rng, _, console| {
+            console.handle_line(protocomm, line, dispatch, rng)
+        })
+    }
+}

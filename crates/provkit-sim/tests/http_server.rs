@@ -1,0 +1,213 @@
+//! The HTTP transport over real loopback sockets: keep-alive, the body cap, close-on-error,
+//! cookies and connection tracking (spec §5.1).
+
+use provkit_sim::http::{
+    ConnectionId, HttpDevice, HttpOutcome, HttpReply, HttpRequest, HttpServer, MAX_BODY,
+};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Default)]
+struct Recorder {
+    seen: Vec<(ConnectionId, String, Option<Vec<u8>>, Vec<u8>)>,
+    closed: Vec<ConnectionId>,
+}
+
+impl HttpDevice for Recorder {
+    fn handle_http(&mut self, r: HttpRequest<'_>) -> HttpOutcome {
+        self.seen.push((
+            r.connection,
+            r.endpoint.to_string(),
+            r.cookie.map(<[u8]>::to_vec),
+            r.body.to_vec(),
+        ));
+        match r.endpoint {
+            "fail" => HttpOutcome::Close,
+            "echo" => HttpOutcome::Reply(HttpReply {
+                status: 200,
+                set_cookie: r
+                    .cookie
+                    .is_none()
+                    .then(|| format!("session={}", r.connection)),
+                content_type: "text/html",
+                body: r.body.iter().rev().copied().collect(),
+            }),
+            _ => HttpOutcome::Reply(HttpReply {
+                status: 404,
+                set_cookie: None,
+                content_type: "text/html",
+                body: b"Nothing matches the given URI".to_vec(),
+            }),
+        }
+    }
+
+    fn connection_closed(&mut self, connection: ConnectionId) {
+        self.closed.push(connection);
+    }
+}
+
+/// Starts a server on a free port in a background runtime; returns its address and device.
+fn start() -> (SocketAddr, Arc<Mutex<Recorder>>) {
+    let device = Arc::new(Mutex::new(Recorder::default()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let served = Arc::clone(&device);
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let server = HttpServer::bind("127.0.0.1:0".parse().expect("addr"))
+                .await
+                .expect("bind");
+            tx.send(server.local_addr().expect("addr")).expect("send");
+            server
+                .serve(served, std::future::pending())
+                .await
+                .expect("serve");
+        });
+    });
+    (rx.recv().expect("server address"), device)
+}
+
+fn connect(addr: SocketAddr) -> TcpStream {
+    let s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    s
+}
+
+fn post(stream: &mut TcpStream, path: &str, extra_headers: &str, body: &[u8]) {
+    let head = format!(
+        "POST /{path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n{extra_headers}\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).expect("write head");
+    stream.write_all(body).expect("write body");
+}
+
+/// Reads one response: (status, headers, body).
+fn read_response(stream: &mut TcpStream) -> (u16, String, Vec<u8>) {
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        let n = stream.read(&mut byte).expect("read head");
+        assert_eq!(
+            n,
+            1,
+            "connection closed mid-head: {:?}",
+            String::from_utf8_lossy(&buf)
+        );
+        buf.push(byte[0]);
+    }
+    let head = String::from_utf8(buf).expect("utf8 head");
+    let status: u16 = head[9..12].parse().expect("status");
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length: ")
+                .map(|v| v.trim().parse().expect("length"))
+        })
+        .expect("content-length");
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).expect("read body");
+    (status, head, body)
+}
+
+/// The peer closed without sending a byte.
+fn assert_closed_silently(stream: &mut TcpStream) {
+    let mut rest = Vec::new();
+    let n = stream.read_to_end(&mut rest).unwrap_or(0);
+    assert_eq!(
+        n,
+        0,
+        "expected no response, got {:?}",
+        String::from_utf8_lossy(&rest)
+    );
+}
+
+#[test]
+fn keep_alive_carries_several_requests_on_one_connection_with_cookies() {
+    let (addr, device) = start();
+    let mut s = connect(addr);
+    post(&mut s, "echo", "", b"abc");
+    let (status, head, body) = read_response(&mut s);
+    assert_eq!(status, 200);
+    assert_eq!(body, b"cba");
+    let cookie_line = head
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie: "))
+        .expect("set-cookie on first request");
+    let cookie = cookie_line["set-cookie: ".len()..].trim().to_string();
+    post(&mut s, "echo", &format!("Cookie: {cookie}\r\n"), b"xyz");
+    let (status, head, body) = read_response(&mut s);
+    assert_eq!((status, body.as_slice()), (200, b"zyx".as_slice()));
+    assert!(!head.to_ascii_lowercase().contains("set-cookie"));
+    let seen = &device.lock().expect("lock").seen;
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0].0, seen[1].0, "same connection id on one socket");
+    assert_eq!(seen[1].2.as_deref(), Some(cookie.as_bytes()));
+}
+
+#[test]
+fn unknown_endpoint_gets_the_device_404() {
+    let (addr, _device) = start();
+    let mut s = connect(addr);
+    post(&mut s, "nope", "", b"-");
+    let (status, _, body) = read_response(&mut s);
+    assert_eq!(status, 404);
+    assert_eq!(body, b"Nothing matches the given URI");
+}
+
+#[test]
+fn non_post_is_405() {
+    let (addr, device) = start();
+    let mut s = connect(addr);
+    s.write_all(b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("write");
+    let (status, _, _) = read_response(&mut s);
+    assert_eq!(status, 405);
+    assert!(device.lock().expect("lock").seen.is_empty());
+}
+
+#[test]
+fn empty_and_oversized_bodies_close_without_response() {
+    let (addr, device) = start();
+    let mut s = connect(addr);
+    post(&mut s, "echo", "", b"");
+    assert_closed_silently(&mut s);
+    let mut s = connect(addr);
+    post(&mut s, "echo", "", &vec![7u8; MAX_BODY + 1]);
+    assert_closed_silently(&mut s);
+    // Exactly the cap is fine.
+    let mut s = connect(addr);
+    post(&mut s, "echo", "", &vec![7u8; MAX_BODY]);
+    let (status, _, body) = read_response(&mut s);
+    assert_eq!((status, body.len()), (200, MAX_BODY));
+    assert_eq!(device.lock().expect("lock").seen.len(), 1);
+}
+
+#[test]
+fn device_error_closes_the_socket_and_the_device_hears_it() {
+    let (addr, device) = start();
+    let mut s = connect(addr);
+    post(&mut s, "fail", "", b"x");
+    assert_closed_silently(&mut s);
+    // The close notification is delivered after the connection task ends.
+    let mut waited = 0;
+    loop {
+        let d = device.lock().expect("lock");
+        if !d.closed.is_empty() {
+            assert_eq!(d.closed, vec![d.seen[0].0]);
+            break;
+        }
+        drop(d);
+        waited += 1;
+        assert!(waited < 100, "connection_closed never called");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -1,0 +1,44 @@
+//! # provkit-esp32: provkit on ESP32-C3 / ESP32-C6 (esp-hal + esp-radio + embassy)
+//!
+//! The chip adapter at the bottom of the provkit stack: it implements `provkit-hal` on
+//! Espressif's bare-metal Rust crates and carries the provisioning transports to the radio.
+//! It owns sockets, radios, flash and timers; every protocol decision stays in the sans-I/O
+//! crates above (protocomm, security, wifi, manager).
+//!
+//! ```text
+//!  provkit-manager / protocomm / security      (sans-I/O, shared with host + simulator)
+//!        ▲ requests / responses        │ Connect, StartScan, Persist ...
+//!  ──────┼─────────────────────────────▼─────────────────────────────── this crate
+//!  ble: TrouBLE GATT server     station: esp-radio STA  (provkit_hal::asynch::WifiStation)
+//!  softap: esp-radio AP +       store: esp-storage + sequential-storage
+//!          embassy-net + DHCP           (provkit_hal::asynch::CredentialStore)
+//!          + HTTP                reason: esp-radio disconnect reason -> provkit's
+//!  ───────────────────────────────────────────────────────────────────────────────────
+//!  esp-hal · esp-radio (Wi-Fi + BLE controller) · esp-rtos/embassy · trouble-host
+//! ```
+//!
+//! Chip-independent logic (reason classification, the flash record format and its
+//! power-fail behaviour, the GATT layout and advertising data) builds without a chip feature
+//! and is tested on the host. The radio-facing modules need `esp32c3` or `esp32c6`.
+
+#![no_std]
+
+#[cfg(test)]
+extern crate std;
+
+pub mod dhcp;
+mod error;
+pub mod gatt_layout;
+pub mod reason;
+pub mod store;
+
+#[cfg(feature = "chip")]
+pub mod ble;
+#[cfg(feature = "chip")]
+pub mod http;
+#[cfg(feature = "chip")]
+pub mod softap;
+#[cfg(feature = "chip")]
+pub mod station;
+
+pub use error::Esp32Error;

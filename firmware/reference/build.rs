@@ -1,0 +1,102 @@
+//! Build script of the reference firmware.
+//!
+//! 1. Links esp-hal's linker scripts (`linkall.x`), so no `.cargo/config.toml` is needed and
+//!    the firmware builds from any working directory (xtask uses `--manifest-path`).
+//! 2. Turns the security 2 username/password given to `cargo xtask flash` (environment
+//!    `PROVKIT_SEC2_USERNAME` / `PROVKIT_SEC2_PASSWORD`) into an SRP-6a salt and verifier
+//!    (RFC 5054 3072-bit group, SHA-512: what ESP-IDF's sec2 uses) written to
+//!    `$OUT_DIR/sec2_credentials.rs`. Only the username, salt and verifier enter the image;
+//!    the password stays on the build host. `PROVKIT_SEC2_SALT_HEX` + `PROVKIT_SEC2_VERIFIER_HEX`
+//!    may be given instead (for reproducible images); xtask passes those when it computed them.
+
+use std::env;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+/// The default credentials match ESP-IDF's wifi_prov_mgr example (`wifiprov` / `abcd1234`),
+/// so Espressif's phone apps work out of the box on a development board.
+const DEFAULT_USERNAME: &str = "wifiprov";
+const DEFAULT_PASSWORD: &str = "abcd1234";
+const SALT_LEN: usize = 16;
+
+fn main() {
+    println!("cargo:rustc-link-arg=-Tlinkall.x");
+    for var in [
+        "PROVKIT_SEC2_USERNAME",
+        "PROVKIT_SEC2_PASSWORD",
+        "PROVKIT_SEC2_SALT_HEX",
+        "PROVKIT_SEC2_VERIFIER_HEX",
+    ] {
+        println!("cargo:rerun-if-env-changed={var}");
+    }
+    let boards = ["CARGO_FEATURE_ESP32C3_DEVKITM_1", "CARGO_FEATURE_ESP32C6_DEVKITC_1"]
+        .iter()
+        .filter(|f| env::var_os(f).is_some())
+        .count();
+    if boards != 1 {
+        panic!("enable exactly one board feature: esp32c3-devkitm-1 or esp32c6-devkitc-1");
+    }
+
+    let username = env::var("PROVKIT_SEC2_USERNAME").unwrap_or_else(|_| DEFAULT_USERNAME.into());
+    let (salt, verifier) = match (
+        env::var("PROVKIT_SEC2_SALT_HEX"),
+        env::var("PROVKIT_SEC2_VERIFIER_HEX"),
+    ) {
+        (Ok(salt), Ok(verifier)) => (unhex(&salt), unhex(&verifier)),
+        _ => {
+            let password =
+                env::var("PROVKIT_SEC2_PASSWORD").unwrap_or_else(|_| DEFAULT_PASSWORD.into());
+            provkit_security::generate_sec2_credentials(
+                username.as_bytes(),
+                password.as_bytes(),
+                SALT_LEN,
+                &mut HostRng,
+            )
+            .expect("valid sec2 username")
+        }
+    };
+
+    let mut out = String::new();
+    writeln!(out, "/// Security 2 username (given to `cargo xtask flash --username`).").ok();
+    writeln!(out, "pub const SEC2_USERNAME: &str = {username:?};").ok();
+    writeln!(out, "/// SRP-6a salt, computed at build time.").ok();
+    writeln!(out, "pub const SEC2_SALT: &[u8] = &{salt:?};").ok();
+    writeln!(out, "/// SRP-6a verifier v = g^x mod N, computed at build time.").ok();
+    writeln!(out, "pub const SEC2_VERIFIER: &[u8] = &{verifier:?};").ok();
+    let path = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"))
+        .join("sec2_credentials.rs");
+    std::fs::write(&path, out).expect("writing sec2_credentials.rs");
+}
+
+/// The build host's OS random source as the `rand_core` RNG the security crate takes: a fresh
+/// salt per build.
+struct HostRng;
+
+impl provkit_security::rand_core::TryRng for HostRng {
+    type Error = std::convert::Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        let mut b = [0u8; 4];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        let mut b = [0u8; 8];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        getrandom::fill(dst).expect("the build host has an OS random source");
+        Ok(())
+    }
+}
+
+impl provkit_security::rand_core::TryCryptoRng for HostRng {}
+
+fn unhex(text: &str) -> Vec<u8> {
+    let text = text.trim();
+    assert!(text.len() % 2 == 0, "hex string of odd length");
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("valid hex"))
+        .collect()
+}

@@ -1,0 +1,239 @@
+//! The board-independent application: protocomm (security 2) behind the BLE and HTTP
+//! transports of `provkit-esp32`, the prov-config / prov-scan / prov-ctrl handlers of
+//! `provkit-wifi`, and the shared state the Wi-Fi loop in `main.rs` acts on.
+//!
+//! ```text
+//!  GATT write / HTTP POST ─► Provisioner (GattHandler / HttpHandler)
+//!        ─► Protocomm::handle (session, decrypt) ─► WifiHandlers ─► provkit_wifi::handle_*
+//!                                                       │ set/apply config, scan, ctrl
+//!                                                       ▼
+//!                                 WifiShared { status, commands } ◄── Wi-Fi loop (station)
+//! ```
+//!
+//! Handlers are synchronous (protocomm is sans-I/O); anything that needs the radio becomes a
+//! [`WifiCommand`] the async Wi-Fi loop picks up, and the loop writes results back into
+//! [`WifiShared`] for the next GetStatus / ScanStatus.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use heapless::Deque;
+use provkit_esp32::ble::GattHandler;
+use provkit_esp32::http::{HttpAnswer, HttpHandler, HttpRequestParts};
+use provkit_hal::{Credentials, ScanConfig, ScanEntry};
+use provkit_protocomm::http::{HttpFraming, HttpOutcome, HttpRequest};
+use provkit_protocomm::{
+    ClientId, DeviceSecurityConfig, HandlerError, Protocomm, RequestHandler, Sec2Patch,
+    TransportKind, VersionInfo,
+};
+use provkit_wifi::{
+    ConfigBackend, CtrlBackend, ScanBackend, ScanLimits, Status, StationStatus, handle_config,
+    handle_ctrl, handle_scan,
+};
+
+use crate::rng::EspRng;
+
+/// Work for the Wi-Fi loop.
+#[derive(Debug, Clone)]
+pub enum WifiCommand {
+    /// ApplyConfig: join this network.
+    Connect(Credentials),
+    /// ScanStart.
+    Scan(ScanConfig),
+}
+
+/// State shared between the request handlers and the Wi-Fi loop.
+pub struct WifiShared {
+    /// What GetStatus reports.
+    pub status: StationStatus,
+    /// The last SetConfig.
+    pending: Option<Credentials>,
+    /// ApplyConfig was accepted (the reference refuses a second SetConfig afterwards).
+    applied: bool,
+    /// The provisioning attempt failed for good (prov-ctrl reset is allowed).
+    pub failed: bool,
+    /// Work queued for the Wi-Fi loop.
+    pub commands: Deque<WifiCommand, 4>,
+    /// A scan is running.
+    pub scanning: bool,
+    /// Results of the last scan (strongest first).
+    pub scan_results: Vec<ScanEntry>,
+}
+
+impl WifiShared {
+    pub fn new() -> Self {
+        Self {
+            status: StationStatus::Connecting,
+            pending: None,
+            applied: false,
+            failed: false,
+            commands: Deque::new(),
+            scanning: false,
+            scan_results: Vec::new(),
+        }
+    }
+}
+
+impl ConfigBackend for WifiShared {
+    fn status(&self) -> StationStatus {
+        self.status.clone()
+    }
+
+    fn set_config(&mut self, credentials: Credentials) -> Result<(), Status> {
+        if self.applied && !self.failed {
+            return Err(Status::InternalError);
+        }
+        self.pending = Some(credentials);
+        Ok(())
+    }
+
+    fn apply_config(&mut self) -> Result<(), Status> {
+        let credentials = self.pending.clone().ok_or(Status::InternalError)?;
+        self.commands
+            .push_back(WifiCommand::Connect(credentials))
+            .map_err(|_| Status::InternalError)?;
+        self.applied = true;
+        self.failed = false;
+        self.status = StationStatus::Connecting;
+        Ok(())
+    }
+}
+
+impl ScanBackend for WifiShared {
+    fn start_scan(&mut self, config: ScanConfig) -> Result<(), Status> {
+        if self.scanning {
+            return Ok(());
+        }
+        self.commands
+            .push_back(WifiCommand::Scan(config))
+            .map_err(|_| Status::InternalError)?;
+        self.scanning = true;
+        self.scan_results.clear();
+        Ok(())
+    }
+
+    fn scan_status(&self) -> (bool, u32) {
+        let count = u32::try_from(self.scan_results.len()).unwrap_or(u32::MAX);
+        (!self.scanning, count)
+    }
+
+    fn scan_result(&self, index: u32) -> Option<ScanEntry> {
+        self.scan_results.get(usize::try_from(index).ok()?).cloned()
+    }
+}
+
+impl CtrlBackend for WifiShared {
+    fn reset(&mut self) -> Result<(), Status> {
+        if !self.failed {
+            return Err(Status::InternalError);
+        }
+        self.pending = None;
+        self.applied = false;
+        self.failed = false;
+        self.status = StationStatus::Connecting;
+        Ok(())
+    }
+
+    fn reprov(&mut self) -> Result<(), Status> {
+        self.pending = None;
+        self.applied = false;
+        self.failed = false;
+        self.status = StationStatus::Connecting;
+        Ok(())
+    }
+}
+
+/// Dispatches decrypted requests to the provkit-wifi handlers.
+struct WifiHandlers<'a> {
+    shared: &'a mut WifiShared,
+    scan_limits: ScanLimits,
+}
+
+impl RequestHandler for WifiHandlers<'_> {
+    fn handle_request(&mut self, endpoint: &str, plaintext: &[u8]) -> Result<Vec<u8>, HandlerError> {
+        let result = match endpoint {
+            "prov-config" => handle_config(plaintext, self.shared),
+            "prov-scan" => handle_scan(plaintext, self.shared, self.scan_limits),
+            "prov-ctrl" => handle_ctrl(plaintext, self.shared),
+            _ => return Err(HandlerError::new("no handler for endpoint")),
+        };
+        result.map_err(|_| HandlerError::new("undecodable request"))
+    }
+}
+
+/// Protocomm plus the per-transport framing state.
+pub struct Provisioner {
+    protocomm: Protocomm,
+    http: HttpFraming,
+    rng: EspRng,
+    /// Shared with the Wi-Fi loop.
+    pub wifi: WifiShared,
+}
+
+impl Provisioner {
+    /// Security 2 with the build-time salt and verifier.
+    pub fn new(salt: &[u8], verifier: &[u8], rng: EspRng) -> Self {
+        let security = DeviceSecurityConfig::Sec2 {
+            salt: salt.to_vec(),
+            verifier: verifier.to_vec(),
+            patch: Sec2Patch::Patch1,
+        };
+        let mut version = VersionInfo::default();
+        version.extra_capabilities.push(String::from("wifi_scan"));
+        Self {
+            protocomm: Protocomm::new(security, version),
+            http: HttpFraming::new(),
+            rng,
+            wifi: WifiShared::new(),
+        }
+    }
+}
+
+impl GattHandler for Provisioner {
+    fn on_write(&mut self, conn: u16, endpoint: &str, request: &[u8]) -> Option<Vec<u8>> {
+        let mut handlers = WifiHandlers {
+            shared: &mut self.wifi,
+            scan_limits: ScanLimits::BLE,
+        };
+        let client = ClientId::new(TransportKind::Ble, u32::from(conn));
+        self.protocomm
+            .handle(client, endpoint, request, &mut handlers, &mut self.rng)
+            .ok()
+    }
+
+    fn on_disconnect(&mut self, conn: u16) {
+        self.protocomm
+            .close_session(ClientId::new(TransportKind::Ble, u32::from(conn)));
+    }
+}
+
+impl HttpHandler for Provisioner {
+    fn on_request(&mut self, request: HttpRequestParts<'_>) -> HttpAnswer {
+        let mut handlers = WifiHandlers {
+            shared: &mut self.wifi,
+            scan_limits: ScanLimits::HTTP,
+        };
+        let request = HttpRequest {
+            method: request.method,
+            path: request.path,
+            cookie: request.cookie,
+            body: request.body,
+            connection: request.connection,
+        };
+        match self
+            .http
+            .handle(&mut self.protocomm, &request, &mut handlers, &mut self.rng)
+        {
+            HttpOutcome::Reply(reply) => HttpAnswer::Reply {
+                status: reply.status,
+                set_cookie: reply.set_cookie,
+                body: reply.body,
+            },
+            HttpOutcome::Close => HttpAnswer::Close,
+        }
+    }
+
+    fn on_connection_closed(&mut self, connection: u32) {
+        self.http.connection_closed(connection);
+    }
+}

@@ -1,0 +1,535 @@
+//! `cargo xtask flash`: build the ESP32 reference firmware (`firmware/`), flash it with
+//! espflash and open the monitor, or write the flashable image (`--image-only`); plus the size
+//! report that `cargo xtask test` prints through [`firmware_ci`].
+//!
+//! ```text
+//! cargo xtask flash --board <esp32c3-devkitm-1|esp32c6-devkitc-1> [--transport ble|softap]
+//!                   [--port PORT] [--username U --password P] [--image-only FILE]
+//! ```
+//!
+//! The firmware is its own Cargo workspace (bare-metal target, esp-hal dependency set), so it
+//! is built with `--manifest-path firmware/Cargo.toml` into `firmware/target`. The security 2
+//! username/password go to the firmware's build script as environment variables; it turns them
+//! into the SRP salt + verifier, so the password never enters the image.
+//!
+//! espflash is used as the installed CLI (`cargo install espflash --locked` when missing)
+//! rather than as a library: its library pulls serial-port and USB crates into the host
+//! workspace's lock file for every developer, while only flashing needs them.
+//!
+//! The size report parses the ELF itself (ELF32 section headers and symbol table: a few dozen
+//! lines) so it needs neither `llvm-size` nor an extra crate.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A board the reference firmware supports: its Cargo feature, target triple and chip.
+#[derive(Clone, Copy, Debug)]
+pub struct Board {
+    pub name: &'static str,
+    pub target: &'static str,
+    pub chip: &'static str,
+}
+
+pub const BOARDS: &[Board] = &[
+    Board {
+        name: "esp32c3-devkitm-1",
+        target: "riscv32imc-unknown-none-elf",
+        chip: "esp32c3",
+    },
+    Board {
+        name: "esp32c6-devkitc-1",
+        target: "riscv32imac-unknown-none-elf",
+        chip: "esp32c6",
+    },
+];
+
+/// Provisioning transport compiled into the image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    Ble,
+    SoftAp,
+}
+
+/// Parsed `cargo xtask flash` arguments.
+#[derive(Debug)]
+struct FlashArgs {
+    board: Board,
+    transport: Transport,
+    port: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    image_only: Option<PathBuf>,
+}
+
+const USAGE: &str = "usage: cargo xtask flash --board <esp32c3-devkitm-1|esp32c6-devkitc-1> \
+                     [--transport ble|softap] [--port PORT] [--username U --password P] \
+                     [--image-only FILE]";
+
+fn parse_args(args: &[String]) -> Result<FlashArgs, String> {
+    let mut board = None;
+    let mut transport = Transport::Ble;
+    let mut port = None;
+    let mut username = None;
+    let mut password = None;
+    let mut image_only = None;
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let mut value = || {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("`{flag}` needs a value\n{USAGE}"))
+        };
+        match flag.as_str() {
+            "--board" => {
+                let name = value()?;
+                board = Some(
+                    BOARDS
+                        .iter()
+                        .copied()
+                        .find(|b| b.name == name)
+                        .ok_or_else(|| format!("unknown board `{name}`\n{USAGE}"))?,
+                );
+            }
+            "--transport" => {
+                transport = match value()?.as_str() {
+                    "ble" => Transport::Ble,
+                    "softap" => Transport::SoftAp,
+                    other => return Err(format!("unknown transport `{other}`\n{USAGE}")),
+                }
+            }
+            "--port" => port = Some(value()?),
+            "--username" => username = Some(value()?),
+            "--password" => password = Some(value()?),
+            "--image-only" => image_only = Some(PathBuf::from(value()?)),
+            "--help" | "-h" => return Err(USAGE.to_string()),
+            other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
+        }
+    }
+    if username.is_some() != password.is_some() {
+        return Err(format!("--username and --password go together\n{USAGE}"));
+    }
+    Ok(FlashArgs {
+        board: board.ok_or_else(|| format!("--board is required\n{USAGE}"))?,
+        transport,
+        port,
+        username,
+        password,
+        image_only,
+    })
+}
+
+/// `cargo xtask flash ...`
+pub fn flash(args: &[String]) -> Result<(), String> {
+    flash_with(parse_args(args)?, true)
+}
+
+fn flash_with(args: FlashArgs, print_sizes: bool) -> Result<(), String> {
+    let credentials = args.username.as_deref().zip(args.password.as_deref());
+    // Without a board, fail before the (long) build rather than after it.
+    let port = match &args.image_only {
+        Some(_) => None,
+        None => Some(find_port(args.port.as_deref())?),
+    };
+    let elf = build_firmware(args.board, args.transport, credentials)?;
+    if print_sizes {
+        print_size_table(&[(args.board, elf.clone())])?;
+    }
+    let espflash = ensure_espflash()?;
+    match (&args.image_only, port) {
+        (Some(out), _) => save_image(&espflash, args.board, &elf, out),
+        (None, Some(port)) => crate::run(
+            Command::new(&espflash)
+                .args(["flash", "--monitor", "--chip", args.board.chip, "--port"])
+                .arg(&port)
+                .arg(&elf),
+        ),
+        (None, None) => Err("no serial port".into()),
+    }
+}
+
+/// What `cargo xtask test` runs: both boards' images through `--image-only`, then the sizes.
+pub fn firmware_ci() -> Result<(), String> {
+    let out_dir = firmware_dir().join("target").join("images");
+    std::fs::create_dir_all(&out_dir)
+        .map_err(|e| format!("creating {}: {e}", out_dir.display()))?;
+    let mut built = Vec::new();
+    for board in BOARDS {
+        let out = out_dir.join(format!("{}.bin", board.name));
+        let args = FlashArgs {
+            board: *board,
+            transport: Transport::Ble,
+            port: None,
+            username: None,
+            password: None,
+            image_only: Some(out),
+        };
+        flash_with(args, false)?;
+        built.push((*board, elf_path(*board)));
+    }
+    print_size_table(&built)
+}
+
+fn firmware_dir() -> PathBuf {
+    crate::root().join("firmware")
+}
+
+fn elf_path(board: Board) -> PathBuf {
+    firmware_dir()
+        .join("target")
+        .join(board.target)
+        .join("release")
+        .join("provkit-reference")
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+/// Builds the reference firmware in release and returns the ELF's path.
+fn build_firmware(
+    board: Board,
+    transport: Transport,
+    credentials: Option<(&str, &str)>,
+) -> Result<PathBuf, String> {
+    crate::steps::ensure_targets(&[board.target])?;
+    let mut features = board.name.to_string();
+    if transport == Transport::SoftAp {
+        features.push_str(",softap");
+    }
+    let mut cmd = cargo();
+    cmd.args(["build", "--release", "--manifest-path"])
+        .arg(firmware_dir().join("Cargo.toml"))
+        .args(["-p", "provkit-reference", "--target", board.target])
+        .args(["--features", &features]);
+    // The firmware build script derives salt + verifier from these; without them it uses the
+    // ESP-IDF example credentials. Removed explicitly so a stale shell export cannot leak in.
+    match credentials {
+        Some((user, pass)) => {
+            cmd.env("PROVKIT_SEC2_USERNAME", user)
+                .env("PROVKIT_SEC2_PASSWORD", pass);
+        }
+        None => {
+            cmd.env_remove("PROVKIT_SEC2_USERNAME")
+                .env_remove("PROVKIT_SEC2_PASSWORD");
+        }
+    }
+    cmd.env_remove("PROVKIT_SEC2_SALT_HEX")
+        .env_remove("PROVKIT_SEC2_VERIFIER_HEX");
+    crate::run(&mut cmd)?;
+    let elf = elf_path(board);
+    if elf.is_file() {
+        Ok(elf)
+    } else {
+        Err(format!("build succeeded but {} is missing", elf.display()))
+    }
+}
+
+/// The serial port to flash through: `--port`, else `ESPFLASH_PORT`, else the one USB serial
+/// device present. Zero candidates is the error users hit most, so it names both ways out.
+fn find_port(explicit: Option<&str>) -> Result<String, String> {
+    if let Some(port) = explicit {
+        return Ok(port.to_string());
+    }
+    if let Ok(port) = std::env::var("ESPFLASH_PORT") {
+        return Ok(port);
+    }
+    let prefixes = ["ttyUSB", "ttyACM", "cu.usbserial", "cu.usbmodem", "cu.SLAB"];
+    let mut found: Vec<String> = std::fs::read_dir("/dev")
+        .map(|dir| {
+            dir.filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|name| prefixes.iter().any(|p| name.starts_with(p)))
+                .map(|name| format!("/dev/{name}"))
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    match found.len() {
+        0 => Err("no serial port found: connect the board and pass `--port PORT` \
+                  (or set ESPFLASH_PORT), or use `--image-only FILE` to write the image \
+                  without a board"
+            .into()),
+        1 => Ok(found.remove(0)),
+        _ => Err(format!(
+            "several serial ports found ({}): choose one with `--port PORT`, or use \
+             `--image-only FILE` to write the image without a board",
+            found.join(", ")
+        )),
+    }
+}
+
+/// The espflash CLI, installed with `cargo install espflash --locked` when missing.
+fn ensure_espflash() -> Result<PathBuf, String> {
+    let works = |p: &Path| {
+        Command::new(p)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let on_path = PathBuf::from("espflash");
+    if works(&on_path) {
+        return Ok(on_path);
+    }
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    let installed = cargo_home.map(|h| h.join("bin").join("espflash"));
+    if let Some(p) = &installed
+        && works(p)
+    {
+        return Ok(p.clone());
+    }
+    eprintln!("espflash not found; installing it (one time, takes a few minutes)");
+    crate::run(cargo().args(["install", "espflash", "--locked"]))?;
+    match installed {
+        Some(p) if works(&p) => Ok(p),
+        _ if works(&on_path) => Ok(on_path),
+        _ => Err("`cargo install espflash --locked` finished but espflash does not run".into()),
+    }
+}
+
+/// espflash's `save-image`, merged (bootloader + partition table + app) so the one file can
+/// be written at offset 0 by any flasher, without trailing padding to the flash size.
+fn save_image(espflash: &Path, board: Board, elf: &Path, out: &Path) -> Result<(), String> {
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    }
+    // Relative FILE means relative to where the user ran `cargo xtask`, but `crate::run`
+    // switches to the workspace root; cargo runs xtask from the invocation directory.
+    let out = std::env::current_dir()
+        .map(|cwd| cwd.join(out))
+        .unwrap_or_else(|_| out.to_path_buf());
+    crate::run(
+        Command::new(espflash)
+            .args(["save-image", "--merge", "--skip-padding", "--chip", board.chip])
+            .arg(elf)
+            .arg(&out),
+    )?;
+    let len = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+    println!("wrote {} ({len} bytes)", out.display());
+    Ok(())
+}
+
+/// Sizes of one image, in bytes.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ImageSizes {
+    /// Executable sections (in flash, or copied from flash into IRAM).
+    pub text: u64,
+    /// Read-only data.
+    pub rodata: u64,
+    /// Initialised RAM data (its initial image also sits in flash).
+    pub data: u64,
+    /// Zero-initialised RAM.
+    pub bss: u64,
+    /// Symbol bytes by crate (legacy-mangled first path segment), for "what dominates".
+    pub by_crate: BTreeMap<String, u64>,
+}
+
+impl ImageSizes {
+    pub fn flash(&self) -> u64 {
+        self.text + self.rodata
+    }
+    pub fn static_ram(&self) -> u64 {
+        self.data + self.bss
+    }
+    /// Bytes of symbols from provkit's own crates (`provkit_*`).
+    pub fn provkit(&self) -> u64 {
+        self.by_crate
+            .iter()
+            .filter(|(k, _)| k.starts_with("provkit"))
+            .map(|(_, v)| v)
+            .sum()
+    }
+}
+
+fn print_size_table(images: &[(Board, PathBuf)]) -> Result<(), String> {
+    println!(
+        "\n{:<20} {:>9} {:>9} {:>9} {:>8} {:>8} {:>10} {:>10}",
+        "board", "text", "rodata", "flash", "data", "bss", "static RAM", "provkit"
+    );
+    let mut all = Vec::new();
+    for (board, elf) in images {
+        let bytes =
+            std::fs::read(elf).map_err(|e| format!("reading {}: {e}", elf.display()))?;
+        let s = elf_sizes(&bytes).map_err(|e| format!("{}: {e}", elf.display()))?;
+        println!(
+            "{:<20} {:>9} {:>9} {:>9} {:>8} {:>8} {:>10} {:>10}",
+            board.name,
+            s.text,
+            s.rodata,
+            s.flash(),
+            s.data,
+            s.bss,
+            s.static_ram(),
+            s.provkit()
+        );
+        all.push((board.name, s));
+    }
+    for (name, s) in &all {
+        let mut top: Vec<(&String, &u64)> = s.by_crate.iter().collect();
+        top.sort_by(|a, b| b.1.cmp(a.1));
+        let list: Vec<String> = top
+            .iter()
+            .take(12)
+            .map(|(k, v)| format!("{k} {:.1} KiB", **v as f64 / 1024.0))
+            .collect();
+        println!("{name}: largest by symbol bytes: {}", list.join(", "));
+    }
+    Ok(())
+}
+
+// ---- ELF32 little-endian reader: just enough for sections and the symbol table ----
+
+fn rd_u16(b: &[u8], at: usize) -> Result<u16, String> {
+    b.get(at..at + 2)
+        .and_then(|s| s.try_into().ok())
+        .map(u16::from_le_bytes)
+        .ok_or_else(|| "truncated ELF".to_string())
+}
+
+fn rd_u32(b: &[u8], at: usize) -> Result<u32, String> {
+    b.get(at..at + 4)
+        .and_then(|s| s.try_into().ok())
+        .map(u32::from_le_bytes)
+        .ok_or_else(|| "truncated ELF".to_string())
+}
+
+struct Section {
+    kind: u32,
+    flags: u32,
+    offset: u32,
+    size: u32,
+    link: u32,
+}
+
+const SHT_PROGBITS: u32 = 1;
+const SHT_SYMTAB: u32 = 2;
+const SHT_NOBITS: u32 = 8;
+const SHF_WRITE: u32 = 1;
+const SHF_ALLOC: u32 = 2;
+const SHF_EXECINSTR: u32 = 4;
+
+/// Sizes of a 32-bit little-endian ELF (the RISC-V ESP32 images).
+pub fn elf_sizes(b: &[u8]) -> Result<ImageSizes, String> {
+    if b.get(..4) != Some(b"\x7fELF".as_slice()) || b.get(4) != Some(&1) || b.get(5) != Some(&1)
+    {
+        return Err("not a 32-bit little-endian ELF".into());
+    }
+    let shoff = rd_u32(b, 0x20)? as usize;
+    let shentsize = rd_u16(b, 0x2e)? as usize;
+    let shnum = rd_u16(b, 0x30)? as usize;
+    let mut sections = Vec::with_capacity(shnum);
+    for i in 0..shnum {
+        let at = shoff + i * shentsize;
+        sections.push(Section {
+            kind: rd_u32(b, at + 4)?,
+            flags: rd_u32(b, at + 8)?,
+            offset: rd_u32(b, at + 16)?,
+            size: rd_u32(b, at + 20)?,
+            link: rd_u32(b, at + 24)?,
+        });
+    }
+    let mut sizes = ImageSizes::default();
+    for s in &sections {
+        if s.flags & SHF_ALLOC == 0 || s.size == 0 {
+            continue;
+        }
+        let size = u64::from(s.size);
+        match s.kind {
+            SHT_NOBITS => sizes.bss += size,
+            SHT_PROGBITS if s.flags & SHF_EXECINSTR != 0 => sizes.text += size,
+            SHT_PROGBITS if s.flags & SHF_WRITE != 0 => sizes.data += size,
+            SHT_PROGBITS => sizes.rodata += size,
+            _ => {}
+        }
+    }
+    if let Some(symtab) = sections.iter().find(|s| s.kind == SHT_SYMTAB) {
+        let strtab = sections
+            .get(symtab.link as usize)
+            .ok_or("symbol table without string table")?;
+        let strings = b
+            .get(strtab.offset as usize..(strtab.offset + strtab.size) as usize)
+            .ok_or("truncated string table")?;
+        let count = symtab.size as usize / 16;
+        for i in 0..count {
+            let at = symtab.offset as usize + i * 16;
+            let name_off = rd_u32(b, at)? as usize;
+            let size = rd_u32(b, at + 8)?;
+            let info = *b.get(at + 12).ok_or("truncated symbol")?;
+            let shndx = rd_u16(b, at + 14)? as usize;
+            // Functions (2) and objects (1) placed in an allocated section.
+            let kind = info & 0xf;
+            let allocated = sections
+                .get(shndx)
+                .is_some_and(|s| s.flags & SHF_ALLOC != 0);
+            if size == 0 || !(kind == 1 || kind == 2) || !allocated {
+                continue;
+            }
+            let name = strings
+                .get(name_off..)
+                .and_then(|s| s.split(|&c| c == 0).next())
+                .map(String::from_utf8_lossy)
+                .unwrap_or_default();
+            *sizes.by_crate.entry(crate_of(&name)).or_default() += u64::from(size);
+        }
+    }
+    Ok(sizes)
+}
+
+/// The crate a symbol belongs to: the first path segment of a legacy-mangled Rust name
+/// (`_ZN12provkit_esp325store...`), the self type's crate for `<T as Trait>` impls, `[C]`
+/// for everything unmangled (ROM/blob functions, C libraries, linker symbols).
+pub fn crate_of(symbol: &str) -> String {
+    let Some(rest) = symbol.strip_prefix("_ZN") else {
+        return "[C]".into();
+    };
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let Ok(len) = rest[..digits].parse::<usize>() else {
+        return "[C]".into();
+    };
+    let Some(ident) = rest.get(digits..digits + len) else {
+        return "[C]".into();
+    };
+    let ident = ident
+        .strip_prefix("_$LT$")
+        .or_else(|| ident.strip_prefix("$LT$"))
+        .unwrap_or(ident);
+    let ident = ident.trim_start_matches("$RF$").trim_start_matches("$BP$");
+    let end = ident
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(ident.len());
+    match &ident[..end] {
+        "" => "[Rust]".into(),
+        name => name.trim_end_matches('_').to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crate_names_from_legacy_mangling() {
+        assert_eq!(
+            crate_of("_ZN12provkit_esp325store4load17h0123456789abcdefE"),
+            "provkit_esp32"
+        );
+        assert_eq!(
+            crate_of("_ZN65_$LT$provkit_hal..Ssid$u20$as$u20$core..fmt..Debug$GT$3fmt17hE"),
+            "provkit_hal"
+        );
+        assert_eq!(crate_of("esp_wifi_start"), "[C]");
+    }
+
+    #[test]
+    fn args_require_board_and_paired_credentials() {
+        let a = |v: &[&str]| parse_args(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert!(a(&[]).is_err());
+        assert!(a(&["--board", "esp32c3-devkitm-1", "--username", "u"]).is_err());
+        let ok = a(&["--board", "esp32c6-devkitc-1", "--transport", "softap"]);
+        let ok = ok.map_err(|e| e.to_string());
+        assert_eq!(ok.as_ref().map(|f| f.board.target), Ok("riscv32imac-unknown-none-elf"));
+        assert_eq!(ok.map(|f| f.transport), Ok(Transport::SoftAp));
+    }
+}
