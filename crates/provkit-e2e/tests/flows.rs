@@ -193,7 +193,10 @@ fn ble_counts_long_writes_and_reads() {
         .expect("connect");
     drop(client);
     // proto-ver: 1 write + 5 reads of 22 bytes (~90-byte JSON); Command0: >18 prepares.
-    eprintln!("sec2 handshake at MTU 23: {} ATT operations", link.att_operations);
+    eprintln!(
+        "sec2 handshake at MTU 23: {} ATT operations",
+        link.att_operations
+    );
     assert!(link.att_operations > 40, "{}", link.att_operations);
 }
 

@@ -79,11 +79,16 @@ fn serve(setup: DeviceSetup) -> Server {
                 break;
             }
             let Ok(stream) = stream else { continue };
-            let Ok(mut writer) = stream.try_clone() else { continue };
+            let Ok(mut writer) = stream.try_clone() else {
+                continue;
+            };
             let mut reader = BufReader::new(stream);
             while let Some((path, cookie, body)) = read_request(&mut reader) {
                 served += 1;
-                let outcome = device.borrow_mut().http_request(&path, cookie.as_deref(), &body, connection);
+                let outcome =
+                    device
+                        .borrow_mut()
+                        .http_request(&path, cookie.as_deref(), &body, connection);
                 match outcome {
                     HttpOutcome::Reply(reply) => {
                         let mut head = format!(
@@ -110,7 +115,11 @@ fn serve(setup: DeviceSetup) -> Server {
         }
         served
     });
-    Server { address, stop, handle: Some(handle) }
+    Server {
+        address,
+        stop,
+        handle: Some(handle),
+    }
 }
 
 fn client_for(server: &Server) -> Client<HttpTransport> {
@@ -120,9 +129,14 @@ fn client_for(server: &Server) -> Client<HttpTransport> {
 #[test]
 fn sec2_patch1_full_run_over_loopback_http() {
     let (salt, verifier) =
-        generate_sec2_credentials(b"wifiprov", b"abcd1234", 16, &mut DetRng::seeded(81)).expect("cred");
+        generate_sec2_credentials(b"wifiprov", b"abcd1234", 16, &mut DetRng::seeded(81))
+            .expect("cred");
     let server = serve(DeviceSetup::new(
-        DeviceSecurityConfig::Sec2 { salt, verifier, patch: Sec2Patch::Patch1 },
+        DeviceSecurityConfig::Sec2 {
+            salt,
+            verifier,
+            patch: Sec2Patch::Patch1,
+        },
         82,
     ));
     let mut client = client_for(&server);
@@ -132,13 +146,24 @@ fn sec2_patch1_full_run_over_loopback_http() {
         ..Secrets::default()
     };
     let mut rng = DetRng::seeded(83);
-    assert_eq!(client.connect(&secrets, None, &mut rng), Ok(Scheme::Sec2(Sec2Patch::Patch1)));
-    let cookie = client.transport().cookie().map(str::to_string).expect("cookie set");
+    assert_eq!(
+        client.connect(&secrets, None, &mut rng),
+        Ok(Scheme::Sec2(Sec2Patch::Patch1))
+    );
+    let cookie = client
+        .transport()
+        .cookie()
+        .map(str::to_string)
+        .expect("cookie set");
     assert!(cookie.starts_with("session="));
     let aps = client.scan(&ScanPlan::HTTP, || {}).expect("scan");
     assert_eq!(aps.len(), 3);
     let info = client
-        .provision(&WifiCredentials::new("myssid", "mypassword"), PollPolicy::default(), || {})
+        .provision(
+            &WifiCredentials::new("myssid", "mypassword"),
+            PollPolicy::default(),
+            || {},
+        )
         .expect("provisioned");
     assert_eq!(info.ip4_addr, "192.168.1.42");
     // One session for the whole run.
@@ -147,10 +172,18 @@ fn sec2_patch1_full_run_over_loopback_http() {
 
 #[test]
 fn wrong_pop_closes_socket_then_cookie_session_continues() {
-    let server = serve(DeviceSetup::new(DeviceSecurityConfig::Sec1 { pop: Some(b"abcd1234".to_vec()) }, 91));
+    let server = serve(DeviceSetup::new(
+        DeviceSecurityConfig::Sec1 {
+            pop: Some(b"abcd1234".to_vec()),
+        },
+        91,
+    ));
     let mut client = client_for(&server);
     let mut rng = DetRng::seeded(92);
-    let wrong = Secrets { pop: Some(b"wrongpop".to_vec()), ..Secrets::default() };
+    let wrong = Secrets {
+        pop: Some(b"wrongpop".to_vec()),
+        ..Secrets::default()
+    };
     assert_eq!(
         client.connect(&wrong, None, &mut rng),
         Err(ClientError::Transport(TransportError::NoResponse))
@@ -158,10 +191,17 @@ fn wrong_pop_closes_socket_then_cookie_session_continues() {
     let cookie = client.transport().cookie().map(str::to_string);
     assert!(cookie.is_some());
     // New socket, same cookie: the device keeps the HTTP session and restarts the handshake.
-    let right = Secrets { pop: Some(b"abcd1234".to_vec()), ..Secrets::default() };
+    let right = Secrets {
+        pop: Some(b"abcd1234".to_vec()),
+        ..Secrets::default()
+    };
     assert_eq!(client.connect(&right, None, &mut rng), Ok(Scheme::Sec1));
     assert_eq!(client.transport().cookie().map(str::to_string), cookie);
     client
-        .provision(&WifiCredentials::new("myssid", "mypassword"), PollPolicy::default(), || {})
+        .provision(
+            &WifiCredentials::new("myssid", "mypassword"),
+            PollPolicy::default(),
+            || {},
+        )
         .expect("provisioned");
 }

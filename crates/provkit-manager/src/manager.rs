@@ -181,8 +181,6 @@ pub struct Manager {
     custom_endpoints: Vec<String>,
     registered_endpoints: Vec<String>,
     pub(crate) ti: TiState,
-    /// The station reported a link that no Disconnect/Disconnected has ended yet.
-    link_up: bool,
     actions: VecDeque<Action>,
     events: VecDeque<Event>,
 }
@@ -223,7 +221,6 @@ impl Manager {
             custom_endpoints: Vec::new(),
             registered_endpoints: Vec::new(),
             ti: TiState::default(),
-            link_up: false,
             actions: VecDeque::new(),
             events: VecDeque::new(),
         };
@@ -244,9 +241,6 @@ impl Manager {
     }
 
     pub(crate) fn act(&mut self, action: Action) {
-        if action == Action::Disconnect {
-            self.link_up = false;
-        }
         self.actions.push_back(action);
     }
 
@@ -654,10 +648,9 @@ impl Manager {
         // A new round gets the full attempt budget (fixes ESP quirk §12.15).
         self.completed_attempts = 0;
         self.window_deadline = None;
-        if self.link_up {
-            // One owner at a time: leave the current network before trying the new one.
-            self.act(Action::Disconnect);
-        }
+        // One owner at a time: whatever the station is doing (an old network, a link the radio
+        // restored by itself) is dropped before the new attempt; disconnect is idempotent.
+        self.act(Action::Disconnect);
         let phase = if self.ti_needs_nwp_restart() {
             self.ti_event(TiEvent::ResetRequest {
                 caller: crate::types::ResetCaller::ProvisioningExternalConfiguration,
@@ -675,11 +668,6 @@ impl Manager {
             deadline: u64::MAX,
         });
         self.run_timers(now);
-    }
-
-    /// The radio restarted: whatever link there was is gone.
-    pub(crate) fn link_lost_by_restart(&mut self) {
-        self.link_up = false;
     }
 
     pub(crate) fn issue_connect(&mut self, now: u64) {
@@ -783,11 +771,6 @@ impl Manager {
     pub fn on_link_event(&mut self, event: &LinkEvent, now: Instant) {
         let now = ms(now);
         self.ti_track_link(event, now);
-        match event {
-            LinkEvent::Connected { .. } => self.link_up = true,
-            LinkEvent::Disconnected { .. } => self.link_up = false,
-            _ => {}
-        }
         match event {
             LinkEvent::Connected {
                 bssid,

@@ -199,7 +199,6 @@ impl Manager {
         self.ti.sta_connected = false;
         self.ti.disconnected_since =
             (role == Role::Sta && !self.profiles.is_empty()).then_some(now);
-        self.link_lost_by_restart();
         if self.state.is_running() {
             let phase = self.attempt.as_ref().map(|a| a.phase.clone());
             match phase {

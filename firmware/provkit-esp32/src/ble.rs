@@ -21,7 +21,7 @@ use alloc::vec::Vec;
 use embassy_sync::blocking_mutex::raw::NoopRawMutex;
 use heapless::Vec as BoundedVec;
 use trouble_host::att::AttErrorCode;
-use trouble_host::attribute::{AttributeTable, CharacteristicProp, Service};
+use trouble_host::attribute::{AttributeTable, CharacteristicProp, PermissionLevel, Service};
 use trouble_host::gatt::{GattConnection, GattConnectionEvent, GattEvent};
 use trouble_host::prelude::{AttributeServer, DefaultPacketPool, Uuid};
 
@@ -67,15 +67,19 @@ impl<'d> ProvisioningGatt<'d> {
             let mut service = table.add_service(Service::new(Uuid::new_long(*service_uuid_le)));
             for ((name, id), buffer) in endpoints.iter().zip(buffers.iter_mut()) {
                 let empty: &[u8] = &[];
-                let characteristic = service
-                    .add_characteristic(
-                        Uuid::new_long(characteristic_uuid(service_uuid_le, *id)),
-                        [CharacteristicProp::Read, CharacteristicProp::Write],
-                        empty,
-                        buffer.as_mut_slice(),
-                    )
-                    .add_descriptor_ro::<str, _>(Uuid::new_short(0x2901), name)
-                    .build();
+                let mut builder = service.add_characteristic(
+                    Uuid::new_long(characteristic_uuid(service_uuid_le, *id)),
+                    [CharacteristicProp::Read, CharacteristicProp::Write],
+                    empty,
+                    buffer.as_mut_slice(),
+                );
+                // 0x2901 Characteristic User Description: the endpoint name, no NUL.
+                builder.add_descriptor_ro::<str, _>(
+                    Uuid::new_short(0x2901),
+                    PermissionLevel::Allowed,
+                    name,
+                );
+                let characteristic = builder.build();
                 let _ = map.push((characteristic.handle, *name));
             }
             service.build();

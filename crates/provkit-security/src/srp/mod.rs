@@ -19,20 +19,26 @@
 //! raw buffer in M; the two only agree for salts without a leading zero, which is why
 //! [`generate_credentials`] never produces one).
 //!
-//! ## Why not the `srp` crate
+//! ## Why not the `srp` crate, and where the time goes
 //! `srp` 0.7 matches the proof formulas but does not expose `B` separately and spends an extra
 //! modular exponentiation; it also has no way to reuse per-device precomputation. The device's
 //! three exponentiations are ~99 % of a handshake, so this module works directly on
-//! `crypto-bigint`'s constant-time Montgomery arithmetic with the modulus parameters computed at
-//! compile time ([`crypto_bigint::const_monty_params!`]) and adds two precomputed comb tables
-//! (see [`comb`]):
+//! `crypto-bigint`'s constant-time Montgomery representation, with the modulus parameters
+//! computed at compile time ([`crypto_bigint::const_monty_params!`]), its own 3072-bit
+//! Montgomery multiply/square (`mont`, ~1.3× fewer instructions than the generic ones) and
+//! two Lim–Lee comb tables (`comb`):
 //!
-//! * `g^b` — g is fixed, so a 64-entry Lim–Lee comb table of powers of g turns 256 squarings +
-//!   64 multiplications into 43 + 43, with a constant-time table scan for the secret `b`.
-//! * `v^u` — v is fixed per device and u is public (a hash of A and B), so a second comb table
-//!   built once per [`DeviceCredentials`] makes this 86 + ≤86 operations, variable time.
-//! * `(A·v^u)^b` — the base changes per session: crypto-bigint's constant-time fixed-window
-//!   `pow_bounded_exp` over the 256 bits of `b`.
+//! ```text
+//!  device, per handshake                       squarings + multiplications
+//!  g^b        const 64-entry table (flash)        43 + 43   constant time (b secret)
+//!  v^u        64-entry table per device           86 + ≤86  variable time (u public)
+//!  (A·v^u)^b  4-bit fixed window                 252 + 78   constant time (b secret)
+//! ```
+//!
+//! instead of 256 + 64, 512 + 128 and 256 + 64 for three plain windowed exponentiations.
+//! Measured (callgrind, x86-64, `docs/PERFORMANCE.md`): ~24 M instructions for Command0 →
+//! Response1 with prepared [`DeviceCredentials`]; building those (the v table) costs ~17 M
+//! once per device, so keep them (or a `sec2::DeviceAwaitCmd0`) and clone per session.
 //!
 //! Secrets (`a`, `b`, `x`, `S`, `K`) live in `Zeroizing` buffers and every operation that
 //! touches them is constant time; `u`, `A`, `B` and `v` are public.
@@ -299,9 +305,9 @@ pub(crate) fn check_username(username: &[u8]) -> Result<(), SecurityError> {
 
 /// Everything the device derives from its stored salt and verifier, computed once.
 ///
-/// Building this costs two comb tables (~0.4 M modular multiplications' worth of work, i.e.
-/// a few handshakes); keep it for the device's lifetime and clone it into each session
-/// (cloning copies 48 KiB, negligible next to one exponentiation).
+/// Building this costs the v comb table (~490 modular squarings/multiplications, ~0.7 of a
+/// handshake); keep it for the device's lifetime and clone it into each session (cloning
+/// copies the 24 KiB table, negligible next to one exponentiation).
 #[derive(Clone)]
 pub struct DeviceCredentials {
     salt: Vec<u8>,
