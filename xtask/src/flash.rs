@@ -246,10 +246,12 @@ fn find_port(explicit: Option<&str>) -> Result<String, String> {
         .unwrap_or_default();
     found.sort();
     match found.len() {
-        0 => Err("no serial port found: connect the board and pass `--port PORT` \
+        0 => Err(
+            "no serial port found: connect the board and pass `--port PORT` \
                   (or set ESPFLASH_PORT), or use `--image-only FILE` to write the image \
                   without a board"
-            .into()),
+                .into(),
+        ),
         1 => Ok(found.remove(0)),
         _ => Err(format!(
             "several serial ports found ({}): choose one with `--port PORT`, or use \
@@ -302,7 +304,13 @@ fn save_image(espflash: &Path, board: Board, elf: &Path, out: &Path) -> Result<(
         .unwrap_or_else(|_| out.to_path_buf());
     crate::run(
         Command::new(espflash)
-            .args(["save-image", "--merge", "--skip-padding", "--chip", board.chip])
+            .args([
+                "save-image",
+                "--merge",
+                "--skip-padding",
+                "--skip-update-check",
+            ])
+            .args(["--chip", board.chip])
             .arg(elf)
             .arg(&out),
     )?;
@@ -322,6 +330,8 @@ pub struct ImageSizes {
     pub data: u64,
     /// Zero-initialised RAM.
     pub bss: u64,
+    /// Executable bytes placed in SRAM (`.trap`, `.rwtext*`): part of `text` and of RAM.
+    pub iram: u64,
     /// Symbol bytes by crate (legacy-mangled first path segment), for "what dominates".
     pub by_crate: BTreeMap<String, u64>,
 }
@@ -330,8 +340,9 @@ impl ImageSizes {
     pub fn flash(&self) -> u64 {
         self.text + self.rodata
     }
+    /// RAM taken before the heap: data + bss + code running from IRAM.
     pub fn static_ram(&self) -> u64 {
-        self.data + self.bss
+        self.data + self.bss + self.iram
     }
     /// Bytes of symbols from provkit's own crates (`provkit_*`).
     pub fn provkit(&self) -> u64 {
@@ -345,22 +356,22 @@ impl ImageSizes {
 
 fn print_size_table(images: &[(Board, PathBuf)]) -> Result<(), String> {
     println!(
-        "\n{:<20} {:>9} {:>9} {:>9} {:>8} {:>8} {:>10} {:>10}",
-        "board", "text", "rodata", "flash", "data", "bss", "static RAM", "provkit"
+        "\n{:<20} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>10} {:>10}",
+        "board", "text", "rodata", "flash", "data", "bss", "iram", "static RAM", "provkit"
     );
     let mut all = Vec::new();
     for (board, elf) in images {
-        let bytes =
-            std::fs::read(elf).map_err(|e| format!("reading {}: {e}", elf.display()))?;
+        let bytes = std::fs::read(elf).map_err(|e| format!("reading {}: {e}", elf.display()))?;
         let s = elf_sizes(&bytes).map_err(|e| format!("{}: {e}", elf.display()))?;
         println!(
-            "{:<20} {:>9} {:>9} {:>9} {:>8} {:>8} {:>10} {:>10}",
+            "{:<20} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>10} {:>10}",
             board.name,
             s.text,
             s.rodata,
             s.flash(),
             s.data,
             s.bss,
+            s.iram,
             s.static_ram(),
             s.provkit()
         );
@@ -398,6 +409,7 @@ fn rd_u32(b: &[u8], at: usize) -> Result<u32, String> {
 struct Section {
     kind: u32,
     flags: u32,
+    addr: u32,
     offset: u32,
     size: u32,
     link: u32,
@@ -409,11 +421,12 @@ const SHT_NOBITS: u32 = 8;
 const SHF_WRITE: u32 = 1;
 const SHF_ALLOC: u32 = 2;
 const SHF_EXECINSTR: u32 = 4;
+/// ESP32-C3/C6 map flash (instruction and data) from 0x4200_0000; everything below is SRAM.
+const FLASH_MAPPED_START: u32 = 0x4200_0000;
 
 /// Sizes of a 32-bit little-endian ELF (the RISC-V ESP32 images).
 pub fn elf_sizes(b: &[u8]) -> Result<ImageSizes, String> {
-    if b.get(..4) != Some(b"\x7fELF".as_slice()) || b.get(4) != Some(&1) || b.get(5) != Some(&1)
-    {
+    if b.get(..4) != Some(b"\x7fELF".as_slice()) || b.get(4) != Some(&1) || b.get(5) != Some(&1) {
         return Err("not a 32-bit little-endian ELF".into());
     }
     let shoff = rd_u32(b, 0x20)? as usize;
@@ -425,6 +438,7 @@ pub fn elf_sizes(b: &[u8]) -> Result<ImageSizes, String> {
         sections.push(Section {
             kind: rd_u32(b, at + 4)?,
             flags: rd_u32(b, at + 8)?,
+            addr: rd_u32(b, at + 12)?,
             offset: rd_u32(b, at + 16)?,
             size: rd_u32(b, at + 20)?,
             link: rd_u32(b, at + 24)?,
@@ -437,8 +451,16 @@ pub fn elf_sizes(b: &[u8]) -> Result<ImageSizes, String> {
         }
         let size = u64::from(s.size);
         match s.kind {
-            SHT_NOBITS => sizes.bss += size,
-            SHT_PROGBITS if s.flags & SHF_EXECINSTR != 0 => sizes.text += size,
+            // Writable zero-init RAM only: the linker's alignment gaps (`.text_gap`) are
+            // NOBITS too but occupy neither flash nor RAM.
+            SHT_NOBITS if s.flags & SHF_WRITE != 0 => sizes.bss += size,
+            SHT_PROGBITS if s.flags & SHF_EXECINSTR != 0 => {
+                sizes.text += size;
+                // Code below the flash-mapped window runs from IRAM: it costs RAM as well.
+                if s.addr < FLASH_MAPPED_START {
+                    sizes.iram += size;
+                }
+            }
             SHT_PROGBITS if s.flags & SHF_WRITE != 0 => sizes.data += size,
             SHT_PROGBITS => sizes.rodata += size,
             _ => {}
@@ -529,7 +551,10 @@ mod tests {
         assert!(a(&["--board", "esp32c3-devkitm-1", "--username", "u"]).is_err());
         let ok = a(&["--board", "esp32c6-devkitc-1", "--transport", "softap"]);
         let ok = ok.map_err(|e| e.to_string());
-        assert_eq!(ok.as_ref().map(|f| f.board.target), Ok("riscv32imac-unknown-none-elf"));
+        assert_eq!(
+            ok.as_ref().map(|f| f.board.target),
+            Ok("riscv32imac-unknown-none-elf")
+        );
         assert_eq!(ok.map(|f| f.transport), Ok(Transport::SoftAp));
     }
 }

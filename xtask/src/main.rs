@@ -7,6 +7,7 @@ use std::process::{Command, ExitCode};
 
 mod interop;
 mod flash;
+mod fuzz;
 mod steps;
 
 fn main() -> ExitCode {
@@ -16,6 +17,7 @@ fn main() -> ExitCode {
         Some("test") => steps::test(&args[1..]),
         Some("nostd") => steps::nostd(),
         Some("flash") => flash::flash(&args[1..]),
+        Some("fuzz") => fuzz::fuzz(&args[1..]),
         Some("pyenv") => interop::pyenv(),
         Some("interop") => interop::interop(),
         Some("help") | Some("--help") | None => {
@@ -42,6 +44,7 @@ fn print_help() {
          nostd     build the no_std crates for the embedded targets only\n  \
          pyenv     create .venv with Espressif's esp_prov client (esp-rainmaker-cli)\n  \
          interop   run esp_prov against `provkit sim` in every interop scenario\n  \
+         fuzz      cargo-fuzz targets: --smoke [--smoke-secs N] | TARGET [--time S] | seed | list\n  \
          flash     build the ESP32 firmware and flash it (--board B [--image-only FILE])"
     );
 }

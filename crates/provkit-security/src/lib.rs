@@ -35,7 +35,7 @@
 //! |---|---|---|
 //! | sec0 | nothing | nothing |
 //! | sec1 | at Command0: 32-byte X25519 secret, then the 16-byte `device_random` | at `start`: 32-byte X25519 secret |
-//! | sec2 | at Command0: 32-byte `b`; at Command1: the nonce bytes (see `sec2`) | see `sec2` |
+//! | sec2 | at Command0: 32-byte `b` (drawn again only if all zero); at Command1, before the proof is checked: the nonce (8 session-id bytes for patch 1, 16 bytes for patch 0) | at `start`: 32 bytes for `a` (top bit forced), drawn again until A is 384 bytes |
 //!
 //! ## Errors
 //!

@@ -394,7 +394,7 @@ mod tests {
         st.connect(0, &creds("HomeNet", "wrong horse"));
         let events = run(&mut st, 0, 5000);
         assert_eq!(
-            events.iter().map(|(_, e)| e.clone()).collect::<Vec<_>>(),
+            events.iter().map(|(_, e)| *e).collect::<Vec<_>>(),
             vec![LinkEvent::Disconnected {
                 reason: DisconnectReason::AuthFailed
             }]
@@ -447,7 +447,7 @@ mod tests {
             st.connect(t, &creds("FlakyAP", "flaky-network"));
             let events = run(&mut st, t, t + 10_000);
             assert_eq!(
-                events.iter().map(|(_, e)| e.clone()).collect::<Vec<_>>(),
+                events.iter().map(|(_, e)| *e).collect::<Vec<_>>(),
                 vec![LinkEvent::Disconnected {
                     reason: DisconnectReason::Timeout
                 }]

@@ -9,9 +9,12 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// One request as the device saw it: connection, endpoint, cookie, body.
+type Seen = (ConnectionId, String, Option<Vec<u8>>, Vec<u8>);
+
 #[derive(Default)]
 struct Recorder {
-    seen: Vec<(ConnectionId, String, Option<Vec<u8>>, Vec<u8>)>,
+    seen: Vec<Seen>,
     closed: Vec<ConnectionId>,
 }
 

@@ -37,7 +37,6 @@ use embassy_futures::select::{Either, select};
 use embassy_net::{Runner, Stack, StackResources};
 use embassy_time::{Duration, Timer};
 use esp_hal::clock::CpuClock;
-use esp_hal::interrupt::software::SoftwareInterruptControl;
 use esp_hal::timer::timg::TimerGroup;
 use esp_println::println;
 use esp_radio::wifi::{Interface, WifiController};
@@ -82,10 +81,9 @@ const SUCCESS_GRACE: Duration = Duration::from_secs(5);
 #[esp_rtos::main]
 async fn main(spawner: Spawner) -> ! {
     let p = esp_hal::init(esp_hal::Config::default().with_cpu_clock(CpuClock::max()));
-    esp_alloc::heap_allocator!(size: 96 * 1024);
+    esp_alloc::heap_allocator!(size: board::HEAP_BYTES);
     let timg0 = TimerGroup::new(p.TIMG0);
-    let sw = SoftwareInterruptControl::new(p.SW_INTERRUPT);
-    esp_rtos::start(timg0.timer0, sw.software_interrupt0);
+    esp_rtos::start(timg0.timer0, p.FROM_CPU_INTR0);
     println!("provkit reference firmware on {}", board::BOARD);
 
     let flash = Flash::new(esp_storage::FlashStorage::new(p.FLASH));
@@ -111,8 +109,9 @@ async fn main(spawner: Spawner) -> ! {
         STA_RESOURCES.init(StackResources::new()),
         seed,
     );
-    if spawner.spawn(net_task(sta_runner)).is_err() {
-        fatal("spawning the station network task");
+    match net_task(sta_runner) {
+        Ok(task) => spawner.spawn(task),
+        Err(_) => fatal("spawning the station network task"),
     }
 
     #[cfg(feature = "softap")]
@@ -120,8 +119,6 @@ async fn main(spawner: Spawner) -> ! {
         Ok(ap) => Some(ap),
         Err(_) => fatal("SoftAP configuration"),
     };
-    #[cfg(not(feature = "softap"))]
-    let access_point = None;
     let mut station = EspStation::new(controller, None);
 
     // Join the stored network, highest priority first.
@@ -143,7 +140,6 @@ async fn main(spawner: Spawner) -> ! {
         let provisioner = RefCell::new(Provisioner::new(sec2::SEC2_SALT, sec2::SEC2_VERIFIER, rng));
         #[cfg(not(feature = "softap"))]
         {
-            let _ = access_point;
             let transport = ble::serve(p.BT, mac, name.as_str(), &provisioner);
             let wifi = wifi_loop(&mut station, sta_stack, &mut store, &provisioner);
             // The Wi-Fi loop ends on success; dropping the BLE future stops advertising and
@@ -354,7 +350,8 @@ mod ble {
         let mut address = mac;
         address[5] |= 0xC0;
         let stack = trouble_host::new(controller, &mut resources)
-            .set_random_address(Address::random(address));
+            .set_random_address(Address::random(address))
+            .build();
         let mut peripheral = stack.peripheral();
         let mut runner = stack.runner();
 
@@ -432,8 +429,9 @@ mod softap {
             AP_RESOURCES.init(StackResources::new()),
             seed ^ 0x5A5A,
         );
-        if spawner.spawn(crate::net_task(runner)).is_err() {
-            crate::fatal("spawning the AP network task");
+        match crate::net_task(runner) {
+            Ok(task) => spawner.spawn(task),
+            Err(_) => crate::fatal("spawning the AP network task"),
         }
         let handler = RefCell::new(Shared(provisioner));
         let _ = join(

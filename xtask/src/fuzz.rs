@@ -1,0 +1,293 @@
+//! `cargo xtask fuzz`: seeds, builds and runs the cargo-fuzz targets in `fuzz/`.
+//!
+//! ```text
+//! cargo xtask fuzz --smoke [--smoke-secs N]   every target for N s (default 20), CI mode
+//! cargo xtask fuzz TARGET [--time S]          one target for S s (default 600)
+//! cargo xtask fuzz seed                       only (re)build fuzz/corpus/* from the vectors
+//! cargo xtask fuzz list                       the target names
+//! ```
+//!
+//! `fuzz/` lives outside the workspace and needs a nightly toolchain (sanitizers); this step
+//! uses the installed `nightly` (installing a minimal one if none is present) and installs
+//! `cargo-fuzz` when it is missing. Corpora are seeded from every hex value in the JSON
+//! vectors under `../shared/vectors`; they are build products (gitignored), so a fresh clone
+//! regenerates them. A crash leaves its input under `fuzz/artifacts/<target>/` and fails the run.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::{root, run};
+
+/// Seconds per target in `--smoke` mode unless told otherwise.
+const DEFAULT_SMOKE_SECS: u64 = 20;
+/// Seconds for a single long run unless told otherwise.
+const DEFAULT_LONG_SECS: u64 = 600;
+/// Environment override for the CI smoke duration (e.g. `PROVKIT_FUZZ_SMOKE_SECS=5`).
+const SMOKE_SECS_ENV: &str = "PROVKIT_FUZZ_SMOKE_SECS";
+/// Targets whose input starts with a selector/flags byte: their seeds get both flag values.
+const FLAGGED_TARGETS: [&str; 4] = [
+    "handshake_sec0",
+    "handshake_sec1",
+    "handshake_sec2",
+    "data_phase",
+];
+
+/// Entry point of `cargo xtask fuzz ...`.
+pub fn fuzz(args: &[String]) -> Result<(), String> {
+    let mut smoke = false;
+    let mut smoke_secs: Option<u64> = None;
+    let mut time: Option<u64> = None;
+    let mut target: Option<&str> = None;
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        match arg.as_str() {
+            "--smoke" => smoke = true,
+            "--smoke-secs" => smoke_secs = Some(parse_secs(iter.next(), "--smoke-secs")?),
+            "--time" => time = Some(parse_secs(iter.next(), "--time")?),
+            other if other.starts_with('-') => {
+                return Err(format!("unknown fuzz option `{other}`"));
+            }
+            other => target = Some(other),
+        }
+    }
+    match (smoke, target) {
+        (true, None) => match smoke_secs {
+            Some(secs) => smoke_run(secs),
+            None => smoke_ci(),
+        },
+        (false, Some("seed")) => seed_corpora(&targets()?).map(|n| println!("seeded {n} files")),
+        (false, Some("list")) => {
+            targets()?.iter().for_each(|t| println!("{t}"));
+            Ok(())
+        }
+        (false, Some(name)) => {
+            let all = targets()?;
+            if !all.iter().any(|t| t == name) {
+                return Err(format!(
+                    "no fuzz target `{name}`; known: {}",
+                    all.join(", ")
+                ));
+            }
+            let toolchain = prepare()?;
+            seed_corpora(&all)?;
+            run_target(&toolchain, name, time.unwrap_or(DEFAULT_LONG_SECS))
+        }
+        _ => Err(
+            "usage: cargo xtask fuzz --smoke [--smoke-secs N] | TARGET [--time S] | seed | list"
+                .to_string(),
+        ),
+    }
+}
+
+/// What `cargo xtask test` calls: every target for 20 s (or `$PROVKIT_FUZZ_SMOKE_SECS`).
+pub fn smoke_ci() -> Result<(), String> {
+    let secs = match std::env::var(SMOKE_SECS_ENV) {
+        Ok(v) => v
+            .parse()
+            .map_err(|_| format!("{SMOKE_SECS_ENV}={v:?} is not a number of seconds"))?,
+        Err(_) => DEFAULT_SMOKE_SECS,
+    };
+    smoke_run(secs)
+}
+
+fn smoke_run(secs: u64) -> Result<(), String> {
+    let toolchain = prepare()?;
+    let all = targets()?;
+    seed_corpora(&all)?;
+    // One build for all targets, so the per-target time is spent fuzzing.
+    run(Command::new("cargo")
+        .arg(&toolchain)
+        .args(["fuzz", "build", "--fuzz-dir"])
+        .arg(fuzz_dir()))?;
+    let mut failed = Vec::new();
+    for target in &all {
+        if let Err(e) = run_target(&toolchain, target, secs) {
+            eprintln!("fuzz smoke: {target} FAILED: {e}");
+            failed.push(target.clone());
+        }
+    }
+    if failed.is_empty() {
+        println!("fuzz smoke: {} targets x {secs} s, no crash", all.len());
+        Ok(())
+    } else {
+        Err(format!(
+            "fuzz smoke: crashes in {} (inputs under fuzz/artifacts/)",
+            failed.join(", ")
+        ))
+    }
+}
+
+fn run_target(toolchain: &str, target: &str, secs: u64) -> Result<(), String> {
+    let corpus = fuzz_dir().join("corpus").join(target);
+    run(Command::new("cargo")
+        .arg(toolchain)
+        .args(["fuzz", "run", "--fuzz-dir"])
+        .arg(fuzz_dir())
+        .arg(target)
+        .arg(&corpus)
+        .arg("--")
+        .arg(format!("-max_total_time={secs}"))
+        // Generous per-input bound: sec2 inputs run SRP-3072 under ASan.
+        .arg("-timeout=30")
+        .arg("-rss_limit_mb=2048")
+        .arg("-print_final_stats=1"))
+}
+
+fn parse_secs(value: Option<&String>, flag: &str) -> Result<u64, String> {
+    value
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| format!("{flag} needs a number of seconds"))
+}
+
+fn fuzz_dir() -> PathBuf {
+    root().join("fuzz")
+}
+
+/// The `[[bin]]` names in fuzz/Cargo.toml, in file order.
+fn targets() -> Result<Vec<String>, String> {
+    let manifest = fuzz_dir().join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest)
+        .map_err(|e| format!("reading {}: {e}", manifest.display()))?;
+    let mut names = Vec::new();
+    let mut in_bin = false;
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_bin = line == "[[bin]]";
+        } else if in_bin && let Some(value) = line.strip_prefix("name") {
+            let name = value
+                .trim_start()
+                .trim_start_matches('=')
+                .trim()
+                .trim_matches('"');
+            names.push(name.to_string());
+        }
+    }
+    if names.is_empty() {
+        return Err(format!("no [[bin]] targets in {}", manifest.display()));
+    }
+    Ok(names)
+}
+
+/// Makes sure a nightly toolchain and cargo-fuzz exist; returns the `+toolchain` argument.
+fn prepare() -> Result<String, String> {
+    let list = Command::new("rustup")
+        .args(["toolchain", "list"])
+        .output()
+        .map_err(|e| format!("running rustup: {e}"))?;
+    let listing = String::from_utf8_lossy(&list.stdout);
+    let nightly = match listing
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .find(|name| name.starts_with("nightly"))
+    {
+        Some(name) => name.to_string(),
+        None => {
+            run(Command::new("rustup").args([
+                "toolchain",
+                "install",
+                "nightly",
+                "--profile",
+                "minimal",
+            ]))?;
+            "nightly".to_string()
+        }
+    };
+    let toolchain = format!("+{nightly}");
+    let has_fuzz = Command::new("cargo")
+        .args([toolchain.as_str(), "fuzz", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_fuzz {
+        run(Command::new("cargo").args(["install", "cargo-fuzz", "--locked"]))?;
+    }
+    Ok(toolchain)
+}
+
+/// Writes every hex value found in the vector JSON files into each target's corpus directory
+/// (file name = hash of the content, so reruns are idempotent). Returns files written.
+fn seed_corpora(targets: &[String]) -> Result<usize, String> {
+    let vectors = root().join("../shared/vectors");
+    let mut json_files = Vec::new();
+    collect_json(&vectors, &mut json_files)?;
+    let mut seeds: Vec<Vec<u8>> = Vec::new();
+    for file in &json_files {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| format!("reading {}: {e}", file.display()))?;
+        seeds.extend(hex_strings(&text));
+    }
+    seeds.sort();
+    seeds.dedup();
+    let mut written = 0;
+    for target in targets {
+        let dir = fuzz_dir().join("corpus").join(target);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+        for seed in &seeds {
+            let variants: Vec<Vec<u8>> = if FLAGGED_TARGETS.contains(&target.as_str()) {
+                (0u8..2).map(|flag| [&[flag][..], seed].concat()).collect()
+            } else {
+                vec![seed.clone()]
+            };
+            for bytes in variants {
+                let mut hasher = DefaultHasher::new();
+                bytes.hash(&mut hasher);
+                let path = dir.join(format!("seed-{:016x}", hasher.finish()));
+                if !path.exists() {
+                    std::fs::write(&path, &bytes)
+                        .map_err(|e| format!("writing {}: {e}", path.display()))?;
+                    written += 1;
+                }
+            }
+        }
+    }
+    Ok(written)
+}
+
+fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("reading vectors {}: {e}", dir.display()))?;
+    for entry in entries {
+        let path = entry
+            .map_err(|e| format!("listing {}: {e}", dir.display()))?
+            .path();
+        if path.is_dir() {
+            collect_json(&path, out)?;
+        } else if path.extension().is_some_and(|x| x == "json") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Every JSON string literal that is non-empty, even-length lowercase hex, decoded. No JSON
+/// parser needed: vector hex values never contain escapes.
+fn hex_strings(text: &str) -> Vec<Vec<u8>> {
+    text.split('"')
+        .skip(1)
+        .step_by(2)
+        .filter(|s| {
+            !s.is_empty()
+                && s.len() % 2 == 0
+                && s.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        })
+        .filter_map(|s| {
+            (0..s.len())
+                .step_by(2)
+                .map(|i| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+                .collect()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hex_strings;
+
+    #[test]
+    fn extracts_only_hex_values() {
+        let json = r#"{"body": "0a0b", "what": "SetConfig", "odd": "abc", "n": "12", "e": ""}"#;
+        assert_eq!(hex_strings(json), vec![vec![0x0a, 0x0b], vec![0x12]]);
+    }
+}
