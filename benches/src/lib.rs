@@ -3,14 +3,15 @@
 //! A [`Sec2Replay`] holds the recorded client messages of `sec2_patch1.json` case 0 (from
 //! `../shared/vectors`) and the device randomness that produced the recorded responses, so the
 //! device side can be driven through a whole handshake again and again and every run checked
-//! against the recording.
+//! against the recording. [`Sec1Replay`] does the same for `sec1.json` case 0.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
 
 use provkit_proto::{
-    Message, S2SessionCmd0, S2SessionCmd1, SessionData, sec2_payload, session_data,
+    Message, S2SessionCmd0, S2SessionCmd1, SessionCmd0, SessionCmd1, SessionData, sec1_payload,
+    sec2_payload, session_data,
 };
 use provkit_security::sec2::{DeviceAwaitCmd0, GcmCipher, Sec2Patch};
 use provkit_security::srp::DeviceCredentials;
@@ -152,5 +153,78 @@ impl Sec2Replay {
     /// A data-phase cipher with the recorded key and nonce.
     pub fn cipher(&self) -> GcmCipher {
         GcmCipher::new(&self.key, &self.nonce, Sec2Patch::Patch1).expect("recorded nonce")
+    }
+}
+
+/// One recorded sec1 session (`sec1.json` case 0, PoP `abcd1234`), device side.
+pub struct Sec1Replay {
+    pub pop: Vec<u8>,
+    pub cmd0: SessionCmd0,
+    pub cmd1: SessionCmd1,
+    pub response0: Vec<u8>,
+    pub response1: Vec<u8>,
+    /// The X25519 secret then `device_random`, in the order the device draws them.
+    pub device_randomness: Vec<u8>,
+}
+
+fn sec1_payload_of(body: &[u8]) -> Result<sec1_payload::Payload, String> {
+    let data = SessionData::decode(body).map_err(|e| e.to_string())?;
+    match data.proto {
+        Some(session_data::Proto::Sec1(p)) => p.payload.ok_or_else(|| "empty sec1 payload".into()),
+        _ => Err("not a sec1 SessionData".into()),
+    }
+}
+
+fn wrap_sec1(msg: i32, payload: sec1_payload::Payload) -> Vec<u8> {
+    SessionData {
+        sec_ver: 1,
+        proto: Some(session_data::Proto::Sec1(provkit_proto::Sec1Payload {
+            msg,
+            payload: Some(payload),
+        })),
+    }
+    .encode_to_vec()
+}
+
+impl Sec1Replay {
+    /// Case 0 of `sec1.json` in `vectors_dir`.
+    pub fn load(vectors_dir: &Path) -> Result<Self, String> {
+        let path = vectors_dir.join("sec1.json");
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        let case = &json["cases"][0];
+        let hs = &case["handshake"];
+        let cmd0 = match sec1_payload_of(&hex_field(&hs[0]["hex"])?)? {
+            sec1_payload::Payload::Sc0(c) => c,
+            _ => return Err("handshake[0] is not Command0".into()),
+        };
+        let cmd1 = match sec1_payload_of(&hex_field(&hs[2]["hex"])?)? {
+            sec1_payload::Payload::Sc1(c) => c,
+            _ => return Err("handshake[2] is not Command1".into()),
+        };
+        let mut device_randomness = hex_field(&case["inputs"]["device_private_key"])?;
+        device_randomness.extend(hex_field(&case["inputs"]["device_random"])?);
+        Ok(Self {
+            pop: hex_field(&case["inputs"]["pop_hex"])?,
+            cmd0,
+            cmd1,
+            response0: hex_field(&hs[1]["hex"])?,
+            response1: hex_field(&hs[3]["hex"])?,
+            device_randomness,
+        })
+    }
+
+    /// One device-side handshake, Command0 → Response1; returns the two response bodies.
+    pub fn device_handshake(&self) -> (Vec<u8>, Vec<u8>) {
+        let mut rng = ReplayRng::new(&self.device_randomness);
+        let pop = (!self.pop.is_empty()).then_some(self.pop.as_slice());
+        let device = provkit_security::sec1::DeviceAwaitCmd0::new(pop);
+        let (device, r0) = device.handle_cmd0(&self.cmd0, &mut rng).expect("Command0");
+        let (_, r1) = device.handle_cmd1(&self.cmd1).expect("Command1");
+        (
+            wrap_sec1(1, sec1_payload::Payload::Sr0(r0)),
+            wrap_sec1(3, sec1_payload::Payload::Sr1(r1)),
+        )
     }
 }

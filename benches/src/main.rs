@@ -3,7 +3,10 @@
 //!
 //! ```text
 //! provkit-bench handshake --sec 2 --count N [--cold] [--vectors DIR]
+//! provkit-bench handshake --sec 1 --count N [--vectors DIR]
 //! ```
+//!
+//! `--sec 1` replays `sec1.json` case 0 (X25519 + PoP) the same way.
 //!
 //! Replays the client messages of `sec2_patch1.json` case 0 against the device N times,
 //! checks every response equals the recording, and prints the mean time per handshake. The
@@ -15,7 +18,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use provkit_bench::{Sec2Replay, default_vectors_dir};
+use provkit_bench::{Sec1Replay, Sec2Replay, default_vectors_dir};
 
 struct Args {
     sec: u8,
@@ -59,9 +62,13 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if args.sec != 2 {
-        eprintln!("provkit-bench: only --sec 2 is implemented");
-        return ExitCode::from(2);
+    match args.sec {
+        1 => return run_sec1(&args),
+        2 => {}
+        other => {
+            eprintln!("provkit-bench: --sec {other} is not benchmarked (1 or 2)");
+            return ExitCode::from(2);
+        }
     }
     let replay = match Sec2Replay::load(&args.vectors) {
         Ok(r) => r,
@@ -87,20 +94,43 @@ fn main() -> ExitCode {
         }
     }
     let elapsed = start.elapsed();
-    if args.count > 0 {
-        let mean = elapsed / u32::try_from(args.count).unwrap_or(u32::MAX);
+    let what = if args.cold {
+        "sec2 device handshake (cold: credentials rebuilt each run)"
+    } else {
+        "sec2 device handshake (warm credentials)"
+    };
+    print_mean(what, args.count, elapsed);
+    ExitCode::SUCCESS
+}
+
+fn print_mean(what: &str, count: u64, elapsed: std::time::Duration) {
+    if count > 0 {
+        let mean = elapsed / u32::try_from(count).unwrap_or(u32::MAX);
         println!(
-            "sec2 device handshake ({}): {} runs, mean {:.3} ms",
-            if args.cold {
-                "cold: credentials rebuilt each run"
-            } else {
-                "warm credentials"
-            },
-            args.count,
+            "{what}: {count} runs, mean {:.3} ms",
             mean.as_secs_f64() * 1e3
         );
     } else {
-        println!("sec2 device handshake: 0 runs (setup only)");
+        println!("{what}: 0 runs (setup only)");
     }
+}
+
+fn run_sec1(args: &Args) -> ExitCode {
+    let replay = match Sec1Replay::load(&args.vectors) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("provkit-bench: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let start = Instant::now();
+    for _ in 0..args.count {
+        let (r0, r1) = replay.device_handshake();
+        if r0 != replay.response0 || r1 != replay.response1 {
+            eprintln!("provkit-bench: device response differs from the recording");
+            return ExitCode::FAILURE;
+        }
+    }
+    print_mean("sec1 device handshake", args.count, start.elapsed());
     ExitCode::SUCCESS
 }

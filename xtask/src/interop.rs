@@ -110,6 +110,9 @@ fn find_python() -> Result<String, String> {
     )
 }
 
+/// One interop scenario: gets the `provkit` binary, spawns its own sims.
+type Scenario = fn(&Path) -> Result<(), String>;
+
 /// The step for `cargo xtask test`: venv, build the sim, run every scenario, print a summary.
 pub fn interop() -> Result<(), String> {
     pyenv()?;
@@ -127,7 +130,7 @@ pub fn interop() -> Result<(), String> {
             provkit.display()
         ));
     }
-    let scenarios: &[(&str, fn(&Path) -> Result<(), String>)] = &[
+    let scenarios: &[(&str, Scenario)] = &[
         ("sec0", scenario_sec0),
         ("sec1 with PoP", scenario_sec1_pop),
         (

@@ -17,6 +17,7 @@ fn main() -> ExitCode {
         Some("test") => steps::test(&args[1..]),
         Some("nostd") => steps::nostd(),
         Some("flash") => flash::flash(&args[1..]),
+        Some("firmware") => flash::firmware_ci(),
         Some("fuzz") => fuzz::fuzz(&args[1..]),
         Some("pyenv") => interop::pyenv(),
         Some("interop") => interop::interop(),
@@ -45,7 +46,8 @@ fn print_help() {
          pyenv     create .venv with Espressif's esp_prov client (esp-rainmaker-cli)\n  \
          interop   run esp_prov against `provkit sim` in every interop scenario\n  \
          fuzz      cargo-fuzz targets: --smoke [--smoke-secs N] | TARGET [--time S] | seed | list\n  \
-         flash     build the ESP32 firmware and flash it (--board B [--image-only FILE])"
+         flash     build the ESP32 firmware and flash it (--board B [--image-only FILE])\n  \
+         firmware  build both boards' firmware images and print their sizes (CI step)"
     );
 }
 

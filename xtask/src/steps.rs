@@ -17,6 +17,8 @@ pub fn test(_args: &[String]) -> Result<(), String> {
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     run(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
     run(cargo().args(["test", "--workspace"]))?;
+    // Espressif's esp_prov against `provkit sim` over loopback; never skipped.
+    crate::interop::interop()?;
     nostd()?;
     println!("xtask test: all steps passed");
     Ok(())

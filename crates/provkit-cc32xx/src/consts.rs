@@ -169,7 +169,7 @@ pub mod policy {
     /// `SL_NETAPP_HTTP_SERVER_ID`.
     pub const NETAPP_HTTP_SERVER_ID: u32 = 0x01;
     /// `SL_NETAPP_DEVICE_ID` (set id of the URN option).
-    pub const NETAPP_DEVICE_ID: u8 = 10;
+    pub const NETAPP_DEVICE_ID: u8 = 0x10;
     /// `SL_NETAPP_DEVICE_URN`.
     pub const NETAPP_DEVICE_URN: u8 = 0;
     /// `SL_WLAN_MAX_PROFILES`.

@@ -61,6 +61,9 @@ pub struct SimArgs {
     /// Print events as JSON lines.
     #[arg(long)]
     json: bool,
+    /// Advertise `_esp_wifi_prov._tcp` over mDNS (what IDF v4.x devices did; off by default).
+    #[arg(long)]
+    mdns: bool,
 }
 
 /// The demo environment's joinable network, used in the printed esp_prov command.
@@ -171,6 +174,19 @@ async fn serve(
         .map_err(|e| format!("{e} (is another program using the port?)"))?;
     let addr = server.local_addr().map_err(|e| e.to_string())?;
     print_banner(&args, &name, &shown, addr, &state_dir);
+    // Kept alive until the sim stops; dropping it withdraws the record.
+    let _mdns = if args.mdns {
+        let advert = provkit_sim::mdns::Advertisement::start("provkit-sim", addr.port())
+            .map_err(|e| e.to_string())?;
+        eprintln!(
+            "mDNS: advertising \"{}\" on port {}",
+            advert.fullname(),
+            addr.port()
+        );
+        Some(advert)
+    } else {
+        None
+    };
 
     if args.console {
         let console_device = Arc::clone(&device);

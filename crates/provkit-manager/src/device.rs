@@ -8,6 +8,9 @@
 //!            custom endpoints ──► application closures
 //!       ◄── encrypted response (or Err: no response, the framing closes)
 //! ```
+//! A request can queue actions (ApplyConfig → Connect after the delay, GetStatus → stop):
+//! after every `handle`/`on_tick`, run [`crate::Runner::pump`] on `device.manager` and act on
+//! the transport actions it returns.
 
 use alloc::boxed::Box;
 use alloc::string::String;

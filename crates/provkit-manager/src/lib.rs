@@ -27,6 +27,30 @@
 //! window stops an idle session, and the rich failure reason ([`types::FailReason`]) behind
 //! ESP's two wire reasons is exposed.
 
+//!
+//! ```
+//! use provkit_hal::mock::{MemoryStore, MockNetwork, MockStation};
+//! use provkit_hal::{AuthMode, Credentials, Instant, Passphrase, Ssid};
+//! use provkit_manager::{Manager, ManagerConfig, ProvState, Runner, ServiceInfo};
+//!
+//! let mut station = MockStation::new();
+//! let ssid = Ssid::new(b"home").unwrap();
+//! let passphrase = Passphrase::new(b"secret-pass").unwrap();
+//! station
+//!     .add_network(MockNetwork { ssid: ssid.clone(), passphrase: passphrase.clone(),
+//!         auth: AuthMode::Wpa2Psk, ip: Some([192, 168, 1, 9]), ..Default::default() })
+//!     .unwrap();
+//! let mut runner = Runner::new(station, MemoryStore::new());
+//! let mut mgr = Manager::new(ManagerConfig::esp(), runner.load_profiles().unwrap()).unwrap();
+//! let t = Instant::from_millis;
+//! mgr.start(ServiceInfo::default(), t(0)).unwrap();
+//! mgr.set_config(Credentials { ssid, passphrase, bssid: None, channel: None }, t(0)).unwrap();
+//! mgr.apply_config(t(0)).unwrap();
+//! runner.pump(&mut mgr, t(1_000)); // connect 1 s after ApplyConfig; GotIp confirms
+//! assert_eq!(mgr.state(), ProvState::Success);
+//! assert_eq!(runner.store.profiles().len(), 1); // persisted only now
+//! ```
+
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

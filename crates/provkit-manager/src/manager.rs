@@ -445,7 +445,25 @@ impl Manager {
         self.scan = ScanState::default();
         self.registered_endpoints.clear();
         self.act(Action::StopTransports);
+        if !matches!(self.sta, StaState::Connected(_)) {
+            // Nothing new was confirmed: the stored profiles are used again (ESP §6.8).
+            self.reconnect_stored();
+        }
         self.esp_event(EspEvent::End);
+    }
+
+    /// Hand the station back to the best stored profile (highest priority, newest on ties).
+    pub(crate) fn reconnect_stored(&mut self) {
+        let best = self
+            .profiles
+            .iter()
+            .enumerate()
+            .max_by_key(|(index, p)| (p.priority, *index))
+            .map(|(_, p)| p.credentials.clone());
+        if let Some(credentials) = best {
+            self.act(Action::Disconnect);
+            self.act(Action::Connect(credentials));
+        }
     }
 
     /// A start whose transports could not be built: back to Idle at once (END).
@@ -648,9 +666,6 @@ impl Manager {
         // A new round gets the full attempt budget (fixes ESP quirk §12.15).
         self.completed_attempts = 0;
         self.window_deadline = None;
-        // One owner at a time: whatever the station is doing (an old network, a link the radio
-        // restored by itself) is dropped before the new attempt; disconnect is idempotent.
-        self.act(Action::Disconnect);
         let phase = if self.ti_needs_nwp_restart() {
             self.ti_event(TiEvent::ResetRequest {
                 caller: crate::types::ResetCaller::ProvisioningExternalConfiguration,
@@ -676,6 +691,11 @@ impl Manager {
             attempt.phase = Phase::Connecting;
             attempt.deadline = deadline;
             let credentials = attempt.credentials.clone();
+            // One owner at a time: whatever the station is doing (an old network, a link the
+            // radio restored by itself, the previous try) is dropped first. Disconnect is
+            // idempotent, and it is issued here rather than at ApplyConfig so the reply still
+            // leaves before the radio changes anything.
+            self.act(Action::Disconnect);
             self.act(Action::Connect(credentials));
         }
     }

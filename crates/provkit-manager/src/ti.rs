@@ -223,11 +223,7 @@ impl Manager {
                 Some(Phase::Scheduled { .. }) => {}
                 // Confirmation stage: the NWP continues confirming after the restart (TI §4,
                 // inferred); the old link is gone, so the attempt starts over.
-                // An explicit Disconnect keeps the station's owner unambiguous.
-                Some(_) => {
-                    self.act(crate::types::Action::Disconnect);
-                    self.issue_connect(now);
-                }
+                Some(_) => self.issue_connect(now),
             }
         }
         self.run_timers(now);
@@ -373,6 +369,10 @@ impl Manager {
         if role != self.ti.current_role {
             self.act(crate::types::Action::SwitchRole(role));
             self.ti.current_role = role;
+        }
+        if role == Role::Sta && !success {
+            // Back in STA without a new profile: the stored ones are used again.
+            self.reconnect_stored();
         }
         if role == Role::Sta && !self.ti.sta_connected && !self.profiles.is_empty() {
             self.ti.disconnected_since = Some(now);

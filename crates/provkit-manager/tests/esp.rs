@@ -578,3 +578,31 @@ fn persist_failure_is_reported_and_store_unchanged() {
         Some((Action::Persist(_), provkit_hal::ErrorKind::Storage))
     ));
 }
+
+#[test]
+fn stop_without_new_credentials_reconnects_the_best_stored_profile() {
+    let stored = [
+        Profile {
+            credentials: creds(HOME, HOME_PASS),
+            priority: 1,
+        },
+        Profile {
+            credentials: creds(OFFICE, OFFICE_PASS),
+            priority: 4,
+        },
+    ];
+    let mut h = started(ManagerConfig::esp(), &stored);
+    apply(&mut h, HOME, b"bad-password");
+    h.advance(1000);
+    assert_eq!(h.mgr.state(), ProvState::Fail);
+    let at = h.at();
+    h.mgr.stop(at).unwrap();
+    h.advance(1000);
+    assert_eq!(h.mgr.state(), ProvState::Idle);
+    assert_eq!(
+        h.runner.station.last_credentials,
+        Some(creds(OFFICE, OFFICE_PASS))
+    );
+    // The store is untouched by the failed attempt and the reconnect.
+    assert_eq!(h.stored(), stored.to_vec());
+}

@@ -32,6 +32,12 @@ pub enum ProtocommError {
     /// Another client, on another transport, owns an established session; this client is
     /// refused like a stale session until that session ends.
     SessionOwnedElsewhere,
+    /// Too many failed PoP / password proofs: `prov-session` is locked until `until_ms` (the
+    /// protocomm clock); see [`crate::throttle`].
+    Throttled {
+        /// End of the lockout, ms.
+        until_ms: u64,
+    },
     /// The security layer rejected a handshake message, or decrypt/encrypt failed.
     Security(SecurityError),
     /// The application's handler for a `REQ_EP` endpoint failed.
@@ -60,6 +66,12 @@ impl fmt::Display for ProtocommError {
             Self::NoSession => f.write_str("no established security session for this client"),
             Self::SessionOwnedElsewhere => {
                 f.write_str("another transport's client owns the provisioning session")
+            }
+            Self::Throttled { until_ms } => {
+                write!(
+                    f,
+                    "too many failed proofs; sessions refused until t={until_ms} ms"
+                )
             }
             Self::Security(e) => write!(f, "security: {e}"),
             Self::Handler(e) => write!(f, "handler: {e}"),

@@ -22,6 +22,10 @@
 //! * [`Protocomm`]: dispatch and the single security session; its module docs state the
 //!   session/ownership rules, including several transports at once (spec §4.0, §4.5).
 //! * [`http`], [`ble`], [`console`]: the transport framings (spec §5.1–§5.3).
+//! * [`throttle`]: brute-force throttling of PoP / password guesses (not in the reference):
+//!   after [`Throttle::max_failures`] failed proofs within a window, `prov-session` is refused
+//!   for a doubling back-off; on by default, configurable with [`Protocomm::set_throttle`],
+//!   observable through [`Protocomm::poll_event`], driven by [`Protocomm::set_now`] time.
 //!
 //! Every `Err` from [`Protocomm::handle`] means "no response", the reference's only failure
 //! signal; each framing maps it to its transport's form of silence.
@@ -41,9 +45,11 @@ pub mod error;
 pub mod http;
 pub mod proto_ver;
 mod protocomm;
+pub mod throttle;
 
 pub use endpoint::{EndpointClass, MAX_ENDPOINT_NAME_LEN};
 pub use error::{HandlerError, ProtocommError};
 pub use proto_ver::{AppInfo, VersionInfo};
 pub use protocomm::{ClientId, Protocomm, RequestHandler, TransportKind};
 pub use provkit_security::{DeviceSecurityConfig, Sec2Patch, SecureRng, rand_core};
+pub use throttle::{ProtocommEvent, Throttle};

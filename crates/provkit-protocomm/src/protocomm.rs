@@ -33,6 +33,13 @@
 //! * Security 0 has no handshake: the first client that touches `prov-session` or a `REQ_EP`
 //!   endpoint opens (and thereby owns) the session; bodies pass through unencrypted.
 //! * `proto-ver` is answered to anyone, always, without touching the session.
+//!
+//! # Brute-force throttling
+//!
+//! Failed PoP / password proofs are counted; too many within a window lock `prov-session` for
+//! a doubling back-off (see [`crate::throttle`], on by default with [`Throttle::DEFAULT`]).
+//! Time comes in through [`Protocomm::set_now`] / [`Protocomm::handle_at`]; lockouts and
+//! failures are reported through [`Protocomm::poll_event`].
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -40,7 +47,8 @@ use alloc::vec::Vec;
 use crate::endpoint::{EndpointClass, EndpointTable};
 use crate::error::{HandlerError, ProtocommError};
 use crate::proto_ver::{VersionInfo, render_proto_ver};
-use provkit_security::{DeviceSecurityConfig, DeviceSession, SecureRng};
+use crate::throttle::{ProtocommEvent, Throttle, ThrottleState};
+use provkit_security::{DeviceSecurityConfig, DeviceSession, SecureRng, SecurityError};
 
 /// The transport a client came in on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -92,6 +100,10 @@ pub struct Protocomm {
     active: Option<ActiveSession>,
     /// Set by the first request: from then on the table is what the transports were built from.
     frozen: bool,
+    /// Failed-proof counting and lockouts.
+    throttle: ThrottleState,
+    /// The adapter's clock (ms), as last reported; never goes backwards.
+    now_ms: u64,
 }
 
 impl Protocomm {
@@ -105,7 +117,57 @@ impl Protocomm {
             endpoints: EndpointTable::new(),
             active: None,
             frozen: false,
+            throttle: ThrottleState::new(Some(Throttle::DEFAULT)),
+            now_ms: 0,
         }
+    }
+
+    /// Replaces the brute-force throttle configuration; `None` turns throttling off (the
+    /// reference behaviour). Turning it off also lifts a running lockout.
+    pub fn set_throttle(&mut self, throttle: Option<Throttle>) {
+        self.throttle.set_config(throttle);
+    }
+
+    /// The brute-force throttle in force, if any.
+    pub fn throttle(&self) -> Option<Throttle> {
+        self.throttle.config()
+    }
+
+    /// Tells protocomm the time (ms since any fixed origin, e.g. boot). Earlier values than
+    /// one already seen are ignored, so the clock never runs backwards.
+    pub fn set_now(&mut self, now_ms: u64) {
+        self.now_ms = self.now_ms.max(now_ms);
+    }
+
+    /// The protocomm clock (ms): the latest time given to [`Self::set_now`].
+    pub fn now_ms(&self) -> u64 {
+        self.now_ms
+    }
+
+    /// End (ms) of the brute-force lockout in force now, if `prov-session` is locked.
+    pub fn locked_until(&self) -> Option<u64> {
+        self.throttle.locked_until(self.now_ms)
+    }
+
+    /// The next throttling event (failed proof, lockout), oldest first. At most
+    /// [`crate::throttle::MAX_QUEUED_EVENTS`] are kept if the application never drains them.
+    pub fn poll_event(&mut self) -> Option<ProtocommEvent> {
+        self.throttle.poll_event()
+    }
+
+    /// [`Self::set_now`] followed by [`Self::handle`]: the entry point for adapters with a
+    /// clock.
+    pub fn handle_at<R: SecureRng + ?Sized>(
+        &mut self,
+        now_ms: u64,
+        client: ClientId,
+        endpoint: &str,
+        body: &[u8],
+        handler: &mut dyn RequestHandler,
+        rng: &mut R,
+    ) -> Result<Vec<u8>, ProtocommError> {
+        self.set_now(now_ms);
+        self.handle(client, endpoint, body, handler, rng)
     }
 
     /// Custom endpoints: created before start (BLE ids 0xFF54.. in creation order).
@@ -169,8 +231,19 @@ impl Protocomm {
         match class {
             EndpointClass::Version => Ok(self.proto_ver_body.as_bytes().to_vec()),
             EndpointClass::Session => {
+                // Checked before claiming, so a locked device does not even drop the slot.
+                self.throttle.check(self.now_ms)?;
                 let active = self.claim(client)?;
-                Ok(active.session.handle_session(body, rng)?)
+                let result = active.session.handle_session(body, rng);
+                let established = active.session.is_established();
+                match &result {
+                    Err(SecurityError::AuthenticationFailed) => {
+                        self.throttle.record_failure(client, self.now_ms);
+                    }
+                    Ok(_) if established => self.throttle.record_success(),
+                    _ => {}
+                }
+                Ok(result?)
             }
             EndpointClass::Request => self.handle_request(client, endpoint, body, handler),
         }

@@ -71,6 +71,10 @@ impl Sec2Patch {
     }
 }
 
+/// Redraws allowed for a value the RNG must not produce (an all-zero `b`, a short A).
+const MAX_DRAWS: usize = 64;
+const RNG_STUCK: &str = "the RNG keeps returning unusable values";
+
 /// Length of the patch-1 session id that precedes the counter.
 pub const SESSION_ID_BYTES: usize = 8;
 /// Length of the nonce legacy (patch 0) firmware sends.
@@ -161,13 +165,15 @@ impl DeviceAwaitCmd0 {
         rng: &mut R,
     ) -> Result<(DeviceAwaitCmd1, S2SessionResp0), SecurityError> {
         let mut b = Zeroizing::new([0u8; SECRET_BYTES]);
-        loop {
+        // An all-zero b is drawn again; a bounded number of times, so a broken RNG that only
+        // returns zeros is an error rather than a hang.
+        for _ in 0..MAX_DRAWS {
             rng.fill_bytes(b.as_mut());
             if b.iter().any(|&x| x != 0) {
-                break;
+                return self.handle_cmd0_with_secret(cmd, &b);
             }
         }
-        self.handle_cmd0_with_secret(cmd, &b)
+        Err(SecurityError::InvalidConfig(RNG_STUCK))
     }
 
     /// Command0 with an explicit secret `b` (big-endian, used as is) — for known-answer tests.
@@ -289,7 +295,8 @@ impl ClientAwaitResp0 {
     ) -> Result<(Self, S2SessionCmd0), SecurityError> {
         srp::check_username(username)?;
         let mut a = Zeroizing::new([0u8; SECRET_BYTES]);
-        loop {
+        // A short A happens once in 256 draws; MAX_DRAWS in a row means the RNG is broken.
+        for _ in 0..MAX_DRAWS {
             rng.fill_bytes(a.as_mut());
             a[0] |= 0x80;
             let started = Self::start_with_secret(username, password, patch, &a)?;
@@ -297,6 +304,7 @@ impl ClientAwaitResp0 {
                 return Ok(started);
             }
         }
+        Err(SecurityError::InvalidConfig(RNG_STUCK))
     }
 
     /// Starts with an explicit secret `a` (big-endian, used as is; esp_prov sets its top bit).

@@ -190,6 +190,11 @@ fn check_device_role(case: &Value) {
     assert_eq!(hex::encode(ex.expected_m), s(&derived["M"]), "{name}: M");
     let h_amk = srp::device_proof(&c0.client_pubkey, &ex.expected_m, &ex.key);
     assert_eq!(hex::encode(h_amk), s(&derived["H_AMK"]), "{name}: H_AMK");
+    assert_eq!(
+        hex::encode(&ex.key[..32]),
+        s(&derived["aes256_gcm_key"]),
+        "{name}: key"
+    );
 
     let device = DeviceAwaitCmd0::from_credentials(creds, patch);
     let mut rng = ScriptedRng::new(&[&b, &device_nonce_randomness(case, patch)]);
@@ -308,6 +313,16 @@ fn check_client_role(case: &Value) {
     assert_eq!(hex::encode(&*ex.s), s(&derived["S"]), "{name}: S");
     assert_eq!(hex::encode(*ex.key), s(&derived["K"]), "{name}: K");
     assert_eq!(hex::encode(ex.m), s(&derived["M"]), "{name}: M");
+    assert_eq!(
+        hex::encode(&ex.key[..32]),
+        s(&derived["aes256_gcm_key"]),
+        "{name}: key"
+    );
+    assert_eq!(
+        hex::encode(srp::device_proof(&c0.client_pubkey, &ex.m, &ex.key)),
+        s(&derived["H_AMK"]),
+        "{name}: H_AMK"
+    );
 
     let (client, c1) = client.handle_resp0(&r0).unwrap();
     assert_eq!(
@@ -739,6 +754,30 @@ fn bad_credentials_are_refused() {
     let mut rng = ScriptedRng::new(&[]);
     assert!(generate_credentials(b"u", b"p", 0, &mut rng).is_err());
     assert!(generate_credentials(b"", b"p", 16, &mut rng).is_err());
+}
+
+/// A broken RNG that only returns zeros makes every randomized step fail instead of hang.
+#[test]
+fn stuck_rng_is_an_error() {
+    let mut zeros = ScriptedRng::new(&[&[0u8; 64 * 32]]);
+    assert!(matches!(
+        generate_credentials(b"u", b"p", 16, &mut zeros),
+        Err(SecurityError::InvalidConfig(_))
+    ));
+    let file = vectors("sec2_patch1.json");
+    let case = &file["cases"][0];
+    let device = DeviceAwaitCmd0::new(
+        &hx(&case["inputs"]["salt"]),
+        &hx(&case["inputs"]["verifier"]),
+        Sec2Patch::Patch1,
+    )
+    .unwrap();
+    let c0 = cmd0(&hx(&case["handshake"][0]["hex"]));
+    let mut zeros = ScriptedRng::new(&[&[0u8; 64 * 32]]);
+    assert!(matches!(
+        device.handle_cmd0(&c0, &mut zeros),
+        Err(SecurityError::InvalidConfig(_))
+    ));
 }
 
 #[test]

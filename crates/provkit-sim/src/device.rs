@@ -304,10 +304,9 @@ impl Dispatch<'_> {
 
 impl HttpDevice for SimDevice {
     fn handle_http(&mut self, request: HttpRequest<'_>) -> HttpOutcome {
-        let path = format!("/{}", request.endpoint);
         let framed = provkit_protocomm::http::HttpRequest {
-            method: "POST",
-            path: &path,
+            method: request.method,
+            path: request.path,
             cookie: request.cookie,
             body: request.body,
             connection: request.connection,

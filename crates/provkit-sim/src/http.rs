@@ -6,9 +6,10 @@
 //!
 //! * keep-alive: one TCP connection may carry the whole flow; each connection gets a
 //!   [`ConnectionId`] the device uses to bind a session to a socket;
-//! * `POST` only: any other method gets `405`;
-//! * the body needs a `Content-Length` of 1 ..= [`MAX_BODY`] bytes, otherwise — like
-//!   esp_http_server — the socket is closed with no response at all;
+//! * a `POST` body needs a `Content-Length` of 1 ..= [`MAX_BODY`] bytes, otherwise — like
+//!   esp_http_server — the socket is closed with no response at all; other methods reach the
+//!   device (whose framing answers `404`/`405`) but are held to the same cap;
+//! * the device runs on tokio's blocking pool (it may wait for a scan or do sec2 arithmetic);
 //! * [`HttpOutcome::Close`] from the device (a handler or crypto error) also closes the socket
 //!   with no HTTP response;
 //! * when a connection ends the device hears [`HttpDevice::connection_closed`].
@@ -37,8 +38,10 @@ pub type ConnectionId = u32;
 #[derive(Debug, Clone, Copy)]
 pub struct HttpRequest<'a> {
     pub connection: ConnectionId,
-    /// Without the leading `/`, e.g. `prov-session`.
-    pub endpoint: &'a str,
+    /// e.g. `POST`.
+    pub method: &'a str,
+    /// The request target's path, e.g. `/prov-session`.
+    pub path: &'a str,
     /// The raw `Cookie` header value, if any.
     pub cookie: Option<&'a [u8]>,
     pub body: &'a [u8],
@@ -145,23 +148,25 @@ async fn handle<D: HttpDevice>(
     connection: ConnectionId,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, CloseConnection> {
-    if req.method() != hyper::Method::POST {
-        return Ok(plain(StatusCode::METHOD_NOT_ALLOWED, b"Method not allowed"));
-    }
+    let method = req.method().as_str().to_string();
     let length = req
         .headers()
         .get(hyper::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    match length {
-        Some(n) if (1..=MAX_BODY).contains(&n) => {}
-        _ => {
+    // A POST must carry 1..=MAX_BODY bytes (esp_http_server closes otherwise); other methods
+    // go to the device, whose framing answers 404/405, but may not exceed the cap either.
+    match (method.as_str(), length) {
+        ("POST", Some(n)) if (1..=MAX_BODY).contains(&n) => {}
+        ("POST", _) => {
             return Err(CloseConnection(
                 "body length missing, empty or over the cap",
             ));
         }
+        (_, Some(n)) if n > MAX_BODY => return Err(CloseConnection("body over the cap")),
+        _ => {}
     }
-    let endpoint = req.uri().path().trim_start_matches('/').to_string();
+    let path = req.uri().path().to_string();
     let cookie = req
         .headers()
         .get(hyper::header::COOKIE)
@@ -171,17 +176,22 @@ async fn handle<D: HttpDevice>(
         .await
         .map_err(|_| CloseConnection("body unreadable or over the cap"))?
         .to_bytes();
-    let outcome = {
+    // The device may block (a blocking ScanStart waits for the scan; sec2 does big-number
+    // arithmetic), so it runs on the blocking pool, never on an async worker.
+    let outcome = tokio::task::spawn_blocking(move || {
         let mut d = device
             .lock()
             .map_err(|_| CloseConnection("device state poisoned"))?;
-        d.handle_http(HttpRequest {
+        Ok(d.handle_http(HttpRequest {
             connection,
-            endpoint: &endpoint,
+            method: &method,
+            path: &path,
             cookie: cookie.as_deref(),
             body: &body,
-        })
-    };
+        }))
+    })
+    .await
+    .map_err(|_| CloseConnection("device task failed"))??;
     match outcome {
         HttpOutcome::Close => Err(CloseConnection("device refused the request")),
         HttpOutcome::Reply(reply) => {
@@ -198,10 +208,4 @@ async fn handle<D: HttpDevice>(
                 .map_err(|_| CloseConnection("device gave an invalid header"))
         }
     }
-}
-
-fn plain(status: StatusCode, body: &'static [u8]) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from_static(body)));
-    *response.status_mut() = status;
-    response
 }

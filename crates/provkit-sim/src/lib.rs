@@ -11,6 +11,8 @@ pub mod console;
 pub mod device;
 pub mod env;
 pub mod http;
+pub mod mdns;
+pub mod nwp;
 pub mod station;
 pub mod store;
 

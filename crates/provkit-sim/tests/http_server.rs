@@ -20,13 +20,21 @@ struct Recorder {
 
 impl HttpDevice for Recorder {
     fn handle_http(&mut self, r: HttpRequest<'_>) -> HttpOutcome {
+        if r.method != "POST" {
+            return HttpOutcome::Reply(HttpReply {
+                status: 405,
+                set_cookie: None,
+                content_type: "text/html",
+                body: r.method.as_bytes().to_vec(),
+            });
+        }
         self.seen.push((
             r.connection,
-            r.endpoint.to_string(),
+            r.path.to_string(),
             r.cookie.map(<[u8]>::to_vec),
             r.body.to_vec(),
         ));
-        match r.endpoint {
+        match r.path.trim_start_matches('/') {
             "fail" => HttpOutcome::Close,
             "echo" => HttpOutcome::Reply(HttpReply {
                 status: 200,
@@ -167,14 +175,17 @@ fn unknown_endpoint_gets_the_device_404() {
 }
 
 #[test]
-fn non_post_is_405() {
+fn non_post_reaches_the_device_without_a_body_and_keeps_the_connection() {
     let (addr, device) = start();
     let mut s = connect(addr);
     s.write_all(b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n")
         .expect("write");
-    let (status, _, _) = read_response(&mut s);
-    assert_eq!(status, 405);
+    let (status, _, body) = read_response(&mut s);
+    assert_eq!((status, body.as_slice()), (405, b"GET".as_slice()));
     assert!(device.lock().expect("lock").seen.is_empty());
+    post(&mut s, "echo", "", b"ok");
+    let (status, _, body) = read_response(&mut s);
+    assert_eq!((status, body.as_slice()), (200, b"ko".as_slice()));
 }
 
 #[test]

@@ -318,7 +318,8 @@ mod tests {
         (0..MAX_PROFILES as u8)
             .map(|i| {
                 let ssid = std::format!("{:x<32}", i);
-                let pass = std::format!("{:p<63}", i);
+                // 64 hex digits: a raw PSK, the longest passphrase there is.
+                let pass = std::format!("{:f>64}", i);
                 profile(&ssid, &pass, i, Some([i; 6]))
             })
             .collect()

@@ -281,14 +281,17 @@ pub fn generate_credentials<R: CryptoRng + ?Sized>(
     }
     check_username(username)?;
     let mut salt = alloc::vec![0u8; salt_len];
-    loop {
+    // A leading zero comes once in 256 draws; 64 in a row means the RNG is broken.
+    for _ in 0..64 {
         rng.fill_bytes(&mut salt);
         if salt.first().is_some_and(|&b| b != 0) {
-            break;
+            let verifier = verifier_for_salt(username, password, &salt)?;
+            return Ok((salt, verifier));
         }
     }
-    let verifier = verifier_for_salt(username, password, &salt)?;
-    Ok((salt, verifier))
+    Err(SecurityError::InvalidConfig(
+        "the RNG keeps returning unusable values",
+    ))
 }
 
 /// Usernames travel in a length-prefixed field of the firmware: 1..=65535 bytes.

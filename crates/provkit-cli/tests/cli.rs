@@ -1,0 +1,280 @@
+//! The `provkit` binary as a user runs it: start-up errors are one clear sentence with a
+//! non-zero exit, `gen-sec2` prints consistent hex and C arrays, and `provision`/`scan`
+//! (the Rust client) provision a running `provkit sim`, which stops cleanly on Ctrl-C.
+
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_provkit");
+
+fn provkit(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().expect("run provkit")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+#[test]
+fn unknown_flag_fails_and_names_it() {
+    let out = provkit(&["sim", "--no-such-flag"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--no-such-flag"), "{}", stderr(&out));
+}
+
+#[test]
+fn out_of_range_security_is_rejected() {
+    let out = provkit(&["sim", "--security", "3"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--security"), "{}", stderr(&out));
+}
+
+#[test]
+fn busy_port_is_one_sentence_and_a_failure() {
+    let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let out = provkit(&["sim", "--security", "0", "--http", &addr]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains(&format!("cannot listen on {addr}")), "{err}");
+}
+
+#[test]
+fn unreadable_and_invalid_env_files_are_reported() {
+    let out = provkit(&[
+        "sim",
+        "--env",
+        "does/not/exist.toml",
+        "--http",
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("cannot read environment file does/not/exist.toml"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("env.toml");
+    std::fs::write(&path, "[[ap]]\nssid = \"x\"\ncolour = \"blue\"\n").expect("write");
+    let out = provkit(&[
+        "sim",
+        "--env",
+        path.to_str().expect("utf8"),
+        "--http",
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("line 3") && err.contains("colour"), "{err}");
+}
+
+#[test]
+fn cc32xx_personality_says_not_yet_supported() {
+    let out = provkit(&["sim", "--personality", "cc32xx"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("not yet supported"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn gen_sec2_prints_matching_hex_and_c_arrays() {
+    let out = provkit(&[
+        "gen-sec2",
+        "--username",
+        "wifiprov",
+        "--password",
+        "abcd1234",
+        "--salt-len",
+        "20",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).expect("utf8");
+    let hex_of = |label: &str| -> Vec<u8> {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(label))
+            .unwrap_or_else(|| panic!("no {label} line in {text}"));
+        let value = line.rsplit(' ').next().expect("value");
+        hex::decode(value).expect("hex")
+    };
+    let salt = hex_of("salt (");
+    let verifier = hex_of("verifier (");
+    assert_eq!(salt.len(), 20);
+    assert_eq!(verifier.len(), 384, "3072-bit group verifier");
+    assert_ne!(salt[0], 0, "never a leading-zero salt");
+    let array = |name: &str| -> Vec<u8> {
+        let start = text.find(&format!("{name}[] = {{")).expect("array");
+        let body = &text[start..];
+        let body = &body[body.find('{').expect("{") + 1..body.find('}').expect("}")];
+        body.split(',')
+            .map(|b| u8::from_str_radix(b.trim().trim_start_matches("0x"), 16).expect("byte"))
+            .collect()
+    };
+    assert_eq!(array("sec2_salt"), salt);
+    assert_eq!(array("sec2_verifier"), verifier);
+}
+
+/// A `provkit sim` child, killed on drop.
+struct Sim {
+    child: Child,
+    addr: String,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_sim(args: &[&str]) -> Sim {
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut child = Command::new(BIN)
+        .args(["sim", "--json", "--http", &addr])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn sim");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(&addr).is_err() {
+        assert!(Instant::now() < deadline, "sim never listened");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Sim { child, addr, lines }
+}
+
+fn drain(sim: &Sim) -> Vec<String> {
+    sim.lines.try_iter().collect()
+}
+
+#[test]
+fn provision_and_scan_against_a_running_sim() {
+    let sim = start_sim(&["--security", "1", "--pop", "s3cret"]);
+    let first = sim
+        .lines
+        .recv_timeout(Duration::from_secs(5))
+        .expect("banner line");
+    let banner: serde_json::Value = serde_json::from_str(&first).expect("json banner");
+    assert_eq!(banner["event"], "listening");
+    assert_eq!(banner["qr"]["pop"], "s3cret");
+    assert_eq!(banner["qr"]["security"], 1);
+
+    let scan = provkit(&["scan", "--http", &sim.addr, "--pop", "s3cret"]);
+    assert!(scan.status.success(), "{}", stderr(&scan));
+    let listing = String::from_utf8_lossy(&scan.stdout).into_owned();
+    let home = listing.find("HomeNet").expect("HomeNet listed");
+    let coffee = listing.find("CoffeeShop").expect("CoffeeShop listed");
+    assert!(home < coffee, "rssi order:\n{listing}");
+    assert!(
+        !listing.contains("HiddenLab"),
+        "hidden AP listed:\n{listing}"
+    );
+
+    let wrong = provkit(&[
+        "provision",
+        "--http",
+        &sim.addr,
+        "--security",
+        "1",
+        "--pop",
+        "s3cret",
+        "--ssid",
+        "HomeNet",
+        "--passphrase",
+        "not it at all",
+    ]);
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(stderr(&wrong).contains("AuthError"), "{}", stderr(&wrong));
+
+    let bad_pop = provkit(&[
+        "provision",
+        "--http",
+        &sim.addr,
+        "--pop",
+        "nope",
+        "--ssid",
+        "HomeNet",
+        "--passphrase",
+        "correct horse",
+    ]);
+    assert_eq!(bad_pop.status.code(), Some(1));
+    assert!(
+        stderr(&bad_pop).contains("establishing the session"),
+        "{}",
+        stderr(&bad_pop)
+    );
+
+    // The manager accepts new credentials after a failure in the same session window.
+    let ok = provkit(&[
+        "provision",
+        "--http",
+        &sim.addr,
+        "--pop",
+        "s3cret",
+        "--ssid",
+        "HomeNet",
+        "--passphrase",
+        "correct horse",
+    ]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("connected to \"HomeNet\""));
+    let events = drain(&sim);
+    assert!(
+        events
+            .iter()
+            .any(|l| l.contains("\"cred_fail\"") && l.contains("auth_failed")),
+        "{events:?}"
+    );
+    assert!(
+        events.iter().any(|l| l.contains("\"cred_success\"")),
+        "{events:?}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_the_sim_cleanly() {
+    let mut sim = start_sim(&["--security", "0"]);
+    let status = Command::new("kill")
+        .args(["-INT", &sim.child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Some(status) = sim.child.try_wait().expect("wait") {
+            assert!(status.success(), "{status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "sim did not stop on SIGINT");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -1,0 +1,204 @@
+//! Brute-force throttling of handshake proofs (PoP for sec1, username/password for sec2).
+//!
+//! ESP-IDF has none: every wrong PoP costs an attacker one round trip, so a short PoP can be
+//! guessed online. Here, after [`Throttle::max_failures`] failed proofs
+//! ([`provkit_security::SecurityError::AuthenticationFailed`]) within
+//! [`Throttle::window_ms`], `prov-session` requests are refused — no answer, exactly like any
+//! other handshake error — for a back-off period. The period starts at
+//! [`Throttle::backoff_ms`] and doubles with each further lockout, up to
+//! [`Throttle::max_backoff_ms`]. The doubling streak ends after a successful handshake, or when
+//! no lockout follows for `max_backoff_ms` after the previous one ended.
+//!
+//! ```text
+//!  failure ×K within W ──► locked until now+B ──► (K more) ──► locked until now+2B … ≤ cap
+//!         │                        │                                    │
+//!   AuthFailed events      AuthLockout{until_ms}              success → streak reset
+//! ```
+//!
+//! The lockout is global to the device, not per client: a transport cannot tell a new
+//! attacker connection from a new client, and the reference has only one session anyway. The
+//! price is that an attacker can keep a legitimate user out for the back-off period; the PoP
+//! stays safe. `proto-ver` and an already established session are never affected.
+//!
+//! Time is plain milliseconds since an arbitrary origin (e.g. `provkit-hal`'s `Instant`),
+//! given through [`crate::Protocomm::set_now`] or [`crate::Protocomm::handle_at`]; protocomm
+//! reads no clock. If the adapter never feeds time the clock stays at 0, so a lockout then lasts
+//! until restart: fail closed.
+
+use alloc::collections::VecDeque;
+
+use crate::error::ProtocommError;
+use crate::protocomm::ClientId;
+
+/// Throttling parameters. `Default`: 5 failures within 60 s lock for 30 s, doubling up to
+/// 15 minutes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throttle {
+    /// Failed proofs within [`Self::window_ms`] that trigger a lockout (K). `0` behaves as `1`.
+    pub max_failures: u32,
+    /// The sliding window failures are counted in (W), in milliseconds.
+    pub window_ms: u64,
+    /// The first lockout's length (B), in milliseconds.
+    pub backoff_ms: u64,
+    /// The longest lockout after repeated doubling, in milliseconds.
+    pub max_backoff_ms: u64,
+}
+
+impl Throttle {
+    /// The defaults: K = 5, W = 60 s, B = 30 s, cap = 15 min.
+    pub const DEFAULT: Self = Self {
+        max_failures: 5,
+        window_ms: 60_000,
+        backoff_ms: 30_000,
+        max_backoff_ms: 15 * 60_000,
+    };
+}
+
+impl Default for Throttle {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// Something the application may want to know (log, UI, telemetry); drained with
+/// [`crate::Protocomm::poll_event`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProtocommEvent {
+    /// A client presented a wrong PoP / password.
+    AuthFailed {
+        /// Who failed.
+        client: ClientId,
+        /// When (the protocomm clock, ms).
+        at_ms: u64,
+        /// Failures within the current window, this one included.
+        recent_failures: u32,
+    },
+    /// Too many failures: new sessions are refused until `until_ms`.
+    AuthLockout {
+        /// The client whose failure triggered the lockout.
+        client: ClientId,
+        /// End of the lockout (the protocomm clock, ms).
+        until_ms: u64,
+        /// Length of this lockout.
+        backoff_ms: u64,
+        /// Lockouts in the current streak, this one included (1 = first).
+        streak: u32,
+    },
+}
+
+/// How many events are kept when the application does not drain them; older ones are dropped.
+pub const MAX_QUEUED_EVENTS: usize = 16;
+
+/// The throttle's bookkeeping.
+#[derive(Debug, Clone)]
+pub(crate) struct ThrottleState {
+    config: Option<Throttle>,
+    /// Times of recent failures, oldest first, pruned to the window.
+    failures: VecDeque<u64>,
+    locked_until: Option<u64>,
+    /// Lockouts in the current doubling streak.
+    streak: u32,
+    events: VecDeque<ProtocommEvent>,
+}
+
+impl ThrottleState {
+    pub(crate) fn new(config: Option<Throttle>) -> Self {
+        Self {
+            config,
+            failures: VecDeque::new(),
+            locked_until: None,
+            streak: 0,
+            events: VecDeque::new(),
+        }
+    }
+
+    pub(crate) fn config(&self) -> Option<Throttle> {
+        self.config
+    }
+
+    /// Replaces the configuration; counters and any running lockout are kept.
+    pub(crate) fn set_config(&mut self, config: Option<Throttle>) {
+        self.config = config;
+        if config.is_none() {
+            self.locked_until = None;
+            self.failures.clear();
+            self.streak = 0;
+        }
+    }
+
+    /// The end of the lockout in force at `now`, if any.
+    pub(crate) fn locked_until(&self, now: u64) -> Option<u64> {
+        self.locked_until.filter(|&until| now < until)
+    }
+
+    /// Err while a lockout is in force.
+    pub(crate) fn check(&self, now: u64) -> Result<(), ProtocommError> {
+        match self.locked_until(now) {
+            Some(until_ms) => Err(ProtocommError::Throttled { until_ms }),
+            None => Ok(()),
+        }
+    }
+
+    /// A proof failed at `now`.
+    pub(crate) fn record_failure(&mut self, client: ClientId, now: u64) {
+        let Some(config) = self.config else {
+            return;
+        };
+        // A quiet period after the last lockout ends the doubling streak.
+        if let Some(until) = self.locked_until
+            && now.saturating_sub(until) >= config.max_backoff_ms
+        {
+            self.streak = 0;
+            self.locked_until = None;
+        }
+        let window_start = now.saturating_sub(config.window_ms);
+        while self
+            .failures
+            .front()
+            .is_some_and(|&t| t <= window_start && t < now)
+        {
+            self.failures.pop_front();
+        }
+        self.failures.push_back(now);
+        let recent = u32::try_from(self.failures.len()).unwrap_or(u32::MAX);
+        self.push_event(ProtocommEvent::AuthFailed {
+            client,
+            at_ms: now,
+            recent_failures: recent,
+        });
+        if recent >= config.max_failures.max(1) {
+            let backoff = config
+                .backoff_ms
+                .saturating_mul(1u64.checked_shl(self.streak).unwrap_or(u64::MAX))
+                .min(config.max_backoff_ms.max(config.backoff_ms));
+            let until_ms = now.saturating_add(backoff);
+            self.streak = self.streak.saturating_add(1);
+            self.locked_until = Some(until_ms);
+            self.failures.clear();
+            self.push_event(ProtocommEvent::AuthLockout {
+                client,
+                until_ms,
+                backoff_ms: backoff,
+                streak: self.streak,
+            });
+        }
+    }
+
+    /// A handshake completed: the streak and the failure count start over.
+    pub(crate) fn record_success(&mut self) {
+        self.failures.clear();
+        self.streak = 0;
+    }
+
+    pub(crate) fn poll_event(&mut self) -> Option<ProtocommEvent> {
+        self.events.pop_front()
+    }
+
+    fn push_event(&mut self, event: ProtocommEvent) {
+        if self.events.len() >= MAX_QUEUED_EVENTS {
+            self.events.pop_front();
+        }
+        self.events.push_back(event);
+    }
+}

@@ -1,0 +1,101 @@
+//! A minimal blocking HTTP/1.1 server for TI's device API on a real TCP socket (loopback in
+//! tests, `provkit sim --personality cc32xx` for a phone or curl). One request per
+//! connection (`Connection: close`), parsed with provkit-cc32xx's request parser; each
+//! request is handed to [`super::http_api::handle`]. Announcements the NWP queued are sent
+//! to `announce_to` after each request.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use provkit_cc32xx::http::{Parsed, parse_request};
+
+use super::{EmulatedNwp, announce, http_api};
+
+/// Per-connection read timeout: a silent client must not hold the server.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Where the server sends the `"ip,name"` announcements.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerOptions {
+    /// Destination of announcements (`None` = drop them).
+    pub announce_to: Option<SocketAddr>,
+}
+
+/// Serve until `stop` is set (checked between connections; the listener is non-blocking
+/// with a short poll so a stop is seen promptly).
+pub fn serve(
+    listener: TcpListener,
+    nwp: Arc<Mutex<EmulatedNwp>>,
+    options: ServerOptions,
+    stop: Arc<AtomicBool>,
+) -> std::io::Result<()> {
+    listener.set_nonblocking(true)?;
+    while !stop.load(Ordering::Relaxed) {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                // A broken client only ends its own connection.
+                let _ = serve_connection(stream, &nwp, options);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+fn serve_connection(
+    mut stream: TcpStream,
+    nwp: &Mutex<EmulatedNwp>,
+    options: ServerOptions,
+) -> std::io::Result<()> {
+    stream.set_nonblocking(false)?;
+    stream.set_read_timeout(Some(READ_TIMEOUT))?;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 1024];
+    let response = loop {
+        let n = stream.read(&mut chunk)?;
+        if n == 0 {
+            return Ok(());
+        }
+        buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
+        match parse_request(&buf) {
+            Parsed::Incomplete => continue,
+            Parsed::Invalid => {
+                break http_api::TiHttpResponse {
+                    status: 400,
+                    content_type: "text/plain",
+                    body: b"malformed request".to_vec(),
+                };
+            }
+            Parsed::Request(req) => {
+                let mut guard = nwp
+                    .lock()
+                    .map_err(|_| std::io::Error::other("NWP state poisoned"))?;
+                let response = http_api::handle(&mut guard, req.method, req.path, req.body);
+                let announcements = guard.take_announcements();
+                drop(guard);
+                if let Some(to) = options.announce_to {
+                    for a in announcements {
+                        let _ = announce::send(&a, to);
+                    }
+                }
+                break response;
+            }
+        }
+    };
+    let head = format!(
+        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        response.status,
+        response.reason(),
+        response.content_type,
+        response.body.len()
+    );
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(&response.body)?;
+    stream.flush()
+}
