@@ -29,10 +29,13 @@ fn main() {
     ] {
         println!("cargo:rerun-if-env-changed={var}");
     }
-    let boards = ["CARGO_FEATURE_ESP32C3_DEVKITM_1", "CARGO_FEATURE_ESP32C6_DEVKITC_1"]
-        .iter()
-        .filter(|f| env::var_os(f).is_some())
-        .count();
+    let boards = [
+        "CARGO_FEATURE_ESP32C3_DEVKITM_1",
+        "CARGO_FEATURE_ESP32C6_DEVKITC_1",
+    ]
+    .iter()
+    .filter(|f| env::var_os(f).is_some())
+    .count();
     if boards != 1 {
         panic!("enable exactly one board feature: esp32c3-devkitm-1 or esp32c6-devkitc-1");
     }
@@ -57,14 +60,22 @@ fn main() {
     };
 
     let mut out = String::new();
-    writeln!(out, "/// Security 2 username (given to `cargo xtask flash --username`).").ok();
+    writeln!(
+        out,
+        "/// Security 2 username (given to `cargo xtask flash --username`)."
+    )
+    .ok();
     writeln!(out, "pub const SEC2_USERNAME: &str = {username:?};").ok();
     writeln!(out, "/// SRP-6a salt, computed at build time.").ok();
     writeln!(out, "pub const SEC2_SALT: &[u8] = &{salt:?};").ok();
-    writeln!(out, "/// SRP-6a verifier v = g^x mod N, computed at build time.").ok();
+    writeln!(
+        out,
+        "/// SRP-6a verifier v = g^x mod N, computed at build time."
+    )
+    .ok();
     writeln!(out, "pub const SEC2_VERIFIER: &[u8] = &{verifier:?};").ok();
-    let path = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"))
-        .join("sec2_credentials.rs");
+    let path =
+        PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("sec2_credentials.rs");
     std::fs::write(&path, out).expect("writing sec2_credentials.rs");
 }
 
@@ -94,7 +105,7 @@ impl provkit_security::rand_core::TryCryptoRng for HostRng {}
 
 fn unhex(text: &str) -> Vec<u8> {
     let text = text.trim();
-    assert!(text.len() % 2 == 0, "hex string of odd length");
+    assert!(text.len().is_multiple_of(2), "hex string of odd length");
     (0..text.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("valid hex"))

@@ -545,7 +545,7 @@ pub fn crate_of(symbol: &str) -> String {
         .unwrap_or(ident.len());
     match &ident[..end] {
         "" => "[Rust]".into(),
-        name => name.trim_end_matches('_').to_string(),
+        name => name.to_string(),
     }
 }
 
@@ -556,11 +556,11 @@ mod tests {
     #[test]
     fn crate_names_from_legacy_mangling() {
         assert_eq!(
-            crate_of("_ZN12provkit_esp325store4load17h0123456789abcdefE"),
+            crate_of("_ZN13provkit_esp325store4load17h0123456789abcdefE"),
             "provkit_esp32"
         );
         assert_eq!(
-            crate_of("_ZN65_$LT$provkit_hal..Ssid$u20$as$u20$core..fmt..Debug$GT$3fmt17hE"),
+            crate_of("_ZN54_$LT$provkit_hal..Ssid$u20$as$u20$core..fmt..Debug$GT$3fmt17hE"),
             "provkit_hal"
         );
         assert_eq!(crate_of("esp_wifi_start"), "[C]");

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+mod cc32xx;
 mod interop;
 mod flash;
 mod fuzz;
@@ -16,6 +17,7 @@ fn main() -> ExitCode {
         Some("codegen") => codegen(),
         Some("test") => steps::test(&args[1..]),
         Some("nostd") => steps::nostd(),
+        Some("flash") if cc32xx::wants(&args[1..]) => cc32xx::flash(&args[1..]),
         Some("flash") => flash::flash(&args[1..]),
         Some("firmware") => flash::firmware_ci(),
         Some("fuzz") => fuzz::fuzz(&args[1..]),

@@ -91,7 +91,9 @@ impl<'d> ProvisioningGatt<'d> {
     }
 
     /// The attribute server, for `Connection::with_attribute_server`.
-    pub fn server(&self) -> &AttributeServer<'d, NoopRawMutex, DefaultPacketPool, MAX_ATTRIBUTES, 1> {
+    pub fn server(
+        &self,
+    ) -> &AttributeServer<'d, NoopRawMutex, DefaultPacketPool, MAX_ATTRIBUTES, 1> {
         &self.server
     }
 
@@ -121,22 +123,31 @@ impl<'d> ProvisioningGatt<'d> {
                             Some(endpoint) => {
                                 let handle = write.handle();
                                 // ESP clients always write a whole request from offset 0.
-                                let request =
-                                    write.with_data(|offset, data| (offset == 0).then(|| data.to_vec()));
+                                let request = write
+                                    .with_data(|offset, data| (offset == 0).then(|| data.to_vec()));
                                 match request {
                                     None => write.reject(AttErrorCode::INVALID_OFFSET),
-                                    Some(request) if request.is_empty() => write.accept_unprocessed(),
+                                    Some(request) if request.is_empty() => {
+                                        write.accept_unprocessed()
+                                    }
                                     Some(request) => {
                                         match handler.on_write(conn_id, endpoint, &request) {
                                             Some(response) if response.len() <= MAX_VALUE_LEN => {
-                                                match self.server.table().write(handle, 0, &response) {
+                                                match self
+                                                    .server
+                                                    .table()
+                                                    .write(handle, 0, &response)
+                                                {
                                                     Ok(()) => write.accept_unprocessed(),
-                                                    Err(_) => write.reject(AttErrorCode::UNLIKELY_ERROR),
+                                                    Err(_) => {
+                                                        write.reject(AttErrorCode::UNLIKELY_ERROR)
+                                                    }
                                                 }
                                             }
                                             // Too long for the attribute: what recent IDF does.
-                                            Some(_) => write
-                                                .reject(AttErrorCode::INVALID_ATTRIBUTE_VALUE_LENGTH),
+                                            Some(_) => write.reject(
+                                                AttErrorCode::INVALID_ATTRIBUTE_VALUE_LENGTH,
+                                            ),
                                             None => write.reject(AttErrorCode::UNLIKELY_ERROR),
                                         }
                                     }

@@ -174,7 +174,9 @@ mod tests {
         let mut server = DhcpServer::new([192, 168, 4, 1]);
         let mac = [2, 0, 0, 0, 0, 1];
         let mut out = [0u8; MAX_REPLY_LEN];
-        let n = server.handle(&request(mac, DISCOVER, None), &mut out).unwrap();
+        let n = server
+            .handle(&request(mac, DISCOVER, None), &mut out)
+            .unwrap();
         let offer = &out[..n];
         assert_eq!(offer[0], 2);
         assert_eq!(&offer[4..8], &[0xde, 0xad, 0xbe, 0xef]);
@@ -195,8 +197,12 @@ mod tests {
     fn clients_get_distinct_addresses_and_a_wrong_request_is_refused() {
         let mut server = DhcpServer::new([10, 0, 0, 1]);
         let mut out = [0u8; MAX_REPLY_LEN];
-        server.handle(&request([1; 6], DISCOVER, None), &mut out).unwrap();
-        server.handle(&request([2; 6], DISCOVER, None), &mut out).unwrap();
+        server
+            .handle(&request([1; 6], DISCOVER, None), &mut out)
+            .unwrap();
+        server
+            .handle(&request([2; 6], DISCOVER, None), &mut out)
+            .unwrap();
         assert_eq!(&out[16..20], &[10, 0, 0, 3]);
         let n = server
             .handle(&request([2; 6], REQUEST, Some([10, 0, 0, 2])), &mut out)
@@ -210,9 +216,17 @@ mod tests {
         let mut server = DhcpServer::new([10, 0, 0, 1]);
         let mut out = [0u8; MAX_REPLY_LEN];
         for i in 0..POOL as u8 {
-            assert!(server.handle(&request([i; 6], DISCOVER, None), &mut out).is_some());
+            assert!(
+                server
+                    .handle(&request([i; 6], DISCOVER, None), &mut out)
+                    .is_some()
+            );
         }
-        assert!(server.handle(&request([0xEE; 6], DISCOVER, None), &mut out).is_none());
+        assert!(
+            server
+                .handle(&request([0xEE; 6], DISCOVER, None), &mut out)
+                .is_none()
+        );
         // Truncations of a valid request never panic and never answer without a type.
         let good = request([1; 6], DISCOVER, None);
         for cut in 0..good.len() - 1 {

@@ -137,7 +137,10 @@ mod tests {
             let t = text(&characteristic_uuid(&EXAMPLE_SERVICE_UUID_LE, *id));
             assert_eq!(t, std::format!("{prefix}-0382-4aea-bff4-6b3f1c5adfb4"));
         }
-        let custom = text(&characteristic_uuid(&EXAMPLE_SERVICE_UUID_LE, FIRST_CUSTOM_ID));
+        let custom = text(&characteristic_uuid(
+            &EXAMPLE_SERVICE_UUID_LE,
+            FIRST_CUSTOM_ID,
+        ));
         assert!(custom.starts_with("021aff54-"));
     }
 
@@ -150,7 +153,13 @@ mod tests {
         assert_eq!(adv.scan_data[1], 0x09);
         assert_eq!(&adv.scan_data[2..], b"PROV_1A2B3C");
         let longest = "N".repeat(MAX_NAME_LEN);
-        assert_eq!(advertising(&EXAMPLE_SERVICE_UUID_LE, &longest).unwrap().scan_data.len(), 31);
+        assert_eq!(
+            advertising(&EXAMPLE_SERVICE_UUID_LE, &longest)
+                .unwrap()
+                .scan_data
+                .len(),
+            31
+        );
         let too_long = "N".repeat(MAX_NAME_LEN + 1);
         assert_eq!(
             advertising(&EXAMPLE_SERVICE_UUID_LE, &too_long),
@@ -160,6 +169,9 @@ mod tests {
 
     #[test]
     fn device_name_uses_the_mac_tail() {
-        assert_eq!(default_device_name([0, 1, 2, 0x1a, 0x2b, 0xc3]).as_str(), "PROV_1A2BC3");
+        assert_eq!(
+            default_device_name([0, 1, 2, 0x1a, 0x2b, 0xc3]).as_str(),
+            "PROV_1A2BC3"
+        );
     }
 }

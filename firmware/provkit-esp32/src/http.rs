@@ -24,8 +24,8 @@ use core::cell::RefCell;
 use embassy_net::Stack;
 use embassy_net::tcp::TcpSocket;
 use picoserve::io::Read;
-use picoserve::response::{Response, ResponseWriter, StatusCode};
 use picoserve::request::Path;
+use picoserve::response::{Response, ResponseWriter, StatusCode};
 use picoserve::routing::PathRouterService;
 use picoserve::{ResponseSent, Router};
 

@@ -16,7 +16,10 @@ use crate::dhcp::{CLIENT_PORT, DhcpServer, MAX_REPLY_LEN, SERVER_PORT};
 
 /// The AP for SoftAP provisioning: `ssid` (e.g. `PROV_1A2B3C`), WPA2-PSK with `service_key`
 /// when given (8..=64 bytes, checked by the driver), else open.
-pub fn access_point_config(ssid: &str, service_key: Option<&str>) -> Result<AccessPointConfig, Esp32Error> {
+pub fn access_point_config(
+    ssid: &str,
+    service_key: Option<&str>,
+) -> Result<AccessPointConfig, Esp32Error> {
     let ssid = Ssid::try_from(ssid).map_err(|_| Esp32Error::InvalidCredentials)?;
     let authentication = match service_key {
         Some(key) => AuthenticationMethodConfig::Wpa2Personal(
@@ -51,6 +54,8 @@ pub async fn run_dhcp(stack: Stack<'_>, server_ip: [u8; 4]) -> ! {
             continue;
         };
         let to = IpEndpoint::new(IpAddress::v4(255, 255, 255, 255), CLIENT_PORT);
-        let _ = socket.send_to(reply.get(..len).unwrap_or_default(), to).await;
+        let _ = socket
+            .send_to(reply.get(..len).unwrap_or_default(), to)
+            .await;
     }
 }

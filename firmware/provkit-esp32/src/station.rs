@@ -55,7 +55,10 @@ impl<'d> EspStation<'d> {
 
     /// Starts (`Some`) or stops (`None`, after provisioning) the SoftAP, keeping the
     /// station configuration.
-    pub fn set_access_point(&mut self, access_point: Option<AccessPointConfig>) -> Result<(), Esp32Error> {
+    pub fn set_access_point(
+        &mut self,
+        access_point: Option<AccessPointConfig>,
+    ) -> Result<(), Esp32Error> {
         self.access_point = access_point;
         self.apply()
     }

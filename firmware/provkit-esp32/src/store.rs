@@ -44,7 +44,10 @@ const FLAG_BSSID: u8 = 1;
 const FLAG_CHANNEL: u8 = 2;
 
 /// Encodes `profiles` into `out`, returning the record length.
-pub fn encode_record(profiles: &[Profile], out: &mut [u8; MAX_RECORD_LEN]) -> Result<usize, Esp32Error> {
+pub fn encode_record(
+    profiles: &[Profile],
+    out: &mut [u8; MAX_RECORD_LEN],
+) -> Result<usize, Esp32Error> {
     let count = u8::try_from(profiles.len())
         .ok()
         .filter(|&n| usize::from(n) <= MAX_PROFILES)
@@ -235,7 +238,9 @@ impl<F: NorFlash> provkit_hal::asynch::CredentialStore for FlashStore<F> {
 mod tests {
     use super::*;
     use embassy_futures::block_on;
-    use embedded_storage_async::nor_flash::{ErrorType, NorFlashError, NorFlashErrorKind, ReadNorFlash};
+    use embedded_storage_async::nor_flash::{
+        ErrorType, NorFlashError, NorFlashErrorKind, ReadNorFlash,
+    };
     use provkit_hal::asynch::CredentialStore;
     use std::vec;
     use std::vec::Vec;
@@ -330,8 +335,14 @@ mod tests {
         let list = full_list();
         let mut buf = [0u8; MAX_RECORD_LEN];
         let len = encode_record(&list, &mut buf).unwrap();
-        assert_eq!(len, MAX_RECORD_LEN, "7 maximal profiles fill the record exactly");
-        assert_eq!(decode_record(&buf[..len]).unwrap().as_slice(), list.as_slice());
+        assert_eq!(
+            len, MAX_RECORD_LEN,
+            "7 maximal profiles fill the record exactly"
+        );
+        assert_eq!(
+            decode_record(&buf[..len]).unwrap().as_slice(),
+            list.as_slice()
+        );
     }
 
     #[test]
@@ -339,7 +350,10 @@ mod tests {
         let mut list = full_list();
         list.push(profile("eight", "password8", 8, None));
         let mut buf = [0u8; MAX_RECORD_LEN];
-        assert_eq!(encode_record(&list, &mut buf), Err(Esp32Error::TooManyProfiles));
+        assert_eq!(
+            encode_record(&list, &mut buf),
+            Err(Esp32Error::TooManyProfiles)
+        );
     }
 
     #[test]
@@ -350,7 +364,11 @@ mod tests {
         let good = &buf[..len];
         // Every truncation is corrupt (the count promises more than is there).
         for cut in 0..len {
-            assert_eq!(decode_record(&good[..cut]), Err(Esp32Error::CorruptRecord), "cut {cut}");
+            assert_eq!(
+                decode_record(&good[..cut]),
+                Err(Esp32Error::CorruptRecord),
+                "cut {cut}"
+            );
         }
         // Trailing garbage, unknown version, unknown flag bits.
         let mut longer = good.to_vec();
@@ -381,7 +399,10 @@ mod tests {
         block_on(store.commit(&first)).unwrap();
         block_on(store.commit(&second)).unwrap();
         let mut store = FlashStore::new(store.into_flash(), 0..(4 * PAGE) as u32).unwrap();
-        assert_eq!(block_on(store.load()).unwrap().as_slice(), second.as_slice());
+        assert_eq!(
+            block_on(store.load()).unwrap().as_slice(),
+            second.as_slice()
+        );
         block_on(store.clear()).unwrap();
         assert!(block_on(store.load()).unwrap().is_empty());
     }

@@ -27,7 +27,7 @@ use provkit_protocomm::{
     TransportKind, VersionInfo,
 };
 use provkit_wifi::{
-    ConfigBackend, CtrlBackend, ScanBackend, ScanLimits, Status, StationStatus, handle_config,
+    ConfigBackend, CtrlBackend, ScanBackend, ScanLimits, StationStatus, Status, handle_config,
     handle_ctrl, handle_scan,
 };
 
@@ -150,7 +150,11 @@ struct WifiHandlers<'a> {
 }
 
 impl RequestHandler for WifiHandlers<'_> {
-    fn handle_request(&mut self, endpoint: &str, plaintext: &[u8]) -> Result<Vec<u8>, HandlerError> {
+    fn handle_request(
+        &mut self,
+        endpoint: &str,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, HandlerError> {
         let result = match endpoint {
             "prov-config" => handle_config(plaintext, self.shared),
             "prov-scan" => handle_scan(plaintext, self.shared, self.scan_limits),

@@ -59,13 +59,20 @@ type Store = FlashStore<Flash>;
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
     println!("panic: {info}");
-    loop {}
+    halt()
 }
 
 /// Boot-time failures of the hardware itself: nothing to recover, so report and halt.
 fn fatal(what: &str) -> ! {
     println!("fatal: {what}");
-    loop {}
+    halt()
+}
+
+/// Stops here (not a reset loop), so the console keeps the message for whoever debugs it.
+fn halt() -> ! {
+    loop {
+        core::hint::spin_loop();
+    }
 }
 
 #[embassy_executor::task]
@@ -123,11 +130,13 @@ async fn main(spawner: Spawner) -> ! {
 
     // Join the stored network, highest priority first.
     let mut profiles = store.load().await.unwrap_or_default();
-    profiles.sort_unstable_by(|a, b| b.priority.cmp(&a.priority));
+    profiles.sort_unstable_by_key(|p| core::cmp::Reverse(p.priority));
     let mut joined = false;
     for profile in &profiles {
         println!("joining stored network {:?}", profile.credentials.ssid);
-        if let Ok(ConnectedInfo { ip, .. }) = join(&mut station, sta_stack, &profile.credentials).await {
+        if let Ok(ConnectedInfo { ip, .. }) =
+            join(&mut station, sta_stack, &profile.credentials).await
+        {
             println!("connected, ip {}.{}.{}.{}", ip[0], ip[1], ip[2], ip[3]);
             joined = true;
             break;
@@ -165,7 +174,11 @@ async fn main(spawner: Spawner) -> ! {
 /// The payload for Espressif's provisioning apps (`{"ver":"v1","name":...}`). The sec2
 /// password is deliberately absent: it is not in the image, so the app asks for it.
 fn print_qr_payload(name: &str) {
-    let transport = if cfg!(feature = "softap") { "softap" } else { "ble" };
+    let transport = if cfg!(feature = "softap") {
+        "softap"
+    } else {
+        "ble"
+    };
     println!(
         "QR payload: {{\"ver\":\"v1\",\"name\":\"{}\",\"username\":\"{}\",\"transport\":\"{}\"}}",
         name,
@@ -243,7 +256,7 @@ async fn wifi_loop(
                 };
                 let mut found: alloc::vec::Vec<ScanEntry> =
                     results.into_iter().take(found.unwrap_or(0)).collect();
-                found.sort_unstable_by(|a, b| b.rssi.cmp(&a.rssi));
+                found.sort_unstable_by_key(|e| core::cmp::Reverse(e.rssi));
                 let mut p = provisioner.borrow_mut();
                 p.wifi.scan_results = found;
                 p.wifi.scanning = false;
