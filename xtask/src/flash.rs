@@ -354,7 +354,8 @@ pub struct ImageSizes {
     pub bss: u64,
     /// Executable bytes placed in SRAM (`.trap`, `.rwtext*`): part of `text` and of RAM.
     pub iram: u64,
-    /// Symbol bytes by crate (legacy-mangled first path segment), for "what dominates".
+    /// Flash bytes (code + read-only data symbols) by crate (legacy-mangled first path
+    /// segment), for "what dominates".
     pub by_crate: BTreeMap<String, u64>,
 }
 
@@ -366,7 +367,9 @@ impl ImageSizes {
     pub fn static_ram(&self) -> u64 {
         self.data + self.bss + self.iram
     }
-    /// Bytes of symbols from provkit's own crates (`provkit_*`).
+    /// Flash bytes of symbols from provkit's own crates (`provkit_*`). With LTO, generic and
+    /// inlined code is counted where it ends up, so dependency code inlined into provkit
+    /// functions counts as provkit's (and vice versa).
     pub fn provkit(&self) -> u64 {
         self.by_crate
             .iter()
@@ -504,10 +507,12 @@ pub fn elf_sizes(b: &[u8]) -> Result<ImageSizes, String> {
             let shndx = rd_u16(b, at + 14)? as usize;
             // Functions (2) and objects (1) placed in an allocated section.
             let kind = info & 0xf;
-            let allocated = sections
-                .get(shndx)
-                .is_some_and(|s| s.flags & SHF_ALLOC != 0);
-            if size == 0 || !(kind == 1 || kind == 2) || !allocated {
+            // Only what occupies flash (code and read-only data): a heap array in .bss is
+            // RAM, not code size.
+            let in_flash = sections.get(shndx).is_some_and(|s| {
+                s.flags & SHF_ALLOC != 0 && s.kind == SHT_PROGBITS && s.flags & SHF_WRITE == 0
+            });
+            if size == 0 || !(kind == 1 || kind == 2) || !in_flash {
                 continue;
             }
             let name = strings

@@ -150,6 +150,16 @@ pub mod device_event {
     pub const RESET_REQUEST_CALLER_PROVISIONING_EXTERNAL_CONFIGURATION: u16 = 1;
 }
 
+/// `sl_DeviceGet` ids (`device.h`).
+pub mod device {
+    /// `SL_DEVICE_GENERAL`.
+    pub const GENERAL: u8 = 1;
+    /// `SL_DEVICE_GENERAL_VERSION`.
+    pub const GENERAL_VERSION: u8 = 12;
+    /// `sizeof(SlDeviceVersion_t)`: chip id, three 4-byte versions, ROM version, padding.
+    pub const VERSION_LEN: u16 = 20;
+}
+
 /// WLAN status carried by STOPPED.
 pub mod wlan_status {
     /// Disconnected.

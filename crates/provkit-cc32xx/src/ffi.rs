@@ -9,7 +9,7 @@ use core::cell::RefCell;
 use critical_section::Mutex;
 use heapless::Deque;
 
-use crate::consts::{device_event, wlan_event};
+use crate::consts::{device, device_event, wlan_event};
 use crate::driver::{NwpDriver, NwpEvent, NwpSockets, ProfileInfo, field32};
 use crate::error::Cc32xxError;
 use crate::sys::{self, SlWlanNetworkEntry, SlWlanSecParams};
@@ -216,10 +216,20 @@ impl NwpDriver for SimpleLink {
     }
 
     fn device_get_version(&mut self) -> Result<(), Cc32xxError> {
-        // A policy *get* would do as well; any harmless host call returns −2014 while the
-        // NWP provisions. NetApp stop of no application is such a call.
-        // SAFETY: plain value argument.
-        check(unsafe { sys::sl_NetAppStop(0) }).map(drop)
+        let mut option = device::GENERAL_VERSION;
+        let mut len = device::VERSION_LEN;
+        // u32 words: `SlDeviceVersion_t` starts with a `_u32`.
+        let mut version = [0u32; 5];
+        // SAFETY: `version` is 20 writable, 4-aligned bytes; `option`/`len` are valid.
+        check(unsafe {
+            sys::sl_DeviceGet(
+                device::GENERAL,
+                &mut option,
+                &mut len,
+                version.as_mut_ptr().cast(),
+            )
+        })
+        .map(drop)
     }
 
     fn poll_event(&mut self) -> Option<NwpEvent> {

@@ -18,7 +18,7 @@
 //! flags, roles, security types); [`sys`] the `#[repr(C)]` structures and `extern "C"`
 //! declarations.
 
-#![cfg_attr(not(test), no_std)]
+#![no_std]
 #![warn(missing_docs)]
 
 extern crate alloc;

@@ -189,6 +189,12 @@ unsafe extern "C" {
         init_callback: Option<unsafe extern "C" fn(status: u32, dev_info: *mut core::ffi::c_void)>,
     ) -> i16;
     pub fn sl_Stop(timeout: u16) -> i16;
+    pub fn sl_DeviceGet(
+        device_get_id: u8,
+        option: *mut u8,
+        config_len: *mut u16,
+        values: *mut u8,
+    ) -> i16;
     pub fn sl_WlanProvisioning(
         provisioning_cmd: u8,
         requested_role_after_success: u8,

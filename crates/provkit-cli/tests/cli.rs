@@ -278,3 +278,52 @@ fn ctrl_c_stops_the_sim_cleanly() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn console_transport_answers_on_stdout_while_events_go_to_stderr() {
+    use std::io::Write;
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut child = Command::new(BIN)
+        .args(["sim", "--console", "--security", "0", "--http", &addr])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn sim");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(b"proto-ver 0 2d2d2d\r\nno-such-endpoint 0 00\r\n")
+        .expect("write");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // The first line that is pure hex is the proto-ver answer.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let answer = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = rx.recv_timeout(left).expect("a console answer");
+        let line = line.trim().to_string();
+        if !line.is_empty() && line.bytes().all(|b| b.is_ascii_hexdigit()) {
+            break line;
+        }
+    };
+    let json: serde_json::Value =
+        serde_json::from_slice(&hex::decode(&answer).expect("hex")).expect("proto-ver json");
+    assert_eq!(json["prov"]["sec_ver"], 0);
+    assert!(
+        json["prov"]["cap"]
+            .as_array()
+            .expect("cap")
+            .iter()
+            .any(|c| c == "no_sec")
+    );
+    drop(stdin);
+    let _ = child.kill();
+    let _ = child.wait();
+}

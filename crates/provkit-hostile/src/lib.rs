@@ -72,7 +72,14 @@ pub fn provkit_binary() -> Result<PathBuf, String> {
     let private = profile_dir.join("hostile-bin");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
-        .args(["build", "-p", "provkit-cli", "--bin", "provkit", "--target-dir"])
+        .args([
+            "build",
+            "-p",
+            "provkit-cli",
+            "--bin",
+            "provkit",
+            "--target-dir",
+        ])
         .arg(&private)
         .status()
         .map_err(|e| format!("building provkit: {e}"))?;
@@ -93,8 +100,15 @@ impl Sim {
         ));
         std::fs::create_dir_all(&state).map_err(|e| e.to_string())?;
         let mut cmd = Command::new(provkit_binary()?);
-        cmd.args(["sim", "--http", "127.0.0.1:0", "--name", "PROV_HOSTILE", "--state"])
-            .arg(&state);
+        cmd.args([
+            "sim",
+            "--http",
+            "127.0.0.1:0",
+            "--name",
+            "PROV_HOSTILE",
+            "--state",
+        ])
+        .arg(&state);
         match security {
             Security::Sec1 => cmd.args(["--security", "1", "--pop", POP]),
             Security::Sec2 => cmd.args([
@@ -236,7 +250,12 @@ fn read_response(reader: &mut BufReader<TcpStream>) -> Reaction {
     match reader.read_line(&mut line) {
         Ok(0) => return Reaction::Closed,
         Ok(_) => {}
-        Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) =>
+        {
             return Reaction::Silent;
         }
         Err(_) => return Reaction::Closed,

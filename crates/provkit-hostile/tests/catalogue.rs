@@ -11,7 +11,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use provkit_client::{PollPolicy, WifiCredentials};
-use provkit_hostile::{Reaction, RawSession, Security, Sim, post, raw};
+use provkit_hostile::{RawSession, Reaction, Security, Sim, post, raw};
 use provkit_proto::{
     CmdApplyConfig, CmdScanResult, CmdSetConfig, Message, RespSetConfig, SessionData, Status,
     WiFiConfigMsgType, WiFiConfigPayload, WiFiScanMsgType, WiFiScanPayload, wi_fi_config_payload,
@@ -65,7 +65,12 @@ fn set_config(ssid: &[u8], passphrase: &[u8]) -> Vec<u8> {
 
 /// Sends a SetConfig on a fresh session; returns the status the device answered (or None
 /// for no answer).
-fn set_config_status(sim: &Sim, seed: u64, ssid: &[u8], pass: &[u8]) -> Result<Option<i32>, String> {
+fn set_config_status(
+    sim: &Sim,
+    seed: u64,
+    ssid: &[u8],
+    pass: &[u8],
+) -> Result<Option<i32>, String> {
     let mut s = established(sim, seed)?;
     let Some(answer) = s.request("/prov-config", &set_config(ssid, pass))? else {
         return Ok(None);
@@ -81,9 +86,10 @@ fn set_config_status(sim: &Sim, seed: u64, ssid: &[u8], pass: &[u8]) -> Result<O
 
 fn rejected_set_config(sim: &Sim, seed: u64, ssid: &[u8], pass: &[u8]) -> Result<(), String> {
     match set_config_status(sim, seed, ssid, pass)? {
-        Some(s) if s == Status::Success as i32 => {
-            Err(format!("SetConfig accepted ssid {ssid:?} / {} byte passphrase", pass.len()))
-        }
+        Some(s) if s == Status::Success as i32 => Err(format!(
+            "SetConfig accepted ssid {ssid:?} / {} byte passphrase",
+            pass.len()
+        )),
         _ => Ok(()),
     }
 }
@@ -113,7 +119,10 @@ fn request_line_only(sim: &Sim) -> Result<(), String> {
     no_answer(&raw(&sim.addr, b"POST /prov-session HTTP/1.1\r\n")?)
 }
 fn truncated_headers(sim: &Sim) -> Result<(), String> {
-    no_answer(&raw(&sim.addr, b"POST /prov-session HTTP/1.1\r\nContent-Len")?)
+    no_answer(&raw(
+        &sim.addr,
+        b"POST /prov-session HTTP/1.1\r\nContent-Len",
+    )?)
 }
 fn truncated_body(sim: &Sim) -> Result<(), String> {
     let mut r = post("/prov-session", None, &[0x08; 100]);
@@ -125,7 +134,10 @@ fn huge_declared_length(sim: &Sim) -> Result<(), String> {
     refused(&raw(&sim.addr, r)?)
 }
 fn oversized_body(sim: &Sim) -> Result<(), String> {
-    refused(&raw(&sim.addr, &post("/prov-session", None, &vec![0x0a; 64 * 1024]))?)
+    refused(&raw(
+        &sim.addr,
+        &post("/prov-session", None, &vec![0x0a; 64 * 1024]),
+    )?)
 }
 fn content_length_shorter_than_body(sim: &Sim) -> Result<(), String> {
     let mut r = b"POST /proto-ver HTTP/1.1\r\nContent-Length: 2\r\n\r\n".to_vec();
@@ -139,10 +151,16 @@ fn content_length_shorter_than_body(sim: &Sim) -> Result<(), String> {
     }
 }
 fn negative_content_length(sim: &Sim) -> Result<(), String> {
-    refused(&raw(&sim.addr, b"POST /prov-session HTTP/1.1\r\nContent-Length: -1\r\n\r\nxx")?)
+    refused(&raw(
+        &sim.addr,
+        b"POST /prov-session HTTP/1.1\r\nContent-Length: -1\r\n\r\nxx",
+    )?)
 }
 fn non_numeric_content_length(sim: &Sim) -> Result<(), String> {
-    refused(&raw(&sim.addr, b"POST /prov-session HTTP/1.1\r\nContent-Length: ten\r\n\r\nxx")?)
+    refused(&raw(
+        &sim.addr,
+        b"POST /prov-session HTTP/1.1\r\nContent-Length: ten\r\n\r\nxx",
+    )?)
 }
 fn conflicting_content_lengths(sim: &Sim) -> Result<(), String> {
     let r = b"POST /prov-session HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 40\r\n\r\nxx";
@@ -178,20 +196,29 @@ fn http09_request(sim: &Sim) -> Result<(), String> {
     no_answer(&raw(&sim.addr, b"GET /proto-ver\r\n\r\n")?)
 }
 fn get_on_session(sim: &Sim) -> Result<(), String> {
-    expect_status(&raw(&sim.addr, b"GET /prov-session HTTP/1.1\r\nHost: x\r\n\r\n")?, 405)
+    expect_status(
+        &raw(&sim.addr, b"GET /prov-session HTTP/1.1\r\nHost: x\r\n\r\n")?,
+        405,
+    )
 }
 fn unknown_endpoint(sim: &Sim) -> Result<(), String> {
     expect_status(&raw(&sim.addr, &post("/prov-secret", None, b"x"))?, 404)
 }
 fn path_traversal(sim: &Sim) -> Result<(), String> {
-    expect_status(&raw(&sim.addr, &post("/../../etc/passwd", None, b"x"))?, 404)
+    expect_status(
+        &raw(&sim.addr, &post("/../../etc/passwd", None, b"x"))?,
+        404,
+    )
 }
 fn very_long_uri(sim: &Sim) -> Result<(), String> {
     let path = format!("/{}", "a".repeat(16 * 1024));
     refused(&raw(&sim.addr, &post(&path, None, b"x"))?)
 }
 fn nul_in_path(sim: &Sim) -> Result<(), String> {
-    refused(&raw(&sim.addr, b"POST /prov-\0session HTTP/1.1\r\nContent-Length: 1\r\n\r\nx")?)
+    refused(&raw(
+        &sim.addr,
+        b"POST /prov-\0session HTTP/1.1\r\nContent-Length: 1\r\n\r\nx",
+    )?)
 }
 fn empty_body_to_session(sim: &Sim) -> Result<(), String> {
     no_answer(&raw(&sim.addr, &post("/prov-session", None, b""))?)
@@ -200,10 +227,17 @@ fn empty_body_to_session(sim: &Sim) -> Result<(), String> {
 // ---- proto-ver ----------------------------------------------------------------------------
 
 fn malformed_proto_ver(sim: &Sim) -> Result<(), String> {
-    let r = raw(&sim.addr, &post("/proto-ver", None, b"{\"not\": json\xff\x00"))?;
+    let r = raw(
+        &sim.addr,
+        &post("/proto-ver", None, b"{\"not\": json\xff\x00"),
+    )?;
     match r {
-        Reaction::Response { status: 200, body, .. } if body.starts_with(b"{") => Ok(()),
-        other => Err(format!("proto-ver must answer its JSON to any body, got {other:?}")),
+        Reaction::Response {
+            status: 200, body, ..
+        } if body.starts_with(b"{") => Ok(()),
+        other => Err(format!(
+            "proto-ver must answer its JSON to any body, got {other:?}"
+        )),
     }
 }
 fn proto_ver_large_body(sim: &Sim) -> Result<(), String> {
@@ -217,7 +251,10 @@ fn proto_ver_large_body(sim: &Sim) -> Result<(), String> {
 // ---- handshake --------------------------------------------------------------------------
 
 fn garbage_protobuf_session(sim: &Sim) -> Result<(), String> {
-    no_answer(&raw(&sim.addr, &post("/prov-session", None, b"\x08\x01\x52\xff\xff\xff"))?)
+    no_answer(&raw(
+        &sim.addr,
+        &post("/prov-session", None, b"\x08\x01\x52\xff\xff\xff"),
+    )?)
 }
 fn wrong_scheme_command0(sim: &Sim) -> Result<(), String> {
     // A sec0 SessionData to a sec1/sec2 device.
@@ -285,7 +322,10 @@ fn huge_username(sim: &Sim) -> Result<(), String> {
 // ---- data phase -------------------------------------------------------------------------
 
 fn request_without_session(sim: &Sim) -> Result<(), String> {
-    no_answer(&raw(&sim.addr, &post("/prov-config", None, &set_config(b"evil", b"evilpass")))?)
+    no_answer(&raw(
+        &sim.addr,
+        &post("/prov-config", None, &set_config(b"evil", b"evilpass")),
+    )?)
 }
 fn plaintext_on_encrypted_session(sim: &Sim) -> Result<(), String> {
     let mut s = established(sim, 106)?;
@@ -346,10 +386,17 @@ fn flipped_bit_record(sim: &Sim) -> Result<(), String> {
     Ok(())
 }
 fn forged_cookie_during_session(sim: &Sim) -> Result<(), String> {
-    let mut victim = established(sim, 110)?;
+    let victim = established(sim, 110)?;
     let cookie = victim.cookie.clone().ok_or("no cookie")?;
-    let forged = if cookie == "session=1" { "session=2" } else { "session=1" };
-    let r = raw(&sim.addr, &post("/prov-config", Some(forged), &[0x08, 0x00]))?;
+    let forged = if cookie == "session=1" {
+        "session=2"
+    } else {
+        "session=1"
+    };
+    let r = raw(
+        &sim.addr,
+        &post("/prov-config", Some(forged), &[0x08, 0x00]),
+    )?;
     // The forged session has no security context: no answer.
     no_answer(&r)
 }
@@ -386,7 +433,9 @@ fn apply_without_set_config(sim: &Sim) -> Result<(), String> {
     let mut s = established(sim, 119)?;
     let apply = WiFiConfigPayload {
         msg: WiFiConfigMsgType::TypeCmdApplyConfig as i32,
-        payload: Some(wi_fi_config_payload::Payload::CmdApplyConfig(CmdApplyConfig {})),
+        payload: Some(wi_fi_config_payload::Payload::CmdApplyConfig(
+            CmdApplyConfig {},
+        )),
     }
     .encode_to_vec();
     let Some(answer) = s.request("/prov-config", &apply)? else {
@@ -395,7 +444,9 @@ fn apply_without_set_config(sim: &Sim) -> Result<(), String> {
     let resp = WiFiConfigPayload::decode(answer.as_slice()).map_err(|e| e.to_string())?;
     match resp.payload {
         Some(wi_fi_config_payload::Payload::RespApplyConfig(r)) if r.status != 0 => Ok(()),
-        other => Err(format!("ApplyConfig without SetConfig succeeded: {other:?}")),
+        other => Err(format!(
+            "ApplyConfig without SetConfig succeeded: {other:?}"
+        )),
     }
 }
 fn mismatched_msg_type(sim: &Sim) -> Result<(), String> {
@@ -425,7 +476,8 @@ fn scan_page_past_end(sim: &Sim) -> Result<(), String> {
 }
 fn scan_page_huge_count(sim: &Sim) -> Result<(), String> {
     let mut s = established(sim, 122)?;
-    s.request("/prov-scan", &scan_result(u32::MAX, u32::MAX)).map(|_| ())
+    s.request("/prov-scan", &scan_result(u32::MAX, u32::MAX))
+        .map(|_| ())
 }
 fn garbage_on_scan(sim: &Sim) -> Result<(), String> {
     let mut s = established(sim, 123)?;
@@ -446,7 +498,10 @@ fn timed_health(sim: &Sim, seed: u64) -> Result<(), String> {
     let mut c = sim.client(seed)?;
     c.get_status().map_err(|e| format!("{e:?}"))?;
     if started.elapsed() > BLOCK_LIMIT {
-        return Err(format!("another client was blocked for {:?}", started.elapsed()));
+        return Err(format!(
+            "another client was blocked for {:?}",
+            started.elapsed()
+        ));
     }
     Ok(())
 }
@@ -486,7 +541,8 @@ fn parallel_proto_ver_flood(sim: &Sim) -> Result<(), String> {
             let addr = sim.addr.clone();
             std::thread::spawn(move || {
                 (0..10).all(|_| {
-                    raw(&addr, &post("/proto-ver", None, b"x")).is_ok_and(|r| r.status() == Some(200))
+                    raw(&addr, &post("/proto-ver", None, b"x"))
+                        .is_ok_and(|r| r.status() == Some(200))
                 })
             })
         })
@@ -518,7 +574,10 @@ const SEC1_ATTACKS: &[(&str, Attack)] = &[
     ("truncated body", truncated_body),
     ("Content-Length 999999999999", huge_declared_length),
     ("64 KiB body", oversized_body),
-    ("Content-Length shorter than the body", content_length_shorter_than_body),
+    (
+        "Content-Length shorter than the body",
+        content_length_shorter_than_body,
+    ),
     ("negative Content-Length", negative_content_length),
     ("non-numeric Content-Length", non_numeric_content_length),
     ("conflicting Content-Lengths", conflicting_content_lengths),
@@ -542,11 +601,17 @@ const SEC1_ATTACKS: &[(&str, Attack)] = &[
     ("repeated Command0", repeated_command0),
     ("wrong PoP (once)", wrong_pop_once),
     ("REQ_EP without a session", request_without_session),
-    ("plaintext on an encrypted session", plaintext_on_encrypted_session),
+    (
+        "plaintext on an encrypted session",
+        plaintext_on_encrypted_session,
+    ),
     ("replayed sec1 record", replayed_record),
     ("dropped record (keystream desync)", dropped_record_desync),
     ("flipped bit in a record", flipped_bit_record),
-    ("forged cookie during a session", forged_cookie_during_session),
+    (
+        "forged cookie during a session",
+        forged_cookie_during_session,
+    ),
     ("stale cookie", stale_cookie),
     ("SetConfig with a 33-byte SSID", ssid_33_bytes),
     ("SetConfig with a 65-byte passphrase", passphrase_65_bytes),
@@ -573,7 +638,10 @@ const SEC2_ATTACKS: &[(&str, Attack)] = &[
     ("replayed sec2 record", replayed_record),
     ("sec2 nonce-counter desync", dropped_record_desync),
     ("flipped bit in a sec2 record", flipped_bit_record),
-    ("plaintext on a sec2 session", plaintext_on_encrypted_session),
+    (
+        "plaintext on a sec2 session",
+        plaintext_on_encrypted_session,
+    ),
 ];
 
 fn run_catalogue(sim: &mut Sim, attacks: &[(&str, Attack)], failures: &mut Vec<String>) -> usize {
@@ -613,7 +681,10 @@ fn hostile_catalogue() {
         }
         let store = provkit_sim::store::FileStore::open(&sim.state).expect("store opens");
         let profiles = store.load().expect("store loads");
-        let ssids: Vec<&[u8]> = profiles.iter().map(|p| p.credentials.ssid.as_bytes()).collect();
+        let ssids: Vec<&[u8]> = profiles
+            .iter()
+            .map(|p| p.credentials.ssid.as_bytes())
+            .collect();
         if ssids != [b"HomeNet".as_slice()]
             || profiles[0].credentials.passphrase.as_bytes() != b"correct horse"
         {
@@ -622,5 +693,9 @@ fn hostile_catalogue() {
     }
     println!("hostile: {tried} inputs tried, {held} held");
     assert!(tried >= 40, "the catalogue must have at least 40 attacks");
-    assert!(failures.is_empty(), "attacks that did not hold:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "attacks that did not hold:\n{}",
+        failures.join("\n")
+    );
 }

@@ -6,7 +6,20 @@
 //! ```
 //!
 //! [`parse_line`] and [`format_response`] are the pure codec; [`ConsoleFraming`] adds the
-//! reference's session rule (a session id different from the previous one opens a new session).
+//! reference's session rule (a session id different from the previous one opens a new session)
+//! and the line-length limit; [`LineBuffer`] assembles lines from a byte stream (a UART) in
+//! bounded memory.
+//!
+//! ## Line length
+//!
+//! The reference reads commands into a 256-byte UART line buffer
+//! ([`REFERENCE_MAX_LINE_LEN`]). That is a limit of its firmware, not of the protocol (esp_prov
+//! has none), and it makes security 2 impossible on the console: a sec2 Command0 carries the
+//! 384-byte SRP public key `A`, about 800 hex digits. provkit therefore accepts lines up to
+//! [`DEFAULT_MAX_LINE_LEN`] (2048 bytes: a sec2 Command0 with room to spare) and lets an
+//! adapter on a small UART lower the limit with [`ConsoleFraming::with_max_line`]. Over-long
+//! lines are always a typed error ([`ConsoleLineReason::TooLong`]), never a panic, and
+//! [`LineBuffer`] never holds more than the limit.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -14,11 +27,17 @@ use core::fmt;
 
 use provkit_security::SecureRng;
 
+use crate::endpoint::EndpointTable;
 use crate::error::ProtocommError;
 use crate::protocomm::{ClientId, Protocomm, RequestHandler, TransportKind};
 
-/// The reference's console line buffer size; longer lines are rejected.
-pub const MAX_LINE_LEN: usize = 256;
+/// The reference's console line buffer size (`protocomm_console.c`). Adapters that must
+/// behave exactly like the reference pass it to [`ConsoleFraming::with_max_line`].
+pub const REFERENCE_MAX_LINE_LEN: usize = 256;
+
+/// provkit's default limit: large enough for a security 2 Command0 (~830 bytes as a line),
+/// see the module docs.
+pub const DEFAULT_MAX_LINE_LEN: usize = 2048;
 
 /// The prompt printed before each command.
 pub const PROMPT: &str = "\n>> ";
@@ -38,7 +57,7 @@ pub struct ConsoleRequest<'a> {
 /// malformed line gets no output, like any other error; the reason is for logs and tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConsoleLineReason {
-    /// Longer than [`MAX_LINE_LEN`] bytes.
+    /// Longer than the configured limit ([`DEFAULT_MAX_LINE_LEN`] unless changed).
     TooLong,
     /// Not valid UTF-8 / ASCII.
     NotText,
@@ -68,13 +87,23 @@ impl fmt::Display for ConsoleLineReason {
     }
 }
 
-/// Parses one command line (trailing CR/LF allowed; fields separated by spaces or tabs).
+/// Parses one command line of at most [`DEFAULT_MAX_LINE_LEN`] bytes (trailing CR/LF allowed;
+/// fields separated by spaces or tabs).
 pub fn parse_line(line: &[u8]) -> Result<ConsoleRequest<'_>, ProtocommError> {
-    parse_fields(line).map_err(ProtocommError::MalformedConsoleLine)
+    parse_line_with_limit(line, DEFAULT_MAX_LINE_LEN)
 }
 
-fn parse_fields(line: &[u8]) -> Result<ConsoleRequest<'_>, ConsoleLineReason> {
-    if line.len() > MAX_LINE_LEN {
+/// [`parse_line`] with an explicit limit: lines longer than `max_line` bytes (line ending
+/// included) are refused with [`ConsoleLineReason::TooLong`] before anything is decoded.
+pub fn parse_line_with_limit(
+    line: &[u8],
+    max_line: usize,
+) -> Result<ConsoleRequest<'_>, ProtocommError> {
+    parse_fields(line, max_line).map_err(ProtocommError::MalformedConsoleLine)
+}
+
+fn parse_fields(line: &[u8], max_line: usize) -> Result<ConsoleRequest<'_>, ConsoleLineReason> {
+    if line.len() > max_line {
         return Err(ConsoleLineReason::TooLong);
     }
     let text = core::str::from_utf8(line).map_err(|_| ConsoleLineReason::NotText)?;
@@ -160,23 +189,88 @@ fn push_decimal(s: &mut String, v: u32) {
     let _ = write!(s, "{v}");
 }
 
-/// Console session tracking on top of the codec.
-#[derive(Debug, Clone, Default)]
+/// A console command accepted by [`ConsoleFraming::accept_line`], ready for dispatch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleCommand<'a> {
+    /// The protocomm client the command belongs to.
+    pub client: ClientId,
+    /// Endpoint name (known to the endpoint table).
+    pub endpoint: &'a str,
+    /// The decoded request bytes.
+    pub body: Vec<u8>,
+    /// A session the caller must close before dispatching: the console's previous session id,
+    /// replaced by this command's (the reference's one-session console rule).
+    pub close_first: Option<ClientId>,
+}
+
+/// Console session tracking and the line-length limit on top of the codec.
+#[derive(Debug, Clone)]
 pub struct ConsoleFraming {
     current_session: Option<u32>,
+    max_line: usize,
+}
+
+impl Default for ConsoleFraming {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl ConsoleFraming {
-    /// No session yet.
+    /// No session yet; lines up to [`DEFAULT_MAX_LINE_LEN`] bytes.
     pub const fn new() -> Self {
+        Self::with_max_line(DEFAULT_MAX_LINE_LEN)
+    }
+
+    /// No session yet; lines longer than `max_line` bytes are refused (e.g.
+    /// [`REFERENCE_MAX_LINE_LEN`] on a UART with the reference's buffer). A limit below a
+    /// sec2 Command0 line (~830 bytes) makes security 2 unusable on this console.
+    pub const fn with_max_line(max_line: usize) -> Self {
         Self {
             current_session: None,
+            max_line,
         }
+    }
+
+    /// The line-length limit in bytes.
+    pub const fn max_line(&self) -> usize {
+        self.max_line
     }
 
     /// The session id of the last accepted command.
     pub fn session_id(&self) -> Option<u32> {
         self.current_session
+    }
+
+    /// The sans-I/O half of [`Self::handle_line`], for adapters whose protocomm sits behind
+    /// another API (e.g. provkit-manager's `Device`): parses `line`, checks the endpoint
+    /// against `endpoints` and applies the session rule. The caller closes
+    /// [`ConsoleCommand::close_first`] (if any), dispatches the command and prints
+    /// [`format_response`] of the answer, or nothing on any error.
+    ///
+    /// A malformed line or an unknown endpoint leaves the current session untouched.
+    pub fn accept_line<'a>(
+        &mut self,
+        line: &'a [u8],
+        endpoints: &EndpointTable,
+    ) -> Result<ConsoleCommand<'a>, ProtocommError> {
+        let request = parse_line_with_limit(line, self.max_line)?;
+        if endpoints.lookup(request.endpoint).is_none() {
+            return Err(ProtocommError::UnknownEndpoint);
+        }
+        let mut close_first = None;
+        if self.current_session != Some(request.session_id) {
+            close_first = self
+                .current_session
+                .map(|old| ClientId::new(TransportKind::Console, old));
+            self.current_session = Some(request.session_id);
+        }
+        Ok(ConsoleCommand {
+            client: ClientId::new(TransportKind::Console, request.session_id),
+            endpoint: request.endpoint,
+            body: request.body,
+            close_first,
+        })
     }
 
     /// Handles one input line; `Some(text)` is printed, `None` means print nothing.
@@ -187,20 +281,76 @@ impl ConsoleFraming {
         handler: &mut dyn RequestHandler,
         rng: &mut R,
     ) -> Option<String> {
-        let request = parse_line(line).ok()?;
-        // Unknown endpoints are dropped before they can disturb the current session.
-        protocomm.endpoints().lookup(request.endpoint)?;
-        if self.current_session != Some(request.session_id) {
-            if let Some(old) = self.current_session {
-                protocomm.close_session(ClientId::new(TransportKind::Console, old));
-            }
-            self.current_session = Some(request.session_id);
+        let command = self.accept_line(line, protocomm.endpoints()).ok()?;
+        if let Some(old) = command.close_first {
+            protocomm.close_session(old);
         }
-        let client = ClientId::new(TransportKind::Console, request.session_id);
         protocomm
-            .handle(client, request.endpoint, &request.body, handler, rng)
+            .handle(
+                command.client,
+                command.endpoint,
+                &command.body,
+                handler,
+                rng,
+            )
             .ok()
             .map(|body| format_response(&body))
+    }
+}
+
+/// Assembles command lines from a byte stream (CR, LF or CRLF terminated) without ever
+/// holding more than the limit: once a line exceeds it, the rest of that line is discarded
+/// as it arrives and the line is reported as [`ConsoleLineReason::TooLong`].
+#[derive(Debug, Clone)]
+pub struct LineBuffer {
+    line: Vec<u8>,
+    max_line: usize,
+    /// The current line overflowed; skip bytes until its end.
+    discarding: bool,
+}
+
+impl LineBuffer {
+    /// An empty buffer for lines of at most `max_line` bytes (pass
+    /// [`ConsoleFraming::max_line`] so both agree).
+    pub fn new(max_line: usize) -> Self {
+        Self {
+            line: Vec::new(),
+            max_line,
+            discarding: false,
+        }
+    }
+
+    /// Bytes of the current, unfinished line held now (never more than the limit).
+    pub fn buffered(&self) -> usize {
+        self.line.len()
+    }
+
+    /// Feeds one byte. Returns the finished line (without its terminator) when `byte` ends a
+    /// non-empty line, or the over-length error when it ends an overflowed one. Empty lines
+    /// (e.g. the LF of a CRLF) produce nothing.
+    pub fn push(&mut self, byte: u8) -> Option<Result<Vec<u8>, ProtocommError>> {
+        if byte == b'\r' || byte == b'\n' {
+            if core::mem::take(&mut self.discarding) {
+                return Some(Err(ProtocommError::MalformedConsoleLine(
+                    ConsoleLineReason::TooLong,
+                )));
+            }
+            if self.line.is_empty() {
+                return None;
+            }
+            return Some(Ok(core::mem::take(&mut self.line)));
+        }
+        if self.discarding {
+            return None;
+        }
+        if self.line.len() >= self.max_line {
+            // Free the memory now rather than at the end of a possibly endless line.
+            self.line = Vec::new();
+            self.discarding = true;
+            return None;
+        }
+        self.line.push(byte);
+        None
     }
 }
 
@@ -241,7 +391,7 @@ mod tests {
                 "{line:?}"
             );
         }
-        let long = [b'a'; MAX_LINE_LEN + 1];
+        let long = [b'a'; DEFAULT_MAX_LINE_LEN + 1];
         assert_eq!(
             parse_line(&long),
             Err(ProtocommError::MalformedConsoleLine(

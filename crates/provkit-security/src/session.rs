@@ -173,6 +173,10 @@ enum DeviceState {
 pub struct DeviceSession {
     config: DeviceSecurityConfig,
     state: DeviceState,
+    /// sec2's per-device tables (k·v, comb tables of g and v), derived from the salt and
+    /// verifier. Building them costs about as much as a handshake, so they are built at the
+    /// first Command0 and kept across restarts and [`DeviceSession::reset`].
+    sec2_credentials: Option<crate::srp::DeviceCredentials>,
 }
 
 impl DeviceSession {
@@ -181,7 +185,24 @@ impl DeviceSession {
         Self {
             config,
             state: DeviceState::AwaitCmd0,
+            sec2_credentials: None,
         }
+    }
+
+    /// Builds the sec2 tables now rather than at the first Command0 (a no-op for sec0/sec1),
+    /// so the first client does not wait for them and a bad verifier is reported at start-up.
+    pub fn prepare(&mut self) -> Result<(), SecurityError> {
+        self.sec2_credentials()?;
+        Ok(())
+    }
+
+    fn sec2_credentials(&mut self) -> Result<Option<&crate::srp::DeviceCredentials>, SecurityError> {
+        if let DeviceSecurityConfig::Sec2 { salt, verifier, .. } = &self.config
+            && self.sec2_credentials.is_none()
+        {
+            self.sec2_credentials = Some(crate::srp::DeviceCredentials::new(salt, verifier)?);
+        }
+        Ok(self.sec2_credentials.as_ref())
     }
 
     /// The configuration this session runs with.
@@ -199,6 +220,7 @@ impl DeviceSession {
         rng: &mut R,
     ) -> Result<Vec<u8>, SecurityError> {
         let state = mem::replace(&mut self.state, DeviceState::AwaitCmd0);
+        self.sec2_credentials()?;
         let (next, response) = self.step(state, request, rng)?;
         self.state = next;
         Ok(response.encode_to_vec())
@@ -257,15 +279,12 @@ impl DeviceSession {
                 let (next, response) = step_sec1(pop.as_deref(), state, payload, rng)?;
                 Ok((next, reply(Proto::Sec1(response))))
             }
-            (
-                DeviceSecurityConfig::Sec2 {
-                    salt,
-                    verifier,
-                    patch,
-                },
-                Proto::Sec2(payload),
-            ) => {
-                let (next, response) = step_sec2(salt, verifier, *patch, state, payload, rng)?;
+            (DeviceSecurityConfig::Sec2 { patch, .. }, Proto::Sec2(payload)) => {
+                let credentials = self
+                    .sec2_credentials
+                    .as_ref()
+                    .ok_or(SecurityError::InvalidConfig("sec2 credentials not prepared"))?;
+                let (next, response) = step_sec2(credentials, *patch, state, payload, rng)?;
                 Ok((next, reply(Proto::Sec2(response))))
             }
             // decode_session already matched the oneof against the scheme.
@@ -346,8 +365,7 @@ fn check_sec2_cmd1(cmd1: &S2SessionCmd1) -> Result<(), SecurityError> {
 }
 
 fn step_sec2<R: SecureRng + ?Sized>(
-    salt: &[u8],
-    verifier: &[u8],
+    credentials: &crate::srp::DeviceCredentials,
     patch: Sec2Patch,
     state: DeviceState,
     payload: Sec2Payload,
@@ -359,7 +377,7 @@ fn step_sec2<R: SecureRng + ?Sized>(
     match (msg, payload.payload) {
         (Sec2MsgType::S2SessionCommand0, Some(Payload::Sc0(cmd0))) => {
             check_sec2_cmd0(&cmd0)?;
-            let awaiting = sec2_bridge::DeviceAwaitCmd0::new(salt, verifier, patch)?;
+            let awaiting = sec2_bridge::DeviceAwaitCmd0::from_credentials(credentials.clone(), patch);
             let (next, resp0) = awaiting.handle_cmd0(&cmd0, rng)?;
             Ok((
                 DeviceState::Sec2AwaitCmd1(next),

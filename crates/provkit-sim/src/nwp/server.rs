@@ -12,7 +12,56 @@ use std::time::Duration;
 
 use provkit_cc32xx::http::{Parsed, parse_request};
 
-use super::{EmulatedNwp, announce, http_api};
+use provkit_cc32xx::driver::NwpDriver;
+
+use super::{EmulatedNwp, NwpSettings, announce, http_api};
+
+/// How often the simulator moves the NWP's virtual time to the wall clock.
+pub const TICK: Duration = Duration::from_millis(50);
+
+/// `provkit sim --personality cc32xx`: an NWP booted from `settings` (its own timers —
+/// auto-provisioning after 2 s with no profiles, inactivity — run on the wall clock),
+/// serving TI's HTTP API on `listener` until `stop` is set.
+pub fn run_sim(
+    listener: TcpListener,
+    settings: NwpSettings,
+    options: ServerOptions,
+    stop: Arc<AtomicBool>,
+) -> Result<(), crate::SimError> {
+    let io = |context: &str| {
+        let context = context.to_string();
+        move |source| crate::SimError::Io { context, source }
+    };
+    let mut nwp = EmulatedNwp::new(settings)?;
+    nwp.start()
+        .map_err(|e| crate::SimError::Manager(format!("sl_Start failed: {e}")))?;
+    let nwp = Arc::new(Mutex::new(nwp));
+    let ticker = {
+        let (nwp, stop) = (nwp.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut last = std::time::Instant::now();
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(TICK);
+                let now = std::time::Instant::now();
+                let elapsed = u64::try_from(now.duration_since(last).as_millis()).unwrap_or(0);
+                last = now;
+                let Ok(mut guard) = nwp.lock() else { return };
+                guard.advance(elapsed);
+                let announcements = guard.take_announcements();
+                drop(guard);
+                if let Some(to) = options.announce_to {
+                    for a in announcements {
+                        let _ = announce::send(&a, to);
+                    }
+                }
+            }
+        })
+    };
+    let served = serve(listener, nwp, options, stop.clone()).map_err(io("serving TI HTTP API"));
+    stop.store(true, Ordering::Relaxed);
+    let _ = ticker.join();
+    served
+}
 
 /// Per-connection read timeout: a silent client must not hold the server.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(5);

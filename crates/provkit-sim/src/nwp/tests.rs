@@ -812,3 +812,30 @@ mod protocomm_mode {
         );
     }
 }
+
+#[test]
+fn run_sim_auto_provisions_on_the_wall_clock_and_serves_http() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut settings = NwpSettings::new(RadioEnv::from_toml(ENV).unwrap());
+    settings.role = Role::Ap;
+    let stop = Arc::new(AtomicBool::new(false));
+    let options = super::server::ServerOptions { announce_to: None };
+    let sim = {
+        let stop = stop.clone();
+        std::thread::spawn(move || super::server::run_sim(listener, settings, options, stop))
+    };
+    // No profiles: the NWP starts AP + SC provisioning by itself after 2 s; profile_add is
+    // refused (403) before and accepted (200) after.
+    let form = "__SL_P_P.A=HomeNet&__SL_P_P.B=0";
+    let request = format!(
+        "POST /api/1/wlan/profile_add HTTP/1.1\r\nContent-Length: {}\r\n\r\n{form}",
+        form.len()
+    );
+    assert!(raw_http(addr, &request).starts_with("HTTP/1.1 403"));
+    std::thread::sleep(std::time::Duration::from_millis(2_500));
+    let after = raw_http(addr, &request);
+    assert!(after.starts_with("HTTP/1.1 200"), "{after}");
+    stop.store(true, Ordering::Relaxed);
+    sim.join().unwrap().unwrap();
+}
