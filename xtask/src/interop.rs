@@ -151,6 +151,10 @@ pub fn interop() -> Result<(), String> {
         ("reset after failure", scenario_reset_after_failure),
         ("scan listing", scenario_scan_listing),
         ("custom endpoint with custom data", scenario_custom_data),
+        (
+            "recorded transcript sec0_auto (esp_prov's output as recorded)",
+            scenario_transcript_sec0_auto,
+        ),
     ];
     let only: Option<String> = std::env::var("PROVKIT_INTEROP_ONLY").ok();
     let (mut passed, mut failed) = (0usize, Vec::new());
@@ -585,4 +589,61 @@ fn scenario_custom_data(provkit: &Path) -> Result<(), String> {
         "custom data reply",
     )?;
     expect_event(&sim, "custom_data", "hello from esp_prov")
+}
+
+/// `../shared/vectors/transcripts/sec0_auto.json` records esp_prov (ESP-IDF's copy) run with
+/// `--proto_ver v1.1` and no `--sec_ver` against a reference device. The same command against
+/// the sim must print the same lines up to ApplyConfig (the status polls differ only in how
+/// many "Connecting" answers the recording's device gave) and then succeed.
+fn scenario_transcript_sec0_auto(provkit: &Path) -> Result<(), String> {
+    let transcript = root().join("../shared/vectors/transcripts/sec0_auto.json");
+    let recorded = Command::new(venv_python())
+        .args([
+            "-c",
+            "import json,sys; t=json.load(open(sys.argv[1])); \
+             sys.stdout.write(t['client']['stdout'] + '\\0' + t['client']['command'])",
+        ])
+        .arg(&transcript)
+        .output()
+        .map_err(|e| format!("reading {}: {e}", transcript.display()))?;
+    if !recorded.status.success() {
+        return Err(format!(
+            "cannot read {}: {}",
+            transcript.display(),
+            String::from_utf8_lossy(&recorded.stderr)
+        ));
+    }
+    let text = String::from_utf8_lossy(&recorded.stdout).into_owned();
+    let (stdout, command) = text
+        .split_once('\0')
+        .ok_or("transcript without client stdout/command")?;
+    let recorded_service = command
+        .split_whitespace()
+        .skip_while(|w| *w != "--service_name")
+        .nth(1)
+        .ok_or("transcript command without --service_name")?;
+    let sim = Sim::start(provkit, &["--security", "0"])?;
+    let out = sim.esp_prov(
+        &[
+            "--proto_ver",
+            "v1.1",
+            "--ssid",
+            "HomeNet",
+            "--passphrase",
+            DEMO_PASSPHRASE,
+        ],
+        "",
+    )?;
+    let cut = "==== Apply config sent successfully ====\n";
+    let expected = stdout
+        .split_inclusive(cut)
+        .next()
+        .ok_or("transcript stdout has no ApplyConfig line")?
+        .replace(recorded_service, &format!("127.0.0.1:{}", sim.port));
+    if !out.starts_with(&expected) {
+        return Err(format!(
+            "esp_prov output differs from the recording.\nexpected prefix:\n{expected}\ngot:\n{out}"
+        ));
+    }
+    expect(&out, SUCCESS, "transcript sec0_auto")
 }

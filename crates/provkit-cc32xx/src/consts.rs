@@ -176,6 +176,8 @@ pub mod wlan_status {
 pub mod policy {
     /// `SL_WLAN_POLICY_CONNECTION`.
     pub const POLICY_CONNECTION: u8 = 0x10;
+    /// `SL_WLAN_POLICY_SCAN` (−2052 while provisioning).
+    pub const POLICY_SCAN: u8 = 0x20;
     /// `SL_NETAPP_HTTP_SERVER_ID`.
     pub const NETAPP_HTTP_SERVER_ID: u32 = 0x01;
     /// `SL_NETAPP_DEVICE_ID` (set id of the URN option).

@@ -282,7 +282,7 @@ impl NwpSockets for SimpleLink {
 
     fn accept(&mut self, listener: i16) -> Result<i16, Cc32xxError> {
         let mut addr = sys::SlSockAddrIn::default();
-        let mut len = core::mem::size_of::<sys::SlSockAddrIn>() as i16;
+        let mut len = core::mem::size_of::<sys::SlSockAddrIn>() as u16;
         // SAFETY: `addr`/`len` are valid out-parameters.
         sock(unsafe { sys::sl_Accept(listener, &mut addr, &mut len) })
     }

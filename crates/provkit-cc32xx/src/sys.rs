@@ -238,7 +238,7 @@ unsafe extern "C" {
     pub fn sl_Socket(domain: i16, sock_type: i16, protocol: i16) -> i16;
     pub fn sl_Bind(sd: i16, addr: *const SlSockAddrIn, addr_len: i16) -> i16;
     pub fn sl_Listen(sd: i16, backlog: i16) -> i16;
-    pub fn sl_Accept(sd: i16, addr: *mut SlSockAddrIn, addr_len: *mut i16) -> i16;
+    pub fn sl_Accept(sd: i16, addr: *mut SlSockAddrIn, addr_len: *mut u16) -> i16;
     pub fn sl_Recv(sd: i16, buf: *mut core::ffi::c_void, len: i16, flags: i16) -> i16;
     pub fn sl_Send(sd: i16, buf: *const core::ffi::c_void, len: i16, flags: i16) -> i16;
     pub fn sl_Close(sd: i16) -> i16;
@@ -247,7 +247,7 @@ unsafe extern "C" {
         level: i16,
         optname: i16,
         optval: *const core::ffi::c_void,
-        optlen: u32,
+        optlen: u16,
     ) -> i16;
 }
 

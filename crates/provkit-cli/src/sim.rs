@@ -265,7 +265,7 @@ fn print_banner(
         ("<SSID>", "<PASSPHRASE>")
     };
     let command = output::esp_prov_command(&addr.to_string(), shown, ssid, passphrase);
-    // In JSON mode stdout carries only JSON lines; the banner goes to stderr.
+    // In JSON mode stdout carries only JSON lines, in console mode only the console.
     let mut text = String::new();
     text.push_str(&format!(
         "provkit sim: service \"{name}\", security {}",
@@ -295,13 +295,18 @@ fn print_banner(
         "provision it with Espressif's esp_prov (from the provkit checkout, after `cargo xtask pyenv`):\n  \
          {command}\n(with ESP-IDF: python $IDF_PATH/tools/esp_prov/esp_prov.py and the same arguments)\n"
     ));
-    if args.json {
-        eprintln!("{text}");
-        println!(
-            "{{\"event\":\"listening\",\"addr\":\"{addr}\",\"name\":{},\"qr\":{payload}}}",
-            serde_json::Value::String(name.to_string())
-        );
-    } else {
-        println!("{text}");
+    let listening = format!(
+        "{{\"event\":\"listening\",\"addr\":\"{addr}\",\"name\":{},\"qr\":{payload}}}",
+        serde_json::Value::String(name.to_string())
+    );
+    match (args.json, args.console) {
+        // stdout is the console transport: everything else goes to stderr.
+        (true, true) => eprintln!("{text}\n{listening}"),
+        (false, true) => eprintln!("{text}"),
+        (true, false) => {
+            eprintln!("{text}");
+            println!("{listening}");
+        }
+        (false, false) => println!("{text}"),
     }
 }

@@ -1,30 +1,39 @@
 //! # provkit-e2e: in-memory device/client pairs for end-to-end tests
 //!
-//! Test-only crate (`publish = false`). It wires the device half of the stack — the
-//! `provkit-protocomm` framings and session, the `provkit-wifi` endpoint handlers and the
-//! `provkit-manager` state machine — to a simulated radio, and gives `provkit-client` a
-//! [`Transport`] for each framing, so complete provisioning runs happen in one process, in
-//! virtual time, with seeded randomness:
+//! Test-only crate (`publish = false`). It assembles the device half of the stack from the
+//! production pieces — `provkit-protocomm` (framings, session), `provkit-manager` (the state
+//! machine, its `provkit-wifi` dispatch [`Manager::handle_wifi_request`] and its blocking
+//! [`Runner`]) and the `provkit-hal` mocks ([`MockStation`], [`MemoryStore`], [`ManualClock`])
+//! — and gives `provkit-client` a [`Transport`] for each framing, so complete provisioning
+//! runs happen in one process, in virtual time, with seeded randomness:
 //!
 //! ```text
 //!  provkit_client::Client ─▶ HttpLink  ─▶ HttpFraming ─┐
-//!                         ─▶ BleLink   ─▶ GattTable   ─┼▶ Protocomm ─▶ Glue (RequestHandler)
-//!                         ─▶ ConsoleLink ▶ console    ─┘                 ├ provkit_wifi::handle_*
-//!                                                                          └ Manager ─Actions─▶ SimRadio
+//!                         ─▶ BleLink   ─▶ GattTable   ─┼▶ Protocomm ─▶ Dispatch (RequestHandler)
+//!                         ─▶ ConsoleLink ▶ console    ─┘                 ├ Manager::handle_wifi_request
+//!                                                                          └ custom endpoints
+//!  Manager ─Actions─▶ Runner ─▶ SlowStation(MockStation) / MemoryStore ─LinkEvents─▶ Manager
 //! ```
 //!
-//! * Time is a counter: every exchange advances it by [`SimDevice::step_ms`], then due radio
-//!   events are delivered and manager timers run, so status polling sees connections happen.
-//! * The radio ([`SimAp`] list) answers `Connect` with `Connected` + `GotIp`, or a
-//!   `Disconnected` with `AuthFailed` / `NetworkNotFound`, and `StartScan` with the AP list.
+//! [`device_path`] drives the same scenarios through `provkit_manager::Device` itself.
+//!
+//! * Time is a [`ManualClock`]: every exchange advances it by [`SimDevice::step_ms`]; due
+//!   radio events and manager timers fire at their own instants on the way.
+//! * The radio is hal's [`MockStation`] (unknown SSID → not found, wrong passphrase → auth
+//!   failure) behind [`SlowStation`], which delivers its events with a realistic latency so
+//!   status polling can observe "connecting" and "attempt failed".
 //! * Randomness: [`DetRng`] hands out scripted bytes first (to replay recorded device
 //!   randomness), then a seeded xorshift stream.
 //!
-//! The glue between the manager and the wifi handlers ([`Glue`]) lives here because the
-//! manager crate does not (yet) provide its own `RequestHandler`; it follows the ESP
-//! personality's mapping (spec §6.4–§6.7).
+//! Why not `provkit_manager::Device` for the framings: `Device` keeps its `Protocomm` private,
+//! while `HttpFraming` and `GattTable` need `&mut Protocomm` (cookie/socket and GATT session
+//! rules). So [`SimDevice`] composes the same parts itself, with a `Dispatch` that is a copy
+//! of `Device`'s private one (wifi endpoints → [`Manager::handle_wifi_request`], registered
+//! custom endpoints → the application). [`device_path`] covers `Device` directly.
 
 #![forbid(unsafe_code)]
+
+pub mod device_path;
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -32,11 +41,12 @@ use std::convert::Infallible;
 use std::rc::Rc;
 
 use provkit_client::{Transport, TransportError};
+use provkit_hal::mock::{ManualClock, MemoryStore, MockNetwork, MockStation};
 use provkit_hal::{
-    AuthMode, Bssid, Credentials, DisconnectReason, Instant, LinkEvent, Profile, ScanConfig,
-    ScanEntry, Ssid,
+    AuthMode, Bssid, Clock, Credentials, DisconnectReason, ErrorKind, ErrorType, Instant,
+    LinkEvent, Passphrase, Profile, ScanConfig, ScanEntry, Ssid, WifiStation,
 };
-use provkit_manager::{Action, Event, Manager, ManagerConfig, ServiceInfo, StaState};
+use provkit_manager::{Action, Event, Manager, ManagerConfig, Runner, ServiceInfo};
 use provkit_protocomm::ble::{GattTable, Uuid128};
 use provkit_protocomm::console::{ConsoleFraming, format_line, parse_response};
 use provkit_protocomm::http::{HttpFraming, HttpOutcome, HttpRequest};
@@ -44,12 +54,6 @@ use provkit_protocomm::{
     ClientId, DeviceSecurityConfig, HandlerError, Protocomm, RequestHandler, VersionInfo,
 };
 use provkit_security::rand_core::{TryCryptoRng, TryRng};
-use provkit_wifi::config::ConfigRequest;
-use provkit_wifi::{
-    ConfigBackend, CtrlBackend, ScanBackend, ScanLimits, StationStatus, Status, handle_config,
-    handle_ctrl, handle_scan,
-};
-
 /// The service UUID the Espressif examples set (spec §5.2).
 pub const EXAMPLE_SERVICE_UUID: &str = "021a9004-0382-4aea-bff4-6b3f1c5adfb4";
 
@@ -145,7 +149,26 @@ impl SimAp {
             auth: AuthMode::Wpa2Psk,
         }
     }
+
+    /// The hal mock network for this AP; DHCP hands out [`SIM_IP`].
+    pub fn to_mock(&self) -> MockNetwork {
+        MockNetwork {
+            ssid: Ssid::new(&self.ssid).unwrap_or_default(),
+            passphrase: Passphrase::new(&self.passphrase).unwrap_or_default(),
+            bssid: Bssid(self.bssid),
+            channel: self.channel,
+            rssi: self.rssi,
+            auth: self.auth,
+            ip: Some(SIM_IP),
+        }
+    }
 }
+
+/// The address every simulated AP's DHCP server hands out.
+pub const SIM_IP: [u8; 4] = [192, 168, 1, 42];
+
+/// Driver reason code 205 (`WIFI_REASON_CONNECTION_FAIL`): what a flaky radio reports.
+pub const CONNECTION_FAIL_REASON: u16 = 205;
 
 /// Everything a simulated device is built from.
 #[derive(Clone)]
@@ -154,7 +177,7 @@ pub struct DeviceSetup {
     pub security: DeviceSecurityConfig,
     /// proto-ver contents.
     pub version: VersionInfo,
-    /// Manager tunables (ESP personality).
+    /// Manager tunables (ESP personality unless changed).
     pub manager: ManagerConfig,
     /// The radio environment.
     pub aps: Vec<SimAp>,
@@ -162,6 +185,8 @@ pub struct DeviceSetup {
     pub custom_endpoints: Vec<String>,
     /// Largest GATT characteristic value (Bluedroid with sec2: 481).
     pub ble_max_value_len: usize,
+    /// Console line limit (provkit's default fits a sec2 Command0).
+    pub console_max_line: usize,
     /// Device randomness.
     pub rng: DetRng,
 }
@@ -180,66 +205,191 @@ impl DeviceSetup {
             ],
             custom_endpoints: vec!["custom-data".to_string()],
             ble_max_value_len: provkit_protocomm::ble::BLUEDROID_MAX_VALUE_LEN_SEC2,
+            console_max_line: provkit_protocomm::console::DEFAULT_MAX_LINE_LEN,
             rng: DetRng::seeded(seed),
+        }
+    }
+
+    /// The hal mock station seeing this setup's APs.
+    pub fn station(&self, clock: &Rc<ManualClock>) -> SlowStation {
+        let mut station = MockStation::new();
+        for ap in &self.aps {
+            // MOCK_CAPACITY (16) is far above any environment used here.
+            if station.add_network(ap.to_mock()).is_err() {
+                panic!("test setup: more APs than MockStation holds");
+            }
+        }
+        SlowStation::new(station, Rc::clone(clock))
+    }
+}
+
+/// Radio latency around hal's [`MockStation`]: the mock reports a connection's outcome at
+/// once; a real station takes time. Each event the mock queues is released
+/// [`SlowStation::LATENCY_MS`] after it was produced, the next one of the same burst
+/// [`SlowStation::BURST_GAP_MS`] later (Connected at +300 ms, GotIp at +500 ms). A
+/// `disconnect` drops events still in flight, like a driver aborting an attempt.
+#[derive(Debug)]
+pub struct SlowStation {
+    /// The hal mock underneath (networks, scripted failures, counters).
+    pub inner: MockStation,
+    clock: Rc<ManualClock>,
+    in_flight: VecDeque<(u64, LinkEvent)>,
+}
+
+impl SlowStation {
+    /// Delay between an operation and its first event.
+    pub const LATENCY_MS: u64 = 300;
+    /// Delay between consecutive events of one operation.
+    pub const BURST_GAP_MS: u64 = 200;
+
+    /// Wraps `inner`, reading time from `clock`.
+    pub fn new(inner: MockStation, clock: Rc<ManualClock>) -> Self {
+        Self {
+            inner,
+            clock,
+            in_flight: VecDeque::new(),
+        }
+    }
+
+    /// When the next in-flight event falls due.
+    pub fn next_event_at(&mut self) -> Option<u64> {
+        self.collect();
+        self.in_flight.front().map(|(at, _)| *at)
+    }
+
+    fn collect(&mut self) {
+        let now = self.clock.now().as_millis();
+        let mut at = now + Self::LATENCY_MS;
+        while let Some(event) = self.inner.poll_event() {
+            if let Some((last, _)) = self.in_flight.back() {
+                at = at.max(last + Self::BURST_GAP_MS);
+            }
+            self.in_flight.push_back((at, event));
         }
     }
 }
 
-/// The device: protocomm + manager + framings + radio, in virtual time.
+impl ErrorType for SlowStation {
+    type Error = ErrorKind;
+}
+
+impl WifiStation for SlowStation {
+    fn start_scan(&mut self, config: &ScanConfig) -> Result<(), ErrorKind> {
+        self.inner.start_scan(config)
+    }
+
+    fn scan_results(&mut self, out: &mut [ScanEntry]) -> Result<Option<usize>, ErrorKind> {
+        self.inner.scan_results(out)
+    }
+
+    fn connect(&mut self, credentials: &Credentials) -> Result<(), ErrorKind> {
+        self.inner.connect(credentials)
+    }
+
+    fn disconnect(&mut self) -> Result<(), ErrorKind> {
+        self.collect();
+        self.in_flight
+            .retain(|(_, event)| matches!(event, LinkEvent::ScanDone));
+        self.inner.disconnect()
+    }
+
+    fn poll_event(&mut self) -> Option<LinkEvent> {
+        self.collect();
+        let now = self.clock.now().as_millis();
+        match self.in_flight.front() {
+            Some((at, _)) if *at <= now => self.in_flight.pop_front().map(|(_, e)| e),
+            _ => None,
+        }
+    }
+}
+
+/// What the reference's example custom endpoint answers.
+pub const CUSTOM_REPLY: &[u8] = b"SUCCESS";
+
+/// Routes protocomm's `REQ_EP` requests exactly as `provkit_manager::Device` does (its
+/// dispatcher is private): wifi endpoints to [`Manager::handle_wifi_request`], registered
+/// custom endpoints to the application (here: [`CUSTOM_REPLY`]).
+pub struct Dispatch<'a> {
+    /// The manager.
+    pub manager: &'a mut Manager,
+    /// Custom endpoints the application serves.
+    pub custom: &'a [String],
+    /// Time of the request.
+    pub now: Instant,
+}
+
+impl RequestHandler for Dispatch<'_> {
+    fn handle_request(
+        &mut self,
+        endpoint: &str,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, HandlerError> {
+        if let Some(result) = self
+            .manager
+            .handle_wifi_request(endpoint, plaintext, self.now)
+        {
+            return result.map_err(|_| HandlerError::new("wifi endpoint rejected the request"));
+        }
+        if self.custom.iter().any(|c| c == endpoint)
+            && self.manager.is_endpoint_registered(endpoint)
+        {
+            return Ok(CUSTOM_REPLY.to_vec());
+        }
+        Err(HandlerError::new("no handler registered"))
+    }
+}
+
+/// The device: protocomm + manager + runner over hal mocks + framings, in virtual time.
 pub struct SimDevice {
     /// Endpoint table and the single security session.
     pub protocomm: Protocomm,
     /// The provisioning state machine.
     pub manager: Manager,
+    /// Executes the manager's actions on the station and store.
+    pub runner: Runner<SlowStation, MemoryStore>,
+    /// Virtual time.
+    pub clock: Rc<ManualClock>,
     /// HTTP cookie/socket session rules.
     pub http: HttpFraming,
     /// GATT table.
     pub gatt: GattTable,
-    /// Console session rule.
+    /// Console session rule and line limit.
     pub console: ConsoleFraming,
     /// Device randomness.
     pub rng: DetRng,
-    /// Virtual time in ms.
-    pub now: u64,
     /// Virtual time each exchange takes.
     pub step_ms: u64,
-    aps: Vec<SimAp>,
     custom_endpoints: Vec<String>,
-    link_events: VecDeque<(u64, LinkEvent)>,
     /// Application events seen, in order.
     pub events: Vec<Event>,
-    /// Actions executed, in order.
-    pub actions: Vec<Action>,
-    /// The credential store (what the last `Persist` committed).
-    pub store: Vec<Profile>,
+    /// Transport-level actions the runner handed back, in order.
+    pub transport_actions: Vec<Action>,
     /// Whether the provisioning transports are up (StopTransports takes them down).
     pub transports_up: bool,
-    /// The next this-many `Connect`s fail (driver reason 205, CONNECTION_FAIL) whatever the
-    /// credentials: a flaky radio for the connection-attempt logic.
-    pub fail_next_connects: u32,
 }
 
 /// A shared device, so several client transports can race on it.
 pub type SharedDevice = Rc<RefCell<SimDevice>>;
 
-fn ssid(bytes: &[u8]) -> Ssid {
-    Ssid::new(bytes).unwrap_or_default()
+fn setup_error(what: &str, e: impl std::fmt::Debug) -> ! {
+    panic!("test setup: {what}: {e:?}")
 }
 
 impl SimDevice {
     /// Builds the device and starts provisioning (ESP `start_provisioning`).
     pub fn start(setup: DeviceSetup) -> SharedDevice {
-        let mut protocomm = Protocomm::new(setup.security, setup.version);
-        for name in &setup.custom_endpoints {
-            // A duplicate or overlong name is a bug in the test setup itself.
-            protocomm
-                .add_custom_endpoint(name)
-                .unwrap_or_else(|e| panic!("custom endpoint {name}: {e:?}"));
-        }
-        let service = Uuid128::parse(EXAMPLE_SERVICE_UUID).unwrap_or_else(|e| panic!("{e:?}"));
-        let gatt = GattTable::new(service, protocomm.endpoints(), setup.ble_max_value_len);
+        let clock = Rc::new(ManualClock::new(Instant(0)));
+        let mut runner = Runner::new(setup.station(&clock), MemoryStore::new());
+        let profiles = runner
+            .load_profiles()
+            .unwrap_or_else(|e| setup_error("load", e));
         let mut manager =
-            Manager::new(setup.manager, Vec::new()).unwrap_or_else(|e| panic!("{e:?}"));
+            Manager::new(setup.manager, profiles).unwrap_or_else(|e| setup_error("manager", e));
+        for name in &setup.custom_endpoints {
+            manager
+                .endpoint_create(name)
+                .unwrap_or_else(|e| setup_error(name, e));
+        }
         manager
             .start(
                 ServiceInfo {
@@ -248,134 +398,115 @@ impl SimDevice {
                 },
                 Instant(0),
             )
-            .unwrap_or_else(|e| panic!("{e:?}"));
+            .unwrap_or_else(|e| setup_error("start", e));
+        let mut protocomm = Protocomm::new(setup.security, setup.version);
+        for name in &setup.custom_endpoints {
+            manager
+                .endpoint_register(name)
+                .unwrap_or_else(|e| setup_error(name, e));
+            protocomm
+                .add_custom_endpoint(name)
+                .unwrap_or_else(|e| setup_error(name, e));
+        }
+        let service =
+            Uuid128::parse(EXAMPLE_SERVICE_UUID).unwrap_or_else(|e| setup_error("uuid", e));
+        let gatt = GattTable::new(service, protocomm.endpoints(), setup.ble_max_value_len);
         let mut device = Self {
             protocomm,
             manager,
+            runner,
+            clock,
             http: HttpFraming::new(),
             gatt,
-            console: ConsoleFraming::new(),
+            console: ConsoleFraming::with_max_line(setup.console_max_line),
             rng: setup.rng,
-            now: 0,
             step_ms: 500,
-            aps: setup.aps,
             custom_endpoints: setup.custom_endpoints,
-            link_events: VecDeque::new(),
             events: Vec::new(),
-            actions: Vec::new(),
-            store: Vec::new(),
+            transport_actions: Vec::new(),
             transports_up: false,
-            fail_next_connects: 0,
         };
-        device.drain();
+        device.pump();
         Rc::new(RefCell::new(device))
     }
 
-    /// Lets `ms` of virtual time pass: radio events fall due, manager timers run.
-    pub fn advance(&mut self, ms: u64) {
-        let target = self.now + ms;
-        loop {
-            let due = self
-                .link_events
-                .iter()
-                .enumerate()
-                .filter(|(_, (at, _))| *at <= target)
-                .min_by_key(|(_, (at, _))| *at)
-                .map(|(i, _)| i);
-            let Some(index) = due else { break };
-            let Some((at, event)) = self.link_events.remove(index) else {
-                break;
-            };
-            self.now = self.now.max(at);
-            self.manager.on_link_event(&event, Instant(self.now));
-            self.drain();
-        }
-        self.now = target;
-        self.manager.on_tick(Instant(self.now));
-        self.drain();
+    /// Virtual time, ms.
+    pub fn now(&self) -> u64 {
+        self.clock.now().as_millis()
     }
 
-    /// Executes the manager's actions against the simulated radio and store.
-    fn drain(&mut self) {
-        while let Some(action) = self.manager.poll_action() {
-            match &action {
+    /// What the credential store holds (only confirmed credentials ever reach it).
+    pub fn stored(&self) -> &[Profile] {
+        self.runner.store.profiles()
+    }
+
+    /// The next `n` connection attempts fail with reason 205 (CONNECTION_FAIL) whatever the
+    /// credentials: a flaky radio for the connection-attempt logic.
+    pub fn fail_next_connects(&mut self, n: u32) {
+        for _ in 0..n {
+            if self
+                .runner
+                .station
+                .inner
+                .script_connect_failure(DisconnectReason::Other(CONNECTION_FAIL_REASON))
+                .is_err()
+            {
+                panic!("test setup: too many scripted failures");
+            }
+        }
+    }
+
+    /// Lets `ms` of virtual time pass: radio events and manager timers fire at their instants.
+    pub fn advance(&mut self, ms: u64) {
+        let target = self.now() + ms;
+        // Each round fires at least one due item; the bound only guards against a timer that
+        // re-arms itself at the same instant forever.
+        for _ in 0..10_000 {
+            let manager_due = self.manager.next_deadline().map(Instant::as_millis);
+            let radio_due = self.runner.station.next_event_at();
+            let Some(due) = [manager_due, radio_due]
+                .into_iter()
+                .flatten()
+                .filter(|at| *at <= target)
+                .min()
+            else {
+                break;
+            };
+            self.clock.set(Instant(due));
+            self.pump();
+            if self.manager.next_deadline().map(Instant::as_millis) == manager_due
+                && self.runner.station.next_event_at() == radio_due
+            {
+                break;
+            }
+        }
+        self.clock.set(Instant(target));
+        self.pump();
+    }
+
+    /// Ticks the manager, executes its actions through the runner, collects events.
+    fn pump(&mut self) {
+        let now = self.clock.now();
+        for action in self.runner.pump(&mut self.manager, now) {
+            match action {
                 Action::StartTransports(_) => self.transports_up = true,
                 Action::StopTransports => self.transports_up = false,
-                Action::Connect(credentials) => self.radio_connect(credentials),
-                Action::Disconnect => self.link_events.clear(),
-                Action::StartScan(_) => {
-                    let entries: Vec<ScanEntry> = self
-                        .aps
-                        .iter()
-                        .map(|ap| ScanEntry {
-                            ssid: ssid(&ap.ssid),
-                            bssid: Bssid(ap.bssid),
-                            channel: ap.channel,
-                            rssi: ap.rssi,
-                            auth: ap.auth,
-                        })
-                        .collect();
-                    self.manager.on_scan_done(&entries, Instant(self.now));
-                }
-                Action::Persist(profiles) => self.store = profiles.clone(),
-                Action::ClearStore => self.store.clear(),
                 _ => {}
             }
-            self.actions.push(action);
+            self.transport_actions.push(action);
         }
         while let Some(event) = self.manager.poll_event() {
             self.events.push(event);
         }
     }
 
-    fn radio_connect(&mut self, credentials: &Credentials) {
-        let at = self.now + 300;
-        if self.fail_next_connects > 0 {
-            self.fail_next_connects -= 1;
-            self.link_events.push_back((
-                at,
-                LinkEvent::Disconnected {
-                    reason: DisconnectReason::Other(205),
-                },
-            ));
-            return;
-        }
-        let ap = self
-            .aps
-            .iter()
-            .find(|ap| ap.ssid == credentials.ssid.as_bytes());
-        match ap {
-            None => self.link_events.push_back((
-                at,
-                LinkEvent::Disconnected {
-                    reason: DisconnectReason::NetworkNotFound,
-                },
-            )),
-            Some(ap) if ap.passphrase != credentials.passphrase.as_bytes() => {
-                self.link_events.push_back((
-                    at,
-                    LinkEvent::Disconnected {
-                        reason: DisconnectReason::AuthFailed,
-                    },
-                ))
-            }
-            Some(ap) => {
-                self.link_events.push_back((
-                    at,
-                    LinkEvent::Connected {
-                        bssid: Bssid(ap.bssid),
-                        channel: ap.channel,
-                        auth: ap.auth,
-                    },
-                ));
-                self.link_events.push_back((
-                    at + 200,
-                    LinkEvent::GotIp {
-                        ip: [192, 168, 1, 42],
-                    },
-                ));
-            }
-        }
+    /// Before a request: time passes, protocomm learns the time, the manager sees activity.
+    fn begin_request(&mut self) -> Instant {
+        self.advance(self.step_ms);
+        let now = self.clock.now();
+        self.protocomm.set_now(now.as_millis());
+        self.manager.on_client_activity(now);
+        now
     }
 
     /// One HTTP request through the framing.
@@ -386,7 +517,7 @@ impl SimDevice {
         body: &[u8],
         connection: u32,
     ) -> HttpOutcome {
-        self.advance(self.step_ms);
+        let now = self.begin_request();
         let request = HttpRequest {
             method: "POST",
             path,
@@ -394,148 +525,36 @@ impl SimDevice {
             body,
             connection,
         };
-        let mut glue = Glue::new(&mut self.manager, self.now, &self.custom_endpoints);
+        let mut dispatch = Dispatch {
+            manager: &mut self.manager,
+            custom: &self.custom_endpoints,
+            now,
+        };
         let outcome = self
             .http
-            .handle(&mut self.protocomm, &request, &mut glue, &mut self.rng);
-        self.drain();
+            .handle(&mut self.protocomm, &request, &mut dispatch, &mut self.rng);
+        self.pump();
         outcome
     }
 
     /// One console line through the framing.
     pub fn console_line(&mut self, line: &[u8]) -> Option<String> {
-        self.advance(self.step_ms);
-        let mut glue = Glue::new(&mut self.manager, self.now, &self.custom_endpoints);
+        let now = self.begin_request();
+        let mut dispatch = Dispatch {
+            manager: &mut self.manager,
+            custom: &self.custom_endpoints,
+            now,
+        };
         let out = self
             .console
-            .handle_line(&mut self.protocomm, line, &mut glue, &mut self.rng);
-        self.drain();
+            .handle_line(&mut self.protocomm, line, &mut dispatch, &mut self.rng);
+        self.pump();
         out
     }
 
     /// The protocomm client that holds the security session.
     pub fn session_client(&self) -> Option<ClientId> {
         self.protocomm.session_client()
-    }
-}
-
-/// The adapter glue: protocomm's `RequestHandler` dispatching to the wifi handlers, whose
-/// backend traits are implemented over the manager (ESP personality).
-pub struct Glue<'a> {
-    manager: &'a mut Manager,
-    now: Instant,
-    custom_endpoints: &'a [String],
-    /// GetStatus answer, fetched (with its auto-stop side effect) before the handler runs.
-    status: StationStatus,
-}
-
-impl<'a> Glue<'a> {
-    fn new(manager: &'a mut Manager, now: u64, custom_endpoints: &'a [String]) -> Self {
-        Self {
-            manager,
-            now: Instant(now),
-            custom_endpoints,
-            status: StationStatus::Connecting,
-        }
-    }
-}
-
-fn station_status(state: StaState) -> StationStatus {
-    match state {
-        StaState::Connecting => StationStatus::Connecting,
-        StaState::AttemptFailed { attempts_remaining } => {
-            StationStatus::AttemptFailed { attempts_remaining }
-        }
-        StaState::Connected(info) => StationStatus::Connected(provkit_wifi::ConnectedInfo {
-            ip: info.ip,
-            ssid: info.ssid,
-            bssid: info.bssid,
-            channel: info.channel,
-            auth: info.auth,
-        }),
-        StaState::Failed { reason, .. } => StationStatus::Failed(match reason {
-            provkit_manager::FailReason::AuthFailed => DisconnectReason::AuthFailed,
-            provkit_manager::FailReason::NetworkNotFound => DisconnectReason::NetworkNotFound,
-            provkit_manager::FailReason::NoIp => DisconnectReason::NoIp,
-            provkit_manager::FailReason::Timeout => DisconnectReason::Timeout,
-            provkit_manager::FailReason::ConnectionLost => DisconnectReason::ConnectionLost,
-            provkit_manager::FailReason::Other(code) => DisconnectReason::Other(code),
-            provkit_manager::FailReason::FeedbackFailed => DisconnectReason::Other(0),
-        }),
-    }
-}
-
-impl RequestHandler for Glue<'_> {
-    fn handle_request(
-        &mut self,
-        endpoint: &str,
-        plaintext: &[u8],
-    ) -> Result<Vec<u8>, HandlerError> {
-        self.manager.on_client_activity(self.now);
-        match endpoint {
-            "prov-config" => {
-                if matches!(
-                    ConfigRequest::decode(plaintext),
-                    Ok(ConfigRequest::GetStatus)
-                ) {
-                    self.status = station_status(self.manager.get_status(self.now));
-                }
-                handle_config(plaintext, self).map_err(|_| HandlerError::new("prov-config"))
-            }
-            "prov-scan" => handle_scan(plaintext, self, ScanLimits::HTTP)
-                .map_err(|_| HandlerError::new("prov-scan")),
-            "prov-ctrl" => handle_ctrl(plaintext, self).map_err(|_| HandlerError::new("prov-ctrl")),
-            name if self.custom_endpoints.iter().any(|c| c == name) => Ok(b"SUCCESS".to_vec()),
-            _ => Err(HandlerError::new("no such endpoint")),
-        }
-    }
-}
-
-impl ConfigBackend for Glue<'_> {
-    fn status(&self) -> StationStatus {
-        self.status.clone()
-    }
-
-    fn set_config(&mut self, credentials: Credentials) -> Result<(), Status> {
-        self.manager
-            .set_config(credentials, self.now)
-            .map_err(|_| Status::InternalError)
-    }
-
-    fn apply_config(&mut self) -> Result<(), Status> {
-        self.manager
-            .apply_config(self.now)
-            .map_err(|_| Status::InternalError)
-    }
-}
-
-impl ScanBackend for Glue<'_> {
-    fn start_scan(&mut self, config: ScanConfig) -> Result<(), Status> {
-        self.manager
-            .start_scan(config, self.now)
-            .map_err(|_| Status::InternalError)
-    }
-
-    fn scan_status(&self) -> (bool, u32) {
-        self.manager.scan_status()
-    }
-
-    fn scan_result(&self, index: u32) -> Option<ScanEntry> {
-        self.manager.scan_result(index)
-    }
-}
-
-impl CtrlBackend for Glue<'_> {
-    fn reset(&mut self) -> Result<(), Status> {
-        self.manager
-            .reset_sm_state_on_failure(self.now)
-            .map_err(|_| Status::InternalError)
-    }
-
-    fn reprov(&mut self) -> Result<(), Status> {
-        self.manager
-            .reset_sm_state_for_reprovision(self.now)
-            .map_err(|_| Status::InternalError)
     }
 }
 
@@ -687,9 +706,13 @@ impl Transport for BleLink {
         if !dev.transports_up {
             return Err(TransportError::Disconnected("provisioning stopped".into()));
         }
-        dev.advance(dev.step_ms);
+        let now = dev.begin_request();
         let single_write_max = usize::from(self.mtu) - 3;
-        let mut glue = Glue::new(&mut dev.manager, dev.now, &dev.custom_endpoints);
+        let mut glue = Dispatch {
+            manager: &mut dev.manager,
+            custom: &dev.custom_endpoints,
+            now,
+        };
         let written = if body.len() <= single_write_max {
             self.att_operations += 1;
             dev.gatt.write(
@@ -726,8 +749,7 @@ impl Transport for BleLink {
                 )
             })
         };
-        drop(glue);
-        dev.drain();
+        dev.pump();
         // NimBLE answers the write with an ATT error and keeps the link: no response.
         written.map_err(|_| TransportError::NoResponse)?;
         let mut value = Vec::new();

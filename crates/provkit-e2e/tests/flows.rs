@@ -1,6 +1,6 @@
 //! Complete provisioning runs: provkit-client against the simulated device, for security
 //! 0, 1 and 2 (both patches) over HTTP, BLE GATT (small MTU: long writes and blob reads) and
-//! the console; plus wrong PoP, wrong password then right one, Wi-Fi failure + reset,
+//! the console (sec2 included: provkit's console line limit fits it); plus wrong PoP, wrong password then right one, Wi-Fi failure + reset,
 //! reprovisioning and two transports racing for the one session.
 
 use provkit_client::{
@@ -10,6 +10,8 @@ use provkit_client::{
 use provkit_e2e::{BleLink, ConsoleLink, DetRng, DeviceSetup, HttpLink, SharedDevice, SimDevice};
 use provkit_hal::Ssid;
 use provkit_manager::{EspEvent, Event};
+use provkit_protocomm::console::{REFERENCE_MAX_LINE_LEN, format_line, parse_response};
+use provkit_protocomm::{ClientId, TransportKind};
 use provkit_security::{DeviceSecurityConfig, generate_sec2_credentials};
 
 const USER: &[u8] = b"wifiprov";
@@ -123,9 +125,9 @@ fn full_flow<T: Transport>(
     assert_eq!(info.channel, 6, "{name}");
     let dev = device.borrow();
     // Confirmed credentials were persisted, and only those.
-    assert_eq!(dev.store.len(), 1, "{name}");
+    assert_eq!(dev.stored().len(), 1, "{name}");
     assert_eq!(
-        dev.store[0].credentials.ssid,
+        dev.stored()[0].credentials.ssid,
         Ssid::new(b"myssid").expect("ssid")
     );
     drop(dev);
@@ -200,41 +202,67 @@ fn ble_counts_long_writes_and_reads() {
     assert!(link.att_operations > 40, "{}", link.att_operations);
 }
 
+/// Every scheme, sec2 with both patches included, over the console: provkit's default line
+/// limit (2048) fits a sec2 Command0 (~830 characters), which the reference's 256-byte UART
+/// buffer does not.
 #[test]
-fn console_sec0_and_sec1_and_sec2_too_long() {
+fn console_all_schemes() {
     for (name, security, secrets, want) in schemes(13) {
         let device = SimDevice::start(DeviceSetup::new(security, 0x5EED_0003));
         let link = ConsoleLink::new(&device, 0);
-        if matches!(want, Scheme::Sec2(_)) {
-            // A sec2 Command0 does not fit the 256-byte console line (spec §5.3).
-            let mut client = Client::new(link);
-            assert_eq!(
-                client.connect(&secrets, None, &mut DetRng::seeded(1)),
-                Err(ClientError::Transport(TransportError::NoResponse)),
-                "{name}"
-            );
-            continue;
-        }
-        let mut client = Client::new(link);
+        full_flow(name, &device, link, &secrets, want, &ScanPlan::BLE);
         assert_eq!(
-            client.connect(&secrets, None, &mut DetRng::seeded(1)),
-            Ok(want),
+            device.borrow().session_client(),
+            Some(ClientId::new(TransportKind::Console, 0)),
             "{name}"
         );
-        // Console lines are short: scan pages of 1 keep answers under the limit.
-        let plan = ScanPlan {
-            page_size: 1,
-            ..ScanPlan::BLE
+    }
+}
+
+/// A device whose console keeps the reference's 256-byte limit refuses the sec2 Command0
+/// line cleanly (no answer, no session, nothing buffered), and still serves short lines.
+#[test]
+fn console_line_over_the_configured_limit_is_refused() {
+    for patch in [Sec2Patch::Patch0, Sec2Patch::Patch1] {
+        let mut setup = DeviceSetup::new(sec2_config(patch, 14), 0x5EED_0004);
+        setup.console_max_line = REFERENCE_MAX_LINE_LEN;
+        let device = SimDevice::start(setup);
+        let mut client = Client::new(ConsoleLink::new(&device, 0));
+        let secrets = Secrets {
+            username: Some(USER.to_vec()),
+            password: Some(PASSWORD.to_vec()),
+            ..Secrets::default()
         };
-        assert_eq!(client.scan(&plan, || {}).expect("scan").len(), 3, "{name}");
-        let info = client
-            .provision(
-                &WifiCredentials::new("myssid", "mypassword"),
-                PollPolicy::default(),
-                || {},
-            )
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(info.ssid, b"myssid");
+        assert_eq!(
+            client.connect(&secrets, None, &mut DetRng::seeded(1)),
+            Err(ClientError::Transport(TransportError::NoResponse))
+        );
+        assert_eq!(device.borrow().session_client(), None);
+        // The line really was over the limit, and a short one still gets its answer.
+        let command0_line_len = {
+            let mut session = provkit_security::ClientSession::new(
+                provkit_security::ClientSecurityConfig::Sec2 {
+                    username: USER.to_vec(),
+                    password: PASSWORD.to_vec(),
+                    patch,
+                },
+            );
+            let body = session.start(&mut DetRng::seeded(2)).expect("command0");
+            format_line("prov-session", 0, &body).len()
+        };
+        assert!(
+            command0_line_len > REFERENCE_MAX_LINE_LEN,
+            "{command0_line_len}"
+        );
+        let answer = device
+            .borrow_mut()
+            .console_line(format_line("proto-ver", 0, b"---").as_bytes())
+            .expect("proto-ver answered");
+        let body = parse_response(&answer).expect("hex");
+        let json: serde_json::Value = serde_json::from_slice(&body).expect("proto-ver JSON");
+        assert_eq!(json["prov"]["sec_ver"], 2);
+        let want_patch = u64::from(patch == Sec2Patch::Patch1);
+        assert_eq!(json["prov"]["sec_patch_ver"], want_patch);
     }
 }
 
@@ -328,7 +356,7 @@ fn wifi_failure_reported_then_reset_and_retry() {
         Err(ClientError::ConnectionFailed(FailReason::AuthError))
     );
     assert!(
-        device.borrow().store.is_empty(),
+        device.borrow().stored().is_empty(),
         "failed credentials are never persisted"
     );
     // Unknown network: NetworkNotFound.
@@ -393,7 +421,7 @@ fn reprov_after_success() {
     assert!(
         device
             .borrow()
-            .store
+            .stored()
             .iter()
             .any(|p| p.credentials.ssid.as_bytes() == b"Guest Net")
     );
@@ -472,7 +500,7 @@ fn runs_are_deterministic() {
         let mut out = client.custom("custom-data", b"x").expect("custom");
         out.extend(client.transport().cookie().unwrap_or_default().bytes());
         out.extend(format!("{:?}", client.get_status()).bytes());
-        out.extend(format!("{}", device.borrow().now).bytes());
+        out.extend(format!("{}", device.borrow().now()).bytes());
         out
     }
     assert_eq!(transcript(), transcript());

@@ -109,7 +109,7 @@ fn snapshot(name: &str) {
     let t = load(name);
     let (setup, flaky, first_poll_delay) = device_for(&t);
     let device = SimDevice::start(setup);
-    device.borrow_mut().fail_next_connects = flaky;
+    device.borrow_mut().fail_next_connects(flaky);
     let mut polls = 0;
     for (i, e) in t["exchanges"]
         .as_array()
@@ -183,7 +183,7 @@ fn client_and_device_together_reproduce_sec1_recording() {
     let t = load("sec1_pop");
     let (setup, flaky, _) = device_for(&t);
     let device = SimDevice::start(setup);
-    device.borrow_mut().fail_next_connects = flaky;
+    device.borrow_mut().fail_next_connects(flaky);
     let client_key = hex_of(&t["client"]["fixed_randomness"]["x25519"][0]);
     let mut rng = DetRng::seeded(1).with_script(&[client_key]);
     let mut link = Recorder {

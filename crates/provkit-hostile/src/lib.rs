@@ -307,6 +307,17 @@ pub fn raw(addr: &str, bytes: &[u8]) -> Result<Reaction, String> {
     Ok(read_response(&mut BufReader::new(stream)))
 }
 
+/// Sends one complete request on a fresh connection and reads one response without
+/// half-closing first (a server may rightly drop a half-closed connection unanswered).
+pub fn raw_complete(addr: &str, bytes: &[u8]) -> Result<Reaction, String> {
+    let mut stream = TcpStream::connect(addr).map_err(|e| format!("connect: {e}"))?;
+    stream
+        .set_read_timeout(Some(IO_TIMEOUT))
+        .map_err(|e| e.to_string())?;
+    let _ = stream.write_all(bytes);
+    Ok(read_response(&mut BufReader::new(stream)))
+}
+
 /// Builds a `POST` request with a correct Content-Length.
 pub fn post(path: &str, cookie: Option<&str>, body: &[u8]) -> Vec<u8> {
     let mut head = format!(

@@ -53,7 +53,7 @@ pub enum HttpAnswer {
         status: u16,
         /// `Set-Cookie` value, if due.
         set_cookie: Option<String>,
-        /// Body (`Content-Type: text/html`, like esp_http_server).
+        /// Body (sent as `Content-Type: text/html`, like esp_http_server).
         body: Vec<u8>,
     },
     /// Fail the request (see the module docs).
@@ -70,6 +70,23 @@ pub trait HttpHandler {
 
 /// Largest request body protocomm accepts (`MAX_REQ_BODY_LEN`).
 pub const MAX_BODY_LEN: usize = 4096;
+
+/// A body sent as `text/html`, the content type esp_http_server puts on every protocomm reply.
+struct TextHtml(Vec<u8>);
+
+impl Content for TextHtml {
+    fn content_type(&self) -> &'static str {
+        "text/html"
+    }
+
+    fn content_length(&self) -> usize {
+        self.0.len()
+    }
+
+    async fn write_content<W: Write>(self, mut writer: W) -> Result<(), W::Error> {
+        writer.write_all(&self.0).await
+    }
+}
 
 struct ProtocommService<'h, H: HttpHandler> {
     handler: &'h RefCell<H>,
@@ -106,8 +123,7 @@ impl<H: HttpHandler> PathRouterService<()> for ProtocommService<'_, H> {
                 set_cookie,
                 body,
             } => {
-                let response = Response::new(StatusCode::new(status), body)
-                    .with_header("Content-Type", "text/html");
+                let response = Response::new(StatusCode::new(status), TextHtml(body));
                 match set_cookie {
                     Some(cookie) => {
                         response_writer
@@ -118,8 +134,9 @@ impl<H: HttpHandler> PathRouterService<()> for ProtocommService<'_, H> {
                 }
             }
             HttpAnswer::Close => {
-                let response = Response::new(StatusCode::INTERNAL_SERVER_ERROR, "")
-                    .with_header("Connection", "close");
+                let response =
+                    Response::new(StatusCode::INTERNAL_SERVER_ERROR, TextHtml(Vec::new()))
+                        .with_header("Connection", "close");
                 response_writer.write_response(connection, response).await
             }
         }

@@ -159,6 +159,8 @@ impl provkit_hal::asynch::WifiStation for EspStation<'_> {
         self.scan.clear();
         for ap in found.iter().take(MAX_SCAN_RESULTS) {
             let entry = ScanEntry {
+                // esp-radio exposes the SSID only as text (invalid UTF-8 cut at the first bad
+                // byte); it is at most 32 bytes, so `Ssid::new` cannot fail.
                 ssid: Ssid::new(ap.ssid.as_str().as_bytes()).unwrap_or_default(),
                 bssid: Bssid(ap.bssid),
                 channel: ap.channel,

@@ -40,7 +40,7 @@ use provkit_manager::{
 
 use crate::env::RadioEnv;
 use crate::station::SimRadio;
-pub use sockets::LoopSockets;
+pub use sockets::{ClientHandle, LoopSockets};
 
 /// Default device name (URN) (TI §2).
 pub const DEFAULT_URN: &str = "mysimplelink";
@@ -67,12 +67,14 @@ pub struct NwpSettings {
 }
 
 impl NwpSettings {
-    /// STA role, policy Auto + auto-provisioning, TI manager defaults.
+    /// STA role, policy Auto + auto-provisioning (TI leaves the factory default unconfirmed;
+    /// emulator choice), TI manager defaults.
     pub fn new(env: RadioEnv) -> Self {
         Self {
             env,
             role: Role::Sta,
             connection_policy: policy::connection_policy(true, false, false, true),
+            // The MAC of the header's mDNS example (`0800285A7891@mysimplelink-022`).
             mac: [0x08, 0x00, 0x28, 0x5a, 0x78, 0x91],
             manager: ManagerConfig::ti(),
         }
@@ -717,13 +719,21 @@ impl NwpDriver for EmulatedNwp {
     }
 
     fn wlan_policy_set(&mut self, policy_type: u8, policy_bits: u8) -> Result<(), Cc32xxError> {
-        self.gate(TiHostCall::Other)?;
-        if policy_type != policy::POLICY_CONNECTION {
-            return Err(Cc32xxError::InvalidValue("policy type"));
+        match policy_type {
+            policy::POLICY_CONNECTION => {
+                self.gate(TiHostCall::Other)?;
+                // Bits 2 and 4 are forced to zero by the macro (TI §3.2).
+                self.set_policy_internal(policy_bits & !0b1_0100);
+                Ok(())
+            }
+            // Emulator choice: periodic background scans are not modelled; the call is
+            // accepted outside provisioning and refused with −2052 during it (TI §8).
+            policy::POLICY_SCAN => self.gate(TiHostCall::ScanConfig),
+            _ => {
+                self.gate(TiHostCall::Other)?;
+                Err(Cc32xxError::InvalidValue("policy type"))
+            }
         }
-        // Bits 2 and 4 are forced to zero by the macro (TI §3.2).
-        self.set_policy_internal(policy_bits & !0b1_0100);
-        Ok(())
     }
 
     fn wlan_set_mode(&mut self, r: u8) -> Result<(), Cc32xxError> {
@@ -741,7 +751,7 @@ impl NwpDriver for EmulatedNwp {
         index: u8,
         out: &mut [SlWlanNetworkEntry],
     ) -> Result<usize, Cc32xxError> {
-        self.gate(TiHostCall::ScanConfig)?;
+        self.gate(TiHostCall::Other)?;
         if self.scan_cache.is_empty() {
             self.start_ap_scan();
         }

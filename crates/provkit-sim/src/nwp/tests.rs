@@ -473,10 +473,14 @@ fn blocked_calls_return_2014_and_2052_stop_and_provisioning_pass() {
         d.netapp_stop(policy::NETAPP_HTTP_SERVER_ID),
         Err(in_progress.clone())
     );
-    assert_eq!(d.wlan_profile_add(b"x", None, 0, b"", 0), Err(in_progress));
-    let mut entries = [Default::default(); 4];
     assert_eq!(
-        d.wlan_get_network_list(0, &mut entries),
+        d.wlan_profile_add(b"x", None, 0, b"", 0),
+        Err(in_progress.clone())
+    );
+    let mut entries = [Default::default(); 4];
+    assert_eq!(d.wlan_get_network_list(0, &mut entries), Err(in_progress));
+    assert_eq!(
+        d.wlan_policy_set(policy::POLICY_SCAN, 1),
         Err(Cc32xxError::Driver(
             sl_err::ERROR_WLAN_CANNOT_CONFIG_SCAN_DURING_PROVISIONING
         ))
@@ -796,6 +800,85 @@ mod protocomm_mode {
             .poll(&mut d, &mut protocomm, &mut Echo, &mut rng)
             .unwrap();
         assert!(d.sockets_mut().client_sees_close(phone).unwrap());
+    }
+
+    /// The device side of protocomm mode plus one phone connection.
+    struct Link {
+        d: EmulatedNwp,
+        server: ProtocommHttpServer,
+        protocomm: Protocomm,
+        rng: rand_chacha::ChaCha20Rng,
+        phone: crate::nwp::ClientHandle,
+    }
+
+    impl Link {
+        fn post(&mut self, path: &str, cookie: &str, body: &[u8]) -> Vec<u8> {
+            let mut req = format!("POST {path} HTTP/1.1\r\nContent-Length: {}\r\n", body.len());
+            if !cookie.is_empty() {
+                req.push_str(&format!("Cookie: {cookie}\r\n"));
+            }
+            req.push_str("\r\n");
+            let mut bytes = req.into_bytes();
+            bytes.extend_from_slice(body);
+            self.d
+                .sockets_mut()
+                .client_send(self.phone, &bytes)
+                .unwrap();
+            let served = self
+                .server
+                .poll(&mut self.d, &mut self.protocomm, &mut Echo, &mut self.rng)
+                .unwrap();
+            assert_eq!(served, 1);
+            let reply = self.d.sockets_mut().client_take(self.phone).unwrap();
+            let split = reply.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+            assert!(reply.starts_with(b"HTTP/1.1 200 OK\r\n"));
+            reply[split + 4..].to_vec()
+        }
+    }
+
+    #[test]
+    fn sec1_handshake_and_encrypted_request_over_nwp_sockets() {
+        use provkit_security::{ClientSecurityConfig, ClientSession};
+        let pop = b"abcd1234".to_vec();
+        let mut d = nwp(Role::Ap, false);
+        d.start().unwrap();
+        let mut server = ProtocommHttpServer::new();
+        server.listen(&mut d, HTTP_PORT).unwrap();
+        let protocomm = Protocomm::new(
+            DeviceSecurityConfig::Sec1 {
+                pop: Some(pop.clone()),
+            },
+            VersionInfo::default(),
+        );
+        let phone = d.sockets_mut().client_connect(HTTP_PORT).unwrap();
+        let mut link = Link {
+            d,
+            server,
+            protocomm,
+            rng: rand_chacha::ChaCha20Rng::seed_from_u64(1),
+            phone,
+        };
+        let mut phone_rng = rand_chacha::ChaCha20Rng::seed_from_u64(2);
+        let mut client = ClientSession::new(ClientSecurityConfig::Sec1 { pop: Some(pop) });
+        // First request opens the HTTP session; the same socket keeps it without a cookie.
+        let cmd0 = client.start(&mut phone_rng).unwrap();
+        let resp0 = link.post("/prov-session", "", &cmd0);
+        let cmd1 = client
+            .handle_response(&resp0, &mut phone_rng)
+            .unwrap()
+            .unwrap();
+        let cookie = format!("session={}", link.server.framing().session_id().unwrap());
+        let resp1 = link.post("/prov-session", &cookie, &cmd1);
+        assert_eq!(
+            client.handle_response(&resp1, &mut phone_rng).unwrap(),
+            None
+        );
+        assert!(client.is_established());
+        // An encrypted request reaches the handler as plaintext and comes back encrypted.
+        let sealed = client.encrypt(b"hello NWP").unwrap();
+        let answer = link.post("/prov-config", &cookie, &sealed);
+        assert_ne!(answer, b"hello NWP");
+        assert_eq!(client.decrypt(&answer).unwrap(), b"hello NWP");
     }
 
     #[test]

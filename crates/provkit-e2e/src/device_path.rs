@@ -1,0 +1,307 @@
+//! The same scenarios through `provkit_manager::Device` itself — the one-call-per-request
+//! entry point adapters use — with the manager's [`Runner`] over the hal mocks.
+//!
+//! ```text
+//!  provkit_client::Client ─▶ DeviceLink ──────────────(ClientId, endpoint, body)─┐
+//!                         ─▶ DeviceConsoleLink ─▶ ConsoleFraming::accept_line ────┼▶ Device::handle
+//!  Device.manager ─Actions─▶ Runner ─▶ SlowStation(MockStation) / MemoryStore      │   (protocomm +
+//!                                                                                  ┘    Dispatch)
+//! ```
+//!
+//! `Device` hides its `Protocomm`, so the HTTP and BLE framings (which need `&mut Protocomm`)
+//! cannot sit on it; the console can, through the framing's sans-I/O
+//! [`ConsoleFraming::accept_line`]. [`DeviceLink`] is a transport with no framing at all: one
+//! protocomm client per link, as a BLE connection or an HTTP cookie session would be.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use provkit_client::{Transport, TransportError};
+use provkit_hal::mock::{ManualClock, MemoryStore};
+use provkit_hal::{Clock, DisconnectReason, Instant, Profile};
+use provkit_manager::{
+    Action, Device, Event, Manager, ManagerError, Role, Runner, ServiceInfo, TiCommand,
+    TiStartParams,
+};
+use provkit_protocomm::console::{ConsoleFraming, format_line, format_response, parse_response};
+use provkit_protocomm::{ClientId, DeviceSecurityConfig, HandlerError, TransportKind};
+
+use crate::{CONNECTION_FAIL_REASON, CUSTOM_REPLY, DetRng, DeviceSetup, SlowStation};
+
+/// `provkit_manager::Device` + runner + hal mocks + a console framing, in virtual time.
+pub struct ManagedDevice {
+    /// The production device (protocomm + manager + custom handlers).
+    pub device: Device,
+    /// Executes the manager's actions on the station and store.
+    pub runner: Runner<SlowStation, MemoryStore>,
+    /// Virtual time.
+    pub clock: Rc<ManualClock>,
+    /// Console session rule and line limit.
+    pub console: ConsoleFraming,
+    /// Device randomness.
+    pub rng: DetRng,
+    /// Virtual time each exchange takes.
+    pub step_ms: u64,
+    /// Application events seen, in order.
+    pub events: Vec<Event>,
+    /// Transport-level actions the runner handed back (transports, TI role switches).
+    pub transport_actions: Vec<Action>,
+    /// Whether the provisioning transports are up.
+    pub transports_up: bool,
+    /// Bodies the custom endpoint handler received (the application's view).
+    pub custom_received: Rc<RefCell<Vec<Vec<u8>>>>,
+}
+
+/// A shared managed device.
+pub type SharedManaged = Rc<RefCell<ManagedDevice>>;
+
+fn setup_error(what: &str, e: impl std::fmt::Debug) -> ! {
+    panic!("test setup: {what}: {e:?}")
+}
+
+impl ManagedDevice {
+    /// Builds the manager, wraps it in a `Device` and starts provisioning with
+    /// `setup.security` (ESP `wifi_prov_mgr_start_provisioning`); custom endpoints are
+    /// created before and registered after start, as the ESP API requires.
+    pub fn start(setup: DeviceSetup) -> SharedManaged {
+        Self::build(setup, |device, security| {
+            device.start(
+                security,
+                ServiceInfo {
+                    name: b"PROV_A1B2C3".to_vec(),
+                    key: Vec::new(),
+                },
+                Instant(0),
+            )
+        })
+    }
+
+    /// The TI personality through the same `Device`: the NWP boots in `role`, the host starts
+    /// provisioning with `params` (`sl_WlanProvisioning`), and the adapter opens protocomm
+    /// with `setup.security` for the phone. `setup.manager` should be a
+    /// [`provkit_manager::ManagerConfig::ti`] variant.
+    pub fn start_ti(setup: DeviceSetup, role: Role, params: TiStartParams) -> SharedManaged {
+        Self::build(setup, move |device, security| {
+            device.manager.ti_device_started(role, Instant(0))?;
+            device
+                .manager
+                .ti_provisioning(TiCommand::Start(params), Instant(0))?;
+            device.open_protocomm(security)
+        })
+    }
+
+    fn build(
+        setup: DeviceSetup,
+        start: impl FnOnce(&mut Device, DeviceSecurityConfig) -> Result<(), ManagerError>,
+    ) -> SharedManaged {
+        let clock = Rc::new(ManualClock::new(Instant(0)));
+        let mut runner = Runner::new(setup.station(&clock), MemoryStore::new());
+        let profiles = runner
+            .load_profiles()
+            .unwrap_or_else(|e| setup_error("load", e));
+        let mut manager =
+            Manager::new(setup.manager, profiles).unwrap_or_else(|e| setup_error("manager", e));
+        for name in &setup.custom_endpoints {
+            manager
+                .endpoint_create(name)
+                .unwrap_or_else(|e| setup_error(name, e));
+        }
+        let mut device = Device::new(manager, setup.version);
+        start(&mut device, setup.security).unwrap_or_else(|e| setup_error("start", e));
+        let custom_received = Rc::new(RefCell::new(Vec::new()));
+        for name in &setup.custom_endpoints {
+            let seen = Rc::clone(&custom_received);
+            device
+                .register_endpoint(
+                    name,
+                    Box::new(move |data: &[u8]| -> Result<Vec<u8>, HandlerError> {
+                        seen.borrow_mut().push(data.to_vec());
+                        Ok(CUSTOM_REPLY.to_vec())
+                    }),
+                )
+                .unwrap_or_else(|e| setup_error(name, e));
+        }
+        let mut managed = Self {
+            device,
+            runner,
+            clock,
+            console: ConsoleFraming::with_max_line(setup.console_max_line),
+            rng: setup.rng,
+            step_ms: 500,
+            events: Vec::new(),
+            transport_actions: Vec::new(),
+            transports_up: false,
+            custom_received,
+        };
+        managed.pump();
+        Rc::new(RefCell::new(managed))
+    }
+
+    /// Virtual time, ms.
+    pub fn now(&self) -> u64 {
+        self.clock.now().as_millis()
+    }
+
+    /// What the credential store holds.
+    pub fn stored(&self) -> &[Profile] {
+        self.runner.store.profiles()
+    }
+
+    /// The next `n` connection attempts fail with reason 205 whatever the credentials.
+    pub fn fail_next_connects(&mut self, n: u32) {
+        for _ in 0..n {
+            if self
+                .runner
+                .station
+                .inner
+                .script_connect_failure(DisconnectReason::Other(CONNECTION_FAIL_REASON))
+                .is_err()
+            {
+                panic!("test setup: too many scripted failures");
+            }
+        }
+    }
+
+    fn pump(&mut self) {
+        let now = self.clock.now();
+        self.device.on_tick(now);
+        for action in self.runner.pump(&mut self.device.manager, now) {
+            match action {
+                Action::StartTransports(_) => self.transports_up = true,
+                Action::StopTransports => self.transports_up = false,
+                _ => {}
+            }
+            self.transport_actions.push(action);
+        }
+        // The runner's actions may have finished provisioning: let Device drop protocomm.
+        self.device.on_tick(now);
+        while let Some(event) = self.device.manager.poll_event() {
+            self.events.push(event);
+        }
+    }
+
+    /// Lets `ms` of virtual time pass: radio events and manager timers fire at their instants.
+    pub fn advance(&mut self, ms: u64) {
+        let target = self.now() + ms;
+        for _ in 0..10_000 {
+            let manager_due = self.device.manager.next_deadline().map(Instant::as_millis);
+            let radio_due = self.runner.station.next_event_at();
+            let Some(due) = [manager_due, radio_due]
+                .into_iter()
+                .flatten()
+                .filter(|at| *at <= target)
+                .min()
+            else {
+                break;
+            };
+            self.clock.set(Instant(due));
+            self.pump();
+            if self.device.manager.next_deadline().map(Instant::as_millis) == manager_due
+                && self.runner.station.next_event_at() == radio_due
+            {
+                break;
+            }
+        }
+        self.clock.set(Instant(target));
+        self.pump();
+    }
+
+    /// One request through `Device::handle` after [`Self::step_ms`] of virtual time.
+    pub fn request(
+        &mut self,
+        client: ClientId,
+        endpoint: &str,
+        body: &[u8],
+    ) -> Result<Vec<u8>, ManagerError> {
+        self.advance(self.step_ms);
+        let now = self.clock.now();
+        let result = self
+            .device
+            .handle(client, endpoint, body, &mut self.rng, now);
+        self.pump();
+        result
+    }
+
+    /// One console line: the framing's sans-I/O half, then `Device::handle`.
+    pub fn console_line(&mut self, line: &[u8]) -> Option<String> {
+        let endpoints = self.device.protocomm()?.endpoints().clone();
+        let command = self.console.accept_line(line, &endpoints).ok()?;
+        if let Some(old) = command.close_first {
+            self.device.close_session(old);
+        }
+        self.request(command.client, command.endpoint, &command.body)
+            .ok()
+            .map(|body| format_response(&body))
+    }
+}
+
+/// A transport straight onto `Device::handle`: one protocomm client per link.
+pub struct DeviceLink {
+    device: SharedManaged,
+    /// The protocomm client this link speaks as.
+    pub client: ClientId,
+}
+
+impl DeviceLink {
+    /// A link speaking as `client`.
+    pub fn new(device: &SharedManaged, client: ClientId) -> Self {
+        Self {
+            device: Rc::clone(device),
+            client,
+        }
+    }
+
+    /// The client leaves (socket closed / BLE disconnect).
+    pub fn disconnect(self) {
+        self.device.borrow_mut().device.close_session(self.client);
+    }
+}
+
+impl Transport for DeviceLink {
+    fn request(&mut self, endpoint: &str, body: &[u8]) -> Result<Vec<u8>, TransportError> {
+        let mut device = self.device.borrow_mut();
+        if !device.transports_up {
+            return Err(TransportError::Disconnected("provisioning stopped".into()));
+        }
+        device
+            .request(self.client, endpoint, body)
+            .map_err(|_| TransportError::NoResponse)
+    }
+}
+
+/// The console over `Device`: `<endpoint> <session-id> <hex>` lines, hex answers.
+pub struct DeviceConsoleLink {
+    device: SharedManaged,
+    /// The session id typed on every line (esp_prov always uses 0).
+    pub session_id: u32,
+}
+
+impl DeviceConsoleLink {
+    /// A console client with session id `session_id`.
+    pub fn new(device: &SharedManaged, session_id: u32) -> Self {
+        Self {
+            device: Rc::clone(device),
+            session_id,
+        }
+    }
+
+    /// The console client this link's lines belong to.
+    pub fn client(&self) -> ClientId {
+        ClientId::new(TransportKind::Console, self.session_id)
+    }
+}
+
+impl Transport for DeviceConsoleLink {
+    fn request(&mut self, endpoint: &str, body: &[u8]) -> Result<Vec<u8>, TransportError> {
+        let mut line = format_line(endpoint, self.session_id, body);
+        line.push('\r');
+        let mut device = self.device.borrow_mut();
+        if !device.transports_up {
+            return Err(TransportError::Disconnected("provisioning stopped".into()));
+        }
+        let answer = device
+            .console_line(line.as_bytes())
+            .ok_or(TransportError::NoResponse)?;
+        parse_response(&answer).map_err(|_| TransportError::Framing("bad hex answer"))
+    }
+}
