@@ -234,6 +234,11 @@ pub struct SlowStation {
     pub inner: MockStation,
     clock: Rc<ManualClock>,
     in_flight: VecDeque<(u64, LinkEvent)>,
+    /// A `connect` owns the radio until it is disconnected or reported `Disconnected`.
+    busy: bool,
+    /// `connect` calls issued while an earlier attempt still owned the radio (must stay 0:
+    /// one owner at a time).
+    pub overlapping_connects: u32,
 }
 
 impl SlowStation {
@@ -248,6 +253,8 @@ impl SlowStation {
             inner,
             clock,
             in_flight: VecDeque::new(),
+            busy: false,
+            overlapping_connects: 0,
         }
     }
 
@@ -283,10 +290,15 @@ impl WifiStation for SlowStation {
     }
 
     fn connect(&mut self, credentials: &Credentials) -> Result<(), ErrorKind> {
+        if self.busy {
+            self.overlapping_connects += 1;
+        }
+        self.busy = true;
         self.inner.connect(credentials)
     }
 
     fn disconnect(&mut self) -> Result<(), ErrorKind> {
+        self.busy = false;
         self.collect();
         self.in_flight
             .retain(|(_, event)| matches!(event, LinkEvent::ScanDone));
@@ -297,7 +309,13 @@ impl WifiStation for SlowStation {
         self.collect();
         let now = self.clock.now().as_millis();
         match self.in_flight.front() {
-            Some((at, _)) if *at <= now => self.in_flight.pop_front().map(|(_, e)| e),
+            Some((at, _)) if *at <= now => {
+                let event = self.in_flight.pop_front().map(|(_, e)| e);
+                if matches!(event, Some(LinkEvent::Disconnected { .. })) {
+                    self.busy = false;
+                }
+                event
+            }
             _ => None,
         }
     }

@@ -458,8 +458,9 @@ fn ti_personality_through_the_device() {
 mod random_sequences {
     //! Random request/event sequences at the `Device` level, two clients on two transports:
     //! * only confirmed credentials (a real AP's SSID with its passphrase) are ever stored;
-    //! * one owner at a time: at most one client has an established session, and a client
-    //!   that is not the owner never gets a `prov-config` answer;
+    //! * one owner at a time: at most one client has an established session, a client that
+    //!   is not the owner never gets a `prov-config` answer, and the station never gets a
+    //!   `connect` while an earlier attempt still owns it;
     //! * after any failure the owner can still provision in the same session;
     //! * nothing panics.
     use super::*;
@@ -522,6 +523,11 @@ mod random_sequences {
                 .count();
             prop_assert!(established <= 1, "two owners");
         }
+        prop_assert_eq!(
+            dev.runner.station.overlapping_connects,
+            0,
+            "a connect while another attempt owned the radio"
+        );
         Ok(())
     }
 

@@ -45,14 +45,29 @@ pub struct Sim {
     /// Its credential store directory.
     pub state: PathBuf,
     pub security: Security,
+    /// Remove `state` on drop (false when the caller owns the directory).
+    owns_state: bool,
 }
 
 impl Drop for Sim {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.state);
+        self.kill();
+        if self.owns_state {
+            let _ = std::fs::remove_dir_all(&self.state);
+        }
     }
+}
+
+/// A fresh, unique directory under the system temp dir.
+pub fn temp_dir(label: &str) -> Result<PathBuf, String> {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "provkit-hostile-{label}-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    Ok(dir)
 }
 
 /// The `provkit` binary: next to the test executable's directory (`target/<profile>/`),
@@ -92,13 +107,15 @@ pub fn provkit_binary() -> Result<PathBuf, String> {
 impl Sim {
     /// Starts a simulator on a free loopback port and waits until it listens.
     pub fn start(security: Security) -> Result<Self, String> {
-        static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let state = std::env::temp_dir().join(format!(
-            "provkit-hostile-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        ));
-        std::fs::create_dir_all(&state).map_err(|e| e.to_string())?;
+        let state = temp_dir("state")?;
+        let mut sim = Self::spawn(security, &state, &[])?;
+        sim.owns_state = true;
+        Ok(sim)
+    }
+
+    /// Starts a simulator on `state` (kept on drop) with extra command-line arguments.
+    pub fn spawn(security: Security, state: &Path, extra: &[&str]) -> Result<Self, String> {
+        let state = state.to_path_buf();
         let mut cmd = Command::new(provkit_binary()?);
         cmd.args([
             "sim",
@@ -120,6 +137,7 @@ impl Sim {
                 PASSWORD,
             ]),
         };
+        cmd.args(extra);
         let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -144,7 +162,14 @@ impl Sim {
             addr,
             state,
             security,
+            owns_state: false,
         })
+    }
+
+    /// SIGKILL (on Unix `Child::kill` is SIGKILL) and reap.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// True while the process runs.

@@ -230,7 +230,7 @@ fn empty_body_to_session(sim: &Sim) -> Result<(), String> {
 // ---- proto-ver ----------------------------------------------------------------------------
 
 fn malformed_proto_ver(sim: &Sim) -> Result<(), String> {
-    let r = raw(
+    let r = raw_complete(
         &sim.addr,
         &post("/proto-ver", None, b"{\"not\": json\xff\x00"),
     )?;
