@@ -1,12 +1,12 @@
 //! BLE GATT long write / read blob reassembly (`GattTable`) over a sec1 `Protocomm`, driven by
 //! an arbitrary sequence of connects, disconnects, writes, prepare/execute writes and reads.
-//! Invariants: no panic; reads never return more than `mtu - 1` bytes; a rejected operation
-//! is an ATT error, never a crash.
+//! Invariants: no panic; reads never return more than `mtu - 1` bytes (an MTU below the ATT
+//! minimum of 23 counts as 23); a rejected operation is an ATT error, never a crash.
 #![no_main]
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
 use provkit_fuzz::{EchoHandler, configs, fixed_rng};
-use provkit_protocomm::ble::{BLUEDROID_MAX_VALUE_LEN, GattTable, Uuid128};
+use provkit_protocomm::ble::{ATT_MIN_MTU, BLUEDROID_MAX_VALUE_LEN, GattTable, Uuid128};
 use provkit_protocomm::{Protocomm, VersionInfo};
 
 #[derive(Arbitrary, Debug)]
@@ -66,12 +66,12 @@ fuzz_target!(|input: (u8, Vec<Op>)| {
             }
             Op::Read { index, offset, mtu } => {
                 if let Ok(window) = table.read(usize::from(index), offset, mtu) {
-                    assert!(window.len() < usize::from(mtu.max(1)), "read past the MTU");
+                    assert!(window.len() < usize::from(mtu.max(ATT_MIN_MTU)), "read past the MTU");
                 }
             }
             Op::ReadDescription { index, offset, mtu } => {
                 if let Ok(window) = table.read_user_description(usize::from(index), offset, mtu) {
-                    assert!(window.len() < usize::from(mtu.max(1)), "read past the MTU");
+                    assert!(window.len() < usize::from(mtu.max(ATT_MIN_MTU)), "read past the MTU");
                 }
             }
         }

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod cc32xx;
-mod interop;
 mod flash;
 mod fuzz;
+mod interop;
 mod steps;
 
 fn main() -> ExitCode {
@@ -17,6 +17,7 @@ fn main() -> ExitCode {
         Some("codegen") => codegen(),
         Some("test") => steps::test(&args[1..]),
         Some("nostd") => steps::nostd(),
+        Some("bench") => steps::bench(&args[1..]),
         Some("flash") if cc32xx::wants(&args[1..]) => cc32xx::flash(&args[1..]),
         Some("flash") => flash::flash(&args[1..]),
         Some("firmware") => flash::firmware_ci(),
@@ -45,6 +46,7 @@ fn print_help() {
          codegen   regenerate crates/provkit-proto/src/generated.rs from proto/*.proto\n  \
          test      everything CI runs: fmt, clippy, tests, no_std builds, codegen freshness\n  \
          nostd     build the no_std crates for the embedded targets only\n  \
+         bench     run the criterion benches and the handshake replay binary, printing figures\n  \
          pyenv     create .venv with Espressif's esp_prov client (esp-rainmaker-cli)\n  \
          interop   run esp_prov against `provkit sim` in every interop scenario\n  \
          fuzz      cargo-fuzz targets: --smoke [--smoke-secs N] | TARGET [--time S] | seed | list\n  \

@@ -14,13 +14,16 @@
 //! session is dropped and [`ClientError::NoSession`] is returned until a new handshake
 //! (spec §8 item 5, §12.7).
 
+use alloc::string::ToString;
 use alloc::vec::Vec;
+use core::fmt;
 
 use provkit_security::{ClientSecurityConfig, ClientSession, Sec2Patch, SecureRng};
+use zeroize::Zeroize;
 
 use crate::proto_ver::{DEFAULT_PROTO_VER_BODY, VersionReport};
 use crate::wifi::{
-    self, ConnectedInfo, FailReason, ScanEntry, ScanOptions, ScanStatus, WifiCredentials,
+    self, ConnectedInfo, FailReason, Redacted, ScanEntry, ScanOptions, ScanStatus, WifiCredentials,
     WifiStatus, endpoint,
 };
 use crate::{ClientError, Transport};
@@ -31,7 +34,16 @@ const MAX_HANDSHAKE_ROUNDS: usize = 4;
 
 /// What the user knows about the device's secrets. Which of them is used depends on the
 /// security scheme the device speaks.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+///
+/// `Debug` shows only which secrets are set and their lengths (the username is shown: it
+/// is an identity, not a secret). [`Zeroize`] wipes the PoP and the password.
+///
+/// `Secrets` has no `Drop` of its own on purpose: callers build it with struct-update syntax
+/// (`Secrets { pop: Some(..), ..Secrets::default() }`), which Rust forbids for types with
+/// `Drop`. To wipe on drop, hold it as [`Zeroizing<Secrets>`](crate::Zeroizing)
+/// (`&*secrets` where a `&Secrets` is wanted). The copies the client makes for the handshake
+/// (`ClientSecurityConfig`) are wiped on drop by provkit-security.
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct Secrets {
     /// Security 1 proof of possession (raw bytes; esp_prov sends the latin-1 string).
     pub pop: Option<Vec<u8>>,
@@ -39,6 +51,33 @@ pub struct Secrets {
     pub username: Option<Vec<u8>>,
     /// Security 2 password.
     pub password: Option<Vec<u8>>,
+}
+
+impl fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redacted = |secret: &Option<Vec<u8>>| secret.as_ref().map(|s| Redacted(s.len()));
+        f.debug_struct("Secrets")
+            .field("pop", &redacted(&self.pop))
+            .field(
+                "username",
+                &self.username.as_ref().map(|u| u.escape_ascii().to_string()),
+            )
+            .field("password", &redacted(&self.password))
+            .finish()
+    }
+}
+
+impl Zeroize for Secrets {
+    /// Wipes the PoP and the password (their whole allocations) and sets them to `None`;
+    /// the username stays.
+    fn zeroize(&mut self) {
+        for secret in [&mut self.pop, &mut self.password] {
+            if let Some(bytes) = secret.as_mut() {
+                bytes.zeroize();
+            }
+            *secret = None;
+        }
+    }
 }
 
 /// A security scheme named explicitly, for devices whose `proto-ver` is not JSON or when the
@@ -295,10 +334,15 @@ impl<T: Transport> Client<T> {
         let result = session
             .encrypt(plaintext)
             .map_err(ClientError::from)
-            .and_then(|ciphertext| {
-                self.transport
+            .and_then(|mut ciphertext| {
+                let sent = self
+                    .transport
                     .request(endpoint, &ciphertext)
-                    .map_err(ClientError::from)
+                    .map_err(ClientError::from);
+                // Under security 0 the "ciphertext" is the plaintext (a passphrase on
+                // prov-config); wiping it costs nothing under the other schemes.
+                ciphertext.zeroize();
+                sent
             })
             .and_then(|response| session.decrypt(&response).map_err(ClientError::from));
         if result.is_err() {
@@ -322,9 +366,11 @@ impl<T: Transport> Client<T> {
 
     /// Sends SetConfig (validated first: SSID 1..=32 bytes, passphrase ≤ 63 bytes).
     pub fn set_config(&mut self, credentials: &WifiCredentials) -> Result<(), ClientError> {
-        let request = wifi::set_config_request(credentials)?;
-        let response = self.exchange(endpoint::CONFIG, &request)?;
-        wifi::parse_set_config_response(&response)
+        let mut request = wifi::set_config_request(credentials)?;
+        let sent = self.exchange(endpoint::CONFIG, &request);
+        // The plaintext request carries the passphrase.
+        request.zeroize();
+        wifi::parse_set_config_response(&sent?)
     }
 
     /// Sends ApplyConfig: the device starts connecting about a second later.

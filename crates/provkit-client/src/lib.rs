@@ -47,6 +47,22 @@
 //! # #[cfg(not(feature = "http"))] fn main() {}
 //! ```
 //!
+//! ## Secrets
+//!
+//! [`WifiCredentials`] wipes its passphrase on drop; [`Secrets`] implements [`Zeroize`] and
+//! is wiped on drop when held as [`Zeroizing<Secrets>`] (it has no `Drop` itself so that
+//! struct-update construction keeps working). Neither prints secrets in `Debug`. The
+//! plaintext SetConfig request is wiped once sent.
+//!
+//! ## Errors
+//!
+//! [`ClientError`] is the crate's error: every [`Client`] operation returns it.
+//! [`TransportError`] is not a second error of the client but the vocabulary of the
+//! [`Transport`] trait, the one type a transport implementation (HTTP, BLE, console, an
+//! in-memory device) must produce without knowing anything about sessions or protobuf. It
+//! reaches users nested as [`ClientError::Transport`] (`From` is implemented, and
+//! `source()` returns it).
+//!
 //! ## Features
 //!
 //! * `http` (default, implies `std`): [`http::HttpTransport`], blocking HTTP/1.1 over
@@ -75,3 +91,4 @@ pub use wifi::{
 };
 
 pub use provkit_security::{ClientSecurityConfig, Sec2Patch};
+pub use zeroize::{Zeroize, Zeroizing};

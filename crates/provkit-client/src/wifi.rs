@@ -13,8 +13,11 @@
 //! business. Note where status lives: inside the sub-message for `prov-config`, in the outer
 //! payload for `prov-scan` and `prov-ctrl` (spec §12.3).
 
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
+use core::fmt;
+
+use zeroize::Zeroize;
 
 use provkit_proto::{
     CmdGetStatus, CmdScanResult, CmdScanStart, CmdSetConfig, Message, WiFiConfigPayload,
@@ -49,7 +52,11 @@ const STATUS_SUCCESS: i32 = 0;
 
 /// Credentials for `SetConfig`. `bssid`/`channel` are validated by the device but ignored by
 /// the reference firmware; esp_prov never sends them.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+///
+/// The passphrase is wiped when the value (or a clone) is dropped, and `Debug` shows only its
+/// length. Because of that `Drop`, fields cannot be moved out of a `WifiCredentials`; clone or
+/// borrow them instead.
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct WifiCredentials {
     /// Raw SSID bytes, 1..=32.
     pub ssid: Vec<u8>,
@@ -70,6 +77,41 @@ impl WifiCredentials {
             bssid: None,
             channel: 0,
         }
+    }
+}
+
+impl fmt::Debug for WifiCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The SSID is public (it is broadcast); the passphrase is not.
+        f.debug_struct("WifiCredentials")
+            .field("ssid", &self.ssid.escape_ascii().to_string())
+            .field("passphrase", &Redacted(self.passphrase.len()))
+            .field("bssid", &self.bssid)
+            .field("channel", &self.channel)
+            .finish()
+    }
+}
+
+impl Zeroize for WifiCredentials {
+    /// Wipes the passphrase (its whole allocation) and empties it; the SSID, BSSID and
+    /// channel are not secret and stay.
+    fn zeroize(&mut self) {
+        self.passphrase.zeroize();
+    }
+}
+
+impl Drop for WifiCredentials {
+    fn drop(&mut self) {
+        self.zeroize();
+    }
+}
+
+/// `Debug` stand-in for a secret: `<redacted N bytes>`.
+pub(crate) struct Redacted(pub(crate) usize);
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<redacted {} bytes>", self.0)
     }
 }
 
@@ -260,7 +302,7 @@ pub fn set_config_request(credentials: &WifiCredentials) -> Result<Vec<u8>, Clie
             "passphrase longer than 63 bytes",
         ));
     }
-    Ok(WiFiConfigPayload {
+    let mut message = WiFiConfigPayload {
         msg: CFG_SET_CONFIG,
         payload: Some(wi_fi_config_payload::Payload::CmdSetConfig(CmdSetConfig {
             ssid: credentials.ssid.clone(),
@@ -268,8 +310,14 @@ pub fn set_config_request(credentials: &WifiCredentials) -> Result<Vec<u8>, Clie
             bssid: credentials.bssid.map(|b| b.to_vec()).unwrap_or_default(),
             channel: credentials.channel,
         })),
+    };
+    let encoded = message.encode_to_vec();
+    // The message's copy of the passphrase is a plain Vec: wipe it before it is freed. The
+    // returned bytes hold it too; `Client::set_config` wipes those after sending.
+    if let Some(wi_fi_config_payload::Payload::CmdSetConfig(cmd)) = message.payload.as_mut() {
+        cmd.passphrase.zeroize();
     }
-    .encode_to_vec())
+    Ok(encoded)
 }
 
 /// ApplyConfig request: only `msg = 4`, no sub-message (esp_prov's `08 04`).

@@ -8,25 +8,25 @@
 //!                                                                                  ┘    Dispatch)
 //! ```
 //!
-//! `Device` hides its `Protocomm`, so the HTTP and BLE framings (which need `&mut Protocomm`)
-//! cannot sit on it; the console can, through the framing's sans-I/O
-//! [`ConsoleFraming::accept_line`]. [`DeviceLink`] is a transport with no framing at all: one
-//! protocomm client per link, as a BLE connection or an HTTP cookie session would be.
+//! The framed paths (`Device::handle_http`, `ble_*`, `handle_console_line`) are what
+//! [`crate::SimDevice`] uses; this module covers the other two ways in: [`DeviceLink`] is a
+//! transport with no framing at all (one protocomm client per link, as a BLE connection or an
+//! HTTP cookie session would be), and [`DeviceConsoleLink`] uses the console framing's
+//! sans-I/O half [`ConsoleFraming::accept_line`] in front of `Device::handle`.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use provkit_client::{Transport, TransportError};
 use provkit_hal::mock::{ManualClock, MemoryStore};
-use provkit_hal::{Clock, DisconnectReason, Instant, Profile};
+use provkit_hal::{Clock, Instant, Profile};
 use provkit_manager::{
-    Action, Device, Event, Manager, ManagerError, Role, Runner, ServiceInfo, TiCommand,
-    TiStartParams,
+    Action, Device, Event, ManagerError, Role, Runner, TiCommand, TiStartParams,
 };
 use provkit_protocomm::console::{ConsoleFraming, format_line, format_response, parse_response};
-use provkit_protocomm::{ClientId, DeviceSecurityConfig, HandlerError, TransportKind};
+use provkit_protocomm::{ClientId, DeviceSecurityConfig, TransportKind};
 
-use crate::{CONNECTION_FAIL_REASON, CUSTOM_REPLY, DetRng, DeviceSetup, SlowStation};
+use crate::{DetRng, DeviceSetup, SlowStation, build_device, esp_start, pump_device};
 
 /// `provkit_manager::Device` + runner + hal mocks + a console framing, in virtual time.
 pub struct ManagedDevice {
@@ -55,25 +55,12 @@ pub struct ManagedDevice {
 /// A shared managed device.
 pub type SharedManaged = Rc<RefCell<ManagedDevice>>;
 
-fn setup_error(what: &str, e: impl std::fmt::Debug) -> ! {
-    panic!("test setup: {what}: {e:?}")
-}
-
 impl ManagedDevice {
     /// Builds the manager, wraps it in a `Device` and starts provisioning with
     /// `setup.security` (ESP `wifi_prov_mgr_start_provisioning`); custom endpoints are
     /// created before and registered after start, as the ESP API requires.
     pub fn start(setup: DeviceSetup) -> SharedManaged {
-        Self::build(setup, |device, security| {
-            device.start(
-                security,
-                ServiceInfo {
-                    name: b"PROV_A1B2C3".to_vec(),
-                    key: Vec::new(),
-                },
-                Instant(0),
-            )
-        })
+        Self::build(setup, esp_start)
     }
 
     /// The TI personality through the same `Device`: the NWP boots in `role`, the host starts
@@ -94,44 +81,18 @@ impl ManagedDevice {
         setup: DeviceSetup,
         start: impl FnOnce(&mut Device, DeviceSecurityConfig) -> Result<(), ManagerError>,
     ) -> SharedManaged {
-        let clock = Rc::new(ManualClock::new(Instant(0)));
-        let mut runner = Runner::new(setup.station(&clock), MemoryStore::new());
-        let profiles = runner
-            .load_profiles()
-            .unwrap_or_else(|e| setup_error("load", e));
-        let mut manager =
-            Manager::new(setup.manager, profiles).unwrap_or_else(|e| setup_error("manager", e));
-        for name in &setup.custom_endpoints {
-            manager
-                .endpoint_create(name)
-                .unwrap_or_else(|e| setup_error(name, e));
-        }
-        let mut device = Device::new(manager, setup.version);
-        start(&mut device, setup.security).unwrap_or_else(|e| setup_error("start", e));
-        let custom_received = Rc::new(RefCell::new(Vec::new()));
-        for name in &setup.custom_endpoints {
-            let seen = Rc::clone(&custom_received);
-            device
-                .register_endpoint(
-                    name,
-                    Box::new(move |data: &[u8]| -> Result<Vec<u8>, HandlerError> {
-                        seen.borrow_mut().push(data.to_vec());
-                        Ok(CUSTOM_REPLY.to_vec())
-                    }),
-                )
-                .unwrap_or_else(|e| setup_error(name, e));
-        }
+        let built = build_device(&setup, start);
         let mut managed = Self {
-            device,
-            runner,
-            clock,
+            device: built.device,
+            runner: built.runner,
+            clock: built.clock,
             console: ConsoleFraming::with_max_line(setup.console_max_line),
             rng: setup.rng,
             step_ms: 500,
             events: Vec::new(),
             transport_actions: Vec::new(),
             transports_up: false,
-            custom_received,
+            custom_received: built.custom_received,
         };
         managed.pump();
         Rc::new(RefCell::new(managed))
@@ -149,35 +110,19 @@ impl ManagedDevice {
 
     /// The next `n` connection attempts fail with reason 205 whatever the credentials.
     pub fn fail_next_connects(&mut self, n: u32) {
-        for _ in 0..n {
-            if self
-                .runner
-                .station
-                .inner
-                .script_connect_failure(DisconnectReason::Other(CONNECTION_FAIL_REASON))
-                .is_err()
-            {
-                panic!("test setup: too many scripted failures");
-            }
-        }
+        self.runner.station.fail_next_connects(n);
     }
 
     fn pump(&mut self) {
         let now = self.clock.now();
-        self.device.on_tick(now);
-        for action in self.runner.pump(&mut self.device.manager, now) {
-            match action {
-                Action::StartTransports(_) => self.transports_up = true,
-                Action::StopTransports => self.transports_up = false,
-                _ => {}
-            }
-            self.transport_actions.push(action);
-        }
-        // The runner's actions may have finished provisioning: let Device drop protocomm.
-        self.device.on_tick(now);
-        while let Some(event) = self.device.manager.poll_event() {
-            self.events.push(event);
-        }
+        pump_device(
+            &mut self.device,
+            &mut self.runner,
+            now,
+            &mut self.transports_up,
+            &mut self.transport_actions,
+            &mut self.events,
+        );
     }
 
     /// Lets `ms` of virtual time pass: radio events and manager timers fire at their instants.

@@ -1,21 +1,23 @@
 //! # provkit-e2e: in-memory device/client pairs for end-to-end tests
 //!
-//! Test-only crate (`publish = false`). It assembles the device half of the stack from the
-//! production pieces — `provkit-protocomm` (framings, session), `provkit-manager` (the state
-//! machine, its `provkit-wifi` dispatch [`Manager::handle_wifi_request`] and its blocking
-//! [`Runner`]) and the `provkit-hal` mocks ([`MockStation`], [`MemoryStore`], [`ManualClock`])
-//! — and gives `provkit-client` a [`Transport`] for each framing, so complete provisioning
-//! runs happen in one process, in virtual time, with seeded randomness:
+//! Test-only crate (`publish = false`), at the top of the stack next to the adapters. It runs
+//! the production device path — `provkit_manager::Device` (protocomm + manager + custom
+//! endpoint handlers) through its framing entry points (`handle_http`,
+//! `handle_console_line`, `ble_*`), the manager's blocking [`Runner`] over the `provkit-hal`
+//! mocks ([`MockStation`], [`MemoryStore`], [`ManualClock`]) — and gives `provkit-client` a
+//! [`Transport`] for each framing, so complete provisioning runs happen in one process, in
+//! virtual time, with seeded randomness:
 //!
 //! ```text
-//!  provkit_client::Client ─▶ HttpLink  ─▶ HttpFraming ─┐
-//!                         ─▶ BleLink   ─▶ GattTable   ─┼▶ Protocomm ─▶ Dispatch (RequestHandler)
-//!                         ─▶ ConsoleLink ▶ console    ─┘                 ├ Manager::handle_wifi_request
-//!                                                                          └ custom endpoints
+//!  provkit_client::Client ─▶ HttpLink    ─▶ Device::handle_http ──────────┐
+//!                         ─▶ BleLink     ─▶ Device::ble_write/execute ────┼▶ Protocomm ─▶ Manager
+//!                         ─▶ ConsoleLink ─▶ Device::handle_console_line ──┘   (provkit-wifi handlers,
+//!                                                                              custom closures)
 //!  Manager ─Actions─▶ Runner ─▶ SlowStation(MockStation) / MemoryStore ─LinkEvents─▶ Manager
 //! ```
 //!
-//! [`device_path`] drives the same scenarios through `provkit_manager::Device` itself.
+//! [`device_path`] drives the same scenarios through `Device::handle` (no framing) and the
+//! console framing's sans-I/O half, and the TI personality through the same `Device`.
 //!
 //! * Time is a [`ManualClock`]: every exchange advances it by [`SimDevice::step_ms`]; due
 //!   radio events and manager timers fire at their own instants on the way.
@@ -24,12 +26,6 @@
 //!   status polling can observe "connecting" and "attempt failed".
 //! * Randomness: [`DetRng`] hands out scripted bytes first (to replay recorded device
 //!   randomness), then a seeded xorshift stream.
-//!
-//! Why not `provkit_manager::Device` for the framings: `Device` keeps its `Protocomm` private,
-//! while `HttpFraming` and `GattTable` need `&mut Protocomm` (cookie/socket and GATT session
-//! rules). So [`SimDevice`] composes the same parts itself, with a `Dispatch` that is a copy
-//! of `Device`'s private one (wifi endpoints → [`Manager::handle_wifi_request`], registered
-//! custom endpoints → the application). [`device_path`] covers `Device` directly.
 
 #![forbid(unsafe_code)]
 
@@ -46,13 +42,14 @@ use provkit_hal::{
     AuthMode, Bssid, Clock, Credentials, DisconnectReason, ErrorKind, ErrorType, Instant,
     LinkEvent, Passphrase, Profile, ScanConfig, ScanEntry, Ssid, WifiStation,
 };
-use provkit_manager::{Action, Event, Manager, ManagerConfig, Runner, ServiceInfo};
+use provkit_manager::{
+    Action, BleWrite, Device, Event, Manager, ManagerConfig, ManagerError, NoHooks, Runner,
+    ServiceInfo,
+};
 use provkit_protocomm::ble::{GattTable, Uuid128};
 use provkit_protocomm::console::{ConsoleFraming, format_line, parse_response};
 use provkit_protocomm::http::{HttpFraming, HttpOutcome, HttpRequest};
-use provkit_protocomm::{
-    ClientId, DeviceSecurityConfig, HandlerError, Protocomm, RequestHandler, VersionInfo,
-};
+use provkit_protocomm::{ClientId, DeviceSecurityConfig, HandlerError, VersionInfo};
 use provkit_security::rand_core::{TryCryptoRng, TryRng};
 /// The service UUID the Espressif examples set (spec §5.2).
 pub const EXAMPLE_SERVICE_UUID: &str = "021a9004-0382-4aea-bff4-6b3f1c5adfb4";
@@ -258,6 +255,20 @@ impl SlowStation {
         }
     }
 
+    /// The next `n` connection attempts end in `Disconnected` with reason 205
+    /// (CONNECTION_FAIL) whatever the credentials.
+    pub fn fail_next_connects(&mut self, n: u32) {
+        for _ in 0..n {
+            if self
+                .inner
+                .script_connect_failure(DisconnectReason::Other(CONNECTION_FAIL_REASON))
+                .is_err()
+            {
+                panic!("test setup: more scripted failures than MockStation holds");
+            }
+        }
+    }
+
     /// When the next in-flight event falls due.
     pub fn next_event_at(&mut self) -> Option<u64> {
         self.collect();
@@ -324,45 +335,11 @@ impl WifiStation for SlowStation {
 /// What the reference's example custom endpoint answers.
 pub const CUSTOM_REPLY: &[u8] = b"SUCCESS";
 
-/// Routes protocomm's `REQ_EP` requests exactly as `provkit_manager::Device` does (its
-/// dispatcher is private): wifi endpoints to [`Manager::handle_wifi_request`], registered
-/// custom endpoints to the application (here: [`CUSTOM_REPLY`]).
-pub struct Dispatch<'a> {
-    /// The manager.
-    pub manager: &'a mut Manager,
-    /// Custom endpoints the application serves.
-    pub custom: &'a [String],
-    /// Time of the request.
-    pub now: Instant,
-}
-
-impl RequestHandler for Dispatch<'_> {
-    fn handle_request(
-        &mut self,
-        endpoint: &str,
-        plaintext: &[u8],
-    ) -> Result<Vec<u8>, HandlerError> {
-        if let Some(result) = self
-            .manager
-            .handle_wifi_request(endpoint, plaintext, self.now)
-        {
-            return result.map_err(|_| HandlerError::new("wifi endpoint rejected the request"));
-        }
-        if self.custom.iter().any(|c| c == endpoint)
-            && self.manager.is_endpoint_registered(endpoint)
-        {
-            return Ok(CUSTOM_REPLY.to_vec());
-        }
-        Err(HandlerError::new("no handler registered"))
-    }
-}
-
-/// The device: protocomm + manager + runner over hal mocks + framings, in virtual time.
+/// The device: `provkit_manager::Device` (protocomm + manager + custom handlers) driven
+/// through its framing entry points, the manager's runner over hal mocks, in virtual time.
 pub struct SimDevice {
-    /// Endpoint table and the single security session.
-    pub protocomm: Protocomm,
-    /// The provisioning state machine.
-    pub manager: Manager,
+    /// The production device.
+    pub device: Device,
     /// Executes the manager's actions on the station and store.
     pub runner: Runner<SlowStation, MemoryStore>,
     /// Virtual time.
@@ -377,13 +354,14 @@ pub struct SimDevice {
     pub rng: DetRng,
     /// Virtual time each exchange takes.
     pub step_ms: u64,
-    custom_endpoints: Vec<String>,
     /// Application events seen, in order.
     pub events: Vec<Event>,
     /// Transport-level actions the runner handed back, in order.
     pub transport_actions: Vec<Action>,
     /// Whether the provisioning transports are up (StopTransports takes them down).
     pub transports_up: bool,
+    /// Bodies the custom endpoint handlers received (the application's view).
+    pub custom_received: Rc<RefCell<Vec<Vec<u8>>>>,
 }
 
 /// A shared device, so several client transports can race on it.
@@ -393,56 +371,121 @@ fn setup_error(what: &str, e: impl std::fmt::Debug) -> ! {
     panic!("test setup: {what}: {e:?}")
 }
 
+/// The pieces every simulated device starts from: runner over the hal mocks, a manager with
+/// the setup's custom endpoints created, wrapped in a `Device`, started by `start`, custom
+/// endpoints registered (answering [`CUSTOM_REPLY`] and recording what they got).
+pub(crate) struct Built {
+    pub(crate) device: Device,
+    pub(crate) runner: Runner<SlowStation, MemoryStore>,
+    pub(crate) clock: Rc<ManualClock>,
+    pub(crate) custom_received: Rc<RefCell<Vec<Vec<u8>>>>,
+}
+
+pub(crate) fn build_device(
+    setup: &DeviceSetup,
+    start: impl FnOnce(&mut Device, DeviceSecurityConfig) -> Result<(), ManagerError>,
+) -> Built {
+    let clock = Rc::new(ManualClock::new(Instant(0)));
+    let mut runner = Runner::new(setup.station(&clock), MemoryStore::new());
+    let profiles = runner
+        .load_profiles()
+        .unwrap_or_else(|e| setup_error("load", e));
+    let mut manager =
+        Manager::new(setup.manager.clone(), profiles).unwrap_or_else(|e| setup_error("manager", e));
+    for name in &setup.custom_endpoints {
+        manager
+            .endpoint_create(name)
+            .unwrap_or_else(|e| setup_error(name, e));
+    }
+    let mut device = Device::new(manager, setup.version.clone());
+    start(&mut device, setup.security.clone()).unwrap_or_else(|e| setup_error("start", e));
+    let custom_received = Rc::new(RefCell::new(Vec::new()));
+    for name in &setup.custom_endpoints {
+        let seen = Rc::clone(&custom_received);
+        device
+            .register_endpoint(
+                name,
+                Box::new(move |data: &[u8]| -> Result<Vec<u8>, HandlerError> {
+                    seen.borrow_mut().push(data.to_vec());
+                    Ok(CUSTOM_REPLY.to_vec())
+                }),
+            )
+            .unwrap_or_else(|e| setup_error(name, e));
+    }
+    Built {
+        device,
+        runner,
+        clock,
+        custom_received,
+    }
+}
+
+/// ESP `wifi_prov_mgr_start_provisioning` with the example's service name.
+pub(crate) fn esp_start(
+    device: &mut Device,
+    security: DeviceSecurityConfig,
+) -> Result<(), ManagerError> {
+    device.start(
+        security,
+        ServiceInfo {
+            name: b"PROV_A1B2C3".to_vec(),
+            key: Vec::new(),
+        },
+        Instant(0),
+    )
+}
+
+/// Ticks `Device`, runs the runner, records transport actions and events. Shared by
+/// [`SimDevice`] and [`device_path::ManagedDevice`].
+pub(crate) fn pump_device(
+    device: &mut Device,
+    runner: &mut Runner<SlowStation, MemoryStore>,
+    now: Instant,
+    transports_up: &mut bool,
+    transport_actions: &mut Vec<Action>,
+    events: &mut Vec<Event>,
+) {
+    device.on_tick(now);
+    for action in runner.pump(&mut device.manager, now) {
+        match action {
+            Action::StartTransports(_) => *transports_up = true,
+            Action::StopTransports => *transports_up = false,
+            _ => {}
+        }
+        transport_actions.push(action);
+    }
+    // The runner's actions may have finished provisioning: let Device drop protocomm.
+    device.on_tick(now);
+    while let Some(event) = device.manager.poll_event() {
+        events.push(event);
+    }
+}
+
 impl SimDevice {
     /// Builds the device and starts provisioning (ESP `start_provisioning`).
     pub fn start(setup: DeviceSetup) -> SharedDevice {
-        let clock = Rc::new(ManualClock::new(Instant(0)));
-        let mut runner = Runner::new(setup.station(&clock), MemoryStore::new());
-        let profiles = runner
-            .load_profiles()
-            .unwrap_or_else(|e| setup_error("load", e));
-        let mut manager =
-            Manager::new(setup.manager, profiles).unwrap_or_else(|e| setup_error("manager", e));
-        for name in &setup.custom_endpoints {
-            manager
-                .endpoint_create(name)
-                .unwrap_or_else(|e| setup_error(name, e));
-        }
-        manager
-            .start(
-                ServiceInfo {
-                    name: b"PROV_A1B2C3".to_vec(),
-                    key: Vec::new(),
-                },
-                Instant(0),
-            )
-            .unwrap_or_else(|e| setup_error("start", e));
-        let mut protocomm = Protocomm::new(setup.security, setup.version);
-        for name in &setup.custom_endpoints {
-            manager
-                .endpoint_register(name)
-                .unwrap_or_else(|e| setup_error(name, e));
-            protocomm
-                .add_custom_endpoint(name)
-                .unwrap_or_else(|e| setup_error(name, e));
-        }
+        let built = build_device(&setup, esp_start);
+        let endpoints = built
+            .device
+            .protocomm()
+            .unwrap_or_else(|| setup_error("protocomm", "not running after start"))
+            .endpoints();
         let service =
             Uuid128::parse(EXAMPLE_SERVICE_UUID).unwrap_or_else(|e| setup_error("uuid", e));
-        let gatt = GattTable::new(service, protocomm.endpoints(), setup.ble_max_value_len);
+        let gatt = GattTable::new(service, endpoints, setup.ble_max_value_len);
         let mut device = Self {
-            protocomm,
-            manager,
-            runner,
-            clock,
+            device: built.device,
+            runner: built.runner,
+            clock: built.clock,
             http: HttpFraming::new(),
             gatt,
             console: ConsoleFraming::with_max_line(setup.console_max_line),
             rng: setup.rng,
             step_ms: 500,
-            custom_endpoints: setup.custom_endpoints,
             events: Vec::new(),
             transport_actions: Vec::new(),
             transports_up: false,
+            custom_received: built.custom_received,
         };
         device.pump();
         Rc::new(RefCell::new(device))
@@ -458,20 +501,15 @@ impl SimDevice {
         self.runner.store.profiles()
     }
 
+    /// The provisioning state machine.
+    pub fn manager(&self) -> &Manager {
+        &self.device.manager
+    }
+
     /// The next `n` connection attempts fail with reason 205 (CONNECTION_FAIL) whatever the
     /// credentials: a flaky radio for the connection-attempt logic.
     pub fn fail_next_connects(&mut self, n: u32) {
-        for _ in 0..n {
-            if self
-                .runner
-                .station
-                .inner
-                .script_connect_failure(DisconnectReason::Other(CONNECTION_FAIL_REASON))
-                .is_err()
-            {
-                panic!("test setup: too many scripted failures");
-            }
-        }
+        self.runner.station.fail_next_connects(n);
     }
 
     /// Lets `ms` of virtual time pass: radio events and manager timers fire at their instants.
@@ -480,7 +518,7 @@ impl SimDevice {
         // Each round fires at least one due item; the bound only guards against a timer that
         // re-arms itself at the same instant forever.
         for _ in 0..10_000 {
-            let manager_due = self.manager.next_deadline().map(Instant::as_millis);
+            let manager_due = self.device.manager.next_deadline().map(Instant::as_millis);
             let radio_due = self.runner.station.next_event_at();
             let Some(due) = [manager_due, radio_due]
                 .into_iter()
@@ -492,7 +530,7 @@ impl SimDevice {
             };
             self.clock.set(Instant(due));
             self.pump();
-            if self.manager.next_deadline().map(Instant::as_millis) == manager_due
+            if self.device.manager.next_deadline().map(Instant::as_millis) == manager_due
                 && self.runner.station.next_event_at() == radio_due
             {
                 break;
@@ -502,32 +540,26 @@ impl SimDevice {
         self.pump();
     }
 
-    /// Ticks the manager, executes its actions through the runner, collects events.
-    fn pump(&mut self) {
+    /// Ticks the device, executes the manager's actions through the runner, collects events.
+    pub fn pump(&mut self) {
         let now = self.clock.now();
-        for action in self.runner.pump(&mut self.manager, now) {
-            match action {
-                Action::StartTransports(_) => self.transports_up = true,
-                Action::StopTransports => self.transports_up = false,
-                _ => {}
-            }
-            self.transport_actions.push(action);
-        }
-        while let Some(event) = self.manager.poll_event() {
-            self.events.push(event);
-        }
+        pump_device(
+            &mut self.device,
+            &mut self.runner,
+            now,
+            &mut self.transports_up,
+            &mut self.transport_actions,
+            &mut self.events,
+        );
     }
 
-    /// Before a request: time passes, protocomm learns the time, the manager sees activity.
+    /// Before a request: [`Self::step_ms`] of virtual time passes.
     fn begin_request(&mut self) -> Instant {
         self.advance(self.step_ms);
-        let now = self.clock.now();
-        self.protocomm.set_now(now.as_millis());
-        self.manager.on_client_activity(now);
-        now
+        self.clock.now()
     }
 
-    /// One HTTP request through the framing.
+    /// One HTTP request through `Device::handle_http`.
     pub fn http_request(
         &mut self,
         path: &str,
@@ -543,36 +575,30 @@ impl SimDevice {
             body,
             connection,
         };
-        let mut dispatch = Dispatch {
-            manager: &mut self.manager,
-            custom: &self.custom_endpoints,
-            now,
-        };
-        let outcome = self
-            .http
-            .handle(&mut self.protocomm, &request, &mut dispatch, &mut self.rng);
+        let outcome =
+            self.device
+                .handle_http(&mut self.http, &request, &mut NoHooks, &mut self.rng, now);
         self.pump();
         outcome
     }
 
-    /// One console line through the framing.
+    /// One console line through `Device::handle_console_line`.
     pub fn console_line(&mut self, line: &[u8]) -> Option<String> {
         let now = self.begin_request();
-        let mut dispatch = Dispatch {
-            manager: &mut self.manager,
-            custom: &self.custom_endpoints,
+        let out = self.device.handle_console_line(
+            &mut self.console,
+            line,
+            &mut NoHooks,
+            &mut self.rng,
             now,
-        };
-        let out = self
-            .console
-            .handle_line(&mut self.protocomm, line, &mut dispatch, &mut self.rng);
+        );
         self.pump();
         out
     }
 
     /// The protocomm client that holds the security session.
     pub fn session_client(&self) -> Option<ClientId> {
-        self.protocomm.session_client()
+        self.device.protocomm().and_then(|pc| pc.session_client())
     }
 }
 
@@ -670,8 +696,8 @@ impl BleLink {
         {
             let mut guard = device.borrow_mut();
             let dev = &mut *guard;
-            dev.gatt
-                .on_connect(connection, &mut dev.protocomm)
+            dev.device
+                .ble_connect(&mut dev.gatt, connection)
                 .map_err(|e| TransportError::Io(format!("{e:?}")))?;
             for index in 0..dev.gatt.characteristics().len() {
                 // Discovery: read the whole user description with Read Blob.
@@ -708,7 +734,7 @@ impl BleLink {
     pub fn disconnect(self) {
         let mut guard = self.device.borrow_mut();
         let dev = &mut *guard;
-        dev.gatt.on_disconnect(self.connection, &mut dev.protocomm);
+        dev.device.ble_disconnect(&mut dev.gatt, self.connection);
     }
 }
 
@@ -726,20 +752,18 @@ impl Transport for BleLink {
         }
         let now = dev.begin_request();
         let single_write_max = usize::from(self.mtu) - 3;
-        let mut glue = Dispatch {
-            manager: &mut dev.manager,
-            custom: &dev.custom_endpoints,
-            now,
-        };
         let written = if body.len() <= single_write_max {
             self.att_operations += 1;
-            dev.gatt.write(
-                self.connection,
-                index,
-                body,
-                &mut dev.protocomm,
-                &mut glue,
+            dev.device.ble_write(
+                &mut dev.gatt,
+                BleWrite {
+                    connection: self.connection,
+                    index,
+                    data: body,
+                },
+                &mut NoHooks,
                 &mut dev.rng,
+                now,
             )
         } else {
             // Prepare Write carries handle + offset: 5 bytes of overhead per PDU.
@@ -758,12 +782,13 @@ impl Transport for BleLink {
             }
             self.att_operations += 1;
             result.and_then(|()| {
-                dev.gatt.execute_write(
+                dev.device.ble_execute_write(
+                    &mut dev.gatt,
                     self.connection,
                     true,
-                    &mut dev.protocomm,
-                    &mut glue,
+                    &mut NoHooks,
                     &mut dev.rng,
+                    now,
                 )
             })
         };

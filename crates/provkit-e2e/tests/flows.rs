@@ -124,6 +124,12 @@ fn full_flow<T: Transport>(
     assert_eq!(info.ip4_addr, "192.168.1.42", "{name}");
     assert_eq!(info.channel, 6, "{name}");
     let dev = device.borrow();
+    assert_eq!(
+        *dev.custom_received.borrow(),
+        vec![b"hello".to_vec()],
+        "{name}: the application's endpoint handler got the decrypted body"
+    );
+    assert_eq!(dev.runner.station.overlapping_connects, 0, "{name}");
     // Confirmed credentials were persisted, and only those.
     assert_eq!(dev.stored().len(), 1, "{name}");
     assert_eq!(

@@ -1,15 +1,19 @@
 //! Async flavours of the traits where waiting is the natural interface (embassy adapters).
 //!
 //! Same data types and error classification as the blocking traits. The station waits for
-//! events instead of being polled; the store's flash writes may yield. [`crate::Clock`] and
-//! [`crate::Rng`] have no async flavour: reading them never waits.
+//! events instead of being polled; the store's flash writes may yield; [`Timer`] yields until
+//! a deadline. [`crate::Clock`] and [`crate::Rng`] have no async flavour: reading them never
+//! waits.
 //!
 //! Native `async fn` in traits: callers are single-executor firmware, so the missing `Send`
 //! bound on the returned futures is deliberate (the same choice as embedded-hal-async).
 
 #![allow(async_fn_in_trait)]
 
-use crate::{Credentials, ErrorType, LinkEvent, Profile, ProfileList, ScanConfig, ScanEntry};
+use crate::{
+    Clock, Credentials, Duration, ErrorType, Instant, LinkEvent, Profile, ProfileList, ScanConfig,
+    ScanEntry,
+};
 
 /// Async Wi-Fi station. See [`crate::WifiStation`] for the meaning of each call.
 pub trait WifiStation: ErrorType {
@@ -39,4 +43,28 @@ pub trait CredentialStore: ErrorType {
 
     /// Forgets every profile.
     async fn clear(&mut self) -> Result<(), Self::Error>;
+}
+
+/// Async timer: yields to the executor until an [`Instant`] of its own [`Clock`] has been
+/// reached (embassy: `embassy_time::Timer::at`). See [`crate::Timer`] for the contract and the
+/// crate docs (*Timing contract*) for how it pairs with `Manager::next_deadline()`; an async
+/// adapter typically races `wait_until(deadline)` against the station's `next_event()`.
+pub trait Timer: Clock {
+    /// Completes once `self.now() >= deadline`; at the first poll if it already is.
+    async fn wait_until(&mut self, deadline: Instant);
+
+    /// Waits for `duration` from now (saturating at the end of time).
+    async fn wait(&mut self, duration: Duration) {
+        let deadline = self.now() + duration;
+        self.wait_until(deadline).await;
+    }
+}
+
+impl<T: Timer + ?Sized> Timer for &mut T {
+    async fn wait_until(&mut self, deadline: Instant) {
+        T::wait_until(self, deadline).await;
+    }
+    async fn wait(&mut self, duration: Duration) {
+        T::wait(self, duration).await;
+    }
 }

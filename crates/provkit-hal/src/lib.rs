@@ -20,9 +20,36 @@
 //! the validating constructors ([`Ssid::new`], [`Passphrase::new`], [`Bssid::from_slice`]) and
 //! implements [`Error`] itself, so simple adapters can use it directly as their error type.
 //!
-//! Blocking traits live at the crate root; async flavours of the station and the store are in
-//! [`asynch`]. [`Clock`] is infallible (a clock that can fail is not one a timer can use).
-//! In-memory implementations for tests are in `mock` (feature `mock`).
+//! Blocking traits live at the crate root; async flavours of the station, the store and the
+//! timer are in [`asynch`]. [`Clock`] and [`Timer`] are infallible (a clock that can fail is
+//! not one a timer can use). In-memory implementations for tests are in `mock` (feature
+//! `mock`).
+//!
+//! ## Timing contract
+//!
+//! The manager never sleeps and never reads a clock: every entry point takes `now`, and
+//! `Manager::next_deadline()` says when it next needs to run if nothing else happens. An
+//! adapter's main loop is therefore
+//!
+//! ```text
+//!  loop {
+//!      feed station/transport events with clock.now();  drain actions;
+//!      match manager.next_deadline() {
+//!          Some(at) => timer.wait_until(at),   // or race it against the next event (async)
+//!          None     => wait for the next event only,
+//!      }
+//!      manager.on_tick(timer.now());
+//!  }
+//! ```
+//!
+//! [`Timer`] (blocking) and [`asynch::Timer`] (async) are that wait. Both extend [`Clock`] so
+//! the deadline and `now` come from one time base: a deadline computed from one clock and
+//! slept on with another would drift. A deadline in the past returns at once.
+//!
+//! ## Secrets
+//!
+//! [`Passphrase`] hides its bytes from `Debug` and wipes them on drop; [`zeroize`] is
+//! re-exported so callers can wipe their own buffers with the same primitive.
 //!
 //! `no_std` without `alloc`: every collection is a bounded `heapless` one.
 
@@ -37,6 +64,7 @@ mod types;
 
 pub use heapless;
 pub use types::*;
+pub use zeroize;
 
 /// What went wrong, independent of the adapter. The single error enum of this crate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -181,6 +209,38 @@ pub trait Clock {
 impl<T: Clock + ?Sized> Clock for &T {
     fn now(&self) -> Instant {
         T::now(self)
+    }
+}
+
+impl<T: Clock + ?Sized> Clock for &mut T {
+    fn now(&self) -> Instant {
+        T::now(self)
+    }
+}
+
+/// Blocks the caller until an [`Instant`] of its own [`Clock`] has been reached (a hardware
+/// alarm, a busy-wait on a tick counter, `std::thread::sleep` on a host).
+///
+/// This is how an adapter honours `Manager::next_deadline()` (see the crate docs, *Timing
+/// contract*). Waiting may end late (interrupt latency, a coarse tick) but never early:
+/// after `wait_until(at)` returns, `self.now() >= at`.
+pub trait Timer: Clock {
+    /// Returns once `self.now() >= deadline`; at once if it already is.
+    fn wait_until(&mut self, deadline: Instant);
+
+    /// Waits for `duration` from now (saturating at the end of time).
+    fn wait(&mut self, duration: Duration) {
+        let deadline = self.now() + duration;
+        self.wait_until(deadline);
+    }
+}
+
+impl<T: Timer + ?Sized> Timer for &mut T {
+    fn wait_until(&mut self, deadline: Instant) {
+        T::wait_until(self, deadline);
+    }
+    fn wait(&mut self, duration: Duration) {
+        T::wait(self, duration);
     }
 }
 

@@ -8,18 +8,24 @@
 //! * [`MemoryStore`]: a profile list in RAM with an injectable commit failure, to test that
 //!   callers cope with the atomic "all or nothing" rule.
 //! * [`ManualClock`]: time moves only when the test says so.
+//! * [`MockTimer`]: a [`crate::Timer`] and [`crate::asynch::Timer`] over a [`ManualClock`];
+//!   waiting jumps the clock to the deadline, so timing tests run instantly and see exactly
+//!   the instants a real adapter would wake at.
 //! * [`CountingRng`]: predictable bytes. Never use it for real keys.
 //!
 //! All of them use [`ErrorKind`] as their error type and need neither std nor alloc.
 
 use core::cell::Cell;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
 
 use heapless::{Deque, Vec};
 
 use crate::{
     AuthMode, Bssid, Clock, CredentialStore, Credentials, DisconnectReason, Duration, ErrorKind,
     ErrorType, Instant, LinkEvent, Passphrase, Profile, ProfileList, Rng, ScanConfig, ScanEntry,
-    Ssid, WifiStation,
+    Ssid, Timer, WifiStation,
 };
 
 /// How many networks, queued events and scripted failures the mocks hold.
@@ -361,6 +367,92 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> Instant {
         Instant(self.now_ms.get())
+    }
+}
+
+/// A timer driven by a [`ManualClock`]: instead of sleeping, a wait moves the shared clock
+/// to the deadline (never backwards). Everything else holding the same clock sees the jump,
+/// as it would see real time pass. The async flavour suspends once before the jump, so code
+/// under test really goes through a `Pending` poll.
+#[derive(Debug)]
+pub struct MockTimer<'c> {
+    clock: &'c ManualClock,
+    /// Waits whose deadline was still ahead (the clock had to move).
+    pub waits: u32,
+    /// Waits whose deadline had already passed (returned at once).
+    pub immediate: u32,
+    /// Deadline of the last wait of either kind.
+    pub last_deadline: Option<Instant>,
+}
+
+impl<'c> MockTimer<'c> {
+    /// A timer over `clock`.
+    pub fn new(clock: &'c ManualClock) -> Self {
+        Self {
+            clock,
+            waits: 0,
+            immediate: 0,
+            last_deadline: None,
+        }
+    }
+
+    /// The clock this timer moves.
+    pub fn clock(&self) -> &'c ManualClock {
+        self.clock
+    }
+
+    /// Records the wait; true if time has to move to reach `deadline`.
+    fn begin_wait(&mut self, deadline: Instant) -> bool {
+        self.last_deadline = Some(deadline);
+        if self.clock.now() >= deadline {
+            self.immediate = self.immediate.saturating_add(1);
+            false
+        } else {
+            self.waits = self.waits.saturating_add(1);
+            true
+        }
+    }
+}
+
+impl Clock for MockTimer<'_> {
+    fn now(&self) -> Instant {
+        self.clock.now()
+    }
+}
+
+impl Timer for MockTimer<'_> {
+    fn wait_until(&mut self, deadline: Instant) {
+        if self.begin_wait(deadline) {
+            self.clock.set(deadline);
+        }
+    }
+}
+
+impl crate::asynch::Timer for MockTimer<'_> {
+    async fn wait_until(&mut self, deadline: Instant) {
+        if self.begin_wait(deadline) {
+            YieldOnce { yielded: false }.await;
+            self.clock.set(deadline);
+        }
+    }
+}
+
+/// Returns `Pending` once (waking itself at once), then `Ready`.
+struct YieldOnce {
+    yielded: bool,
+}
+
+impl Future for YieldOnce {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            Poll::Ready(())
+        } else {
+            self.yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
     }
 }
 

@@ -6,6 +6,8 @@
 
 use core::ops::{Add, AddAssign, Sub};
 
+use zeroize::Zeroize;
+
 use crate::ErrorKind;
 
 /// Longest SSID 802.11 allows (and ESP-IDF's `wifi_sta_config_t.ssid` holds).
@@ -62,7 +64,11 @@ impl core::fmt::Debug for Ssid {
 /// * [`Passphrase::from_raw`] only bounds the length. ESP-IDF's SetConfig checks nothing but
 ///   the length (spec §6.4), so a wire-faithful handler needs to carry what it accepted.
 ///
-/// `Debug` never prints the secret.
+/// `Debug` never prints the secret, and the bytes are wiped (volatile writes, see `zeroize`)
+/// when a `Passphrase` — or any clone of it — is dropped, so a freed stack slot or static
+/// does not keep the key. Copies the compiler makes when a value is *moved* cannot be
+/// reached from safe code and are not wiped; keep passphrases in place (borrow them) where
+/// that matters.
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct Passphrase(heapless::Vec<u8, MAX_PASSPHRASE_LEN>);
 
@@ -115,6 +121,23 @@ impl Passphrase {
 impl core::fmt::Debug for Passphrase {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "Passphrase(<{} bytes>)", self.0.len())
+    }
+}
+
+impl Zeroize for Passphrase {
+    /// Overwrites the bytes with zeros and leaves an empty (open-network) passphrase.
+    fn zeroize(&mut self) {
+        // Only the first `len` bytes were ever written: both constructors copy exactly the
+        // input, and nothing mutates a passphrase afterwards, so wiping the initialised part
+        // wipes everything that held the secret.
+        self.0.as_mut_slice().zeroize();
+        self.0.clear();
+    }
+}
+
+impl Drop for Passphrase {
+    fn drop(&mut self) {
+        self.zeroize();
     }
 }
 

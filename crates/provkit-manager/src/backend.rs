@@ -132,19 +132,32 @@ impl CtrlBackend for WifiBackend<'_> {
 }
 
 impl Manager {
-    /// Handle a decrypted `prov-config` / `prov-scan` / `prov-ctrl` body. `None` if
-    /// `endpoint` is none of them; `Some(Err)` means no response (reference behaviour).
+    /// Handle a decrypted `prov-config` / `prov-scan` / `prov-ctrl` body with HTTP scan
+    /// pages. `None` if `endpoint` is none of them; `Some(Err)` means no response (reference
+    /// behaviour).
     pub fn handle_wifi_request(
         &mut self,
         endpoint: &str,
         plaintext: &[u8],
         now: Instant,
     ) -> Option<Result<Vec<u8>, WifiError>> {
-        self.on_client_activity(now);
         let limits = ScanLimits {
             max_entries: u32::try_from(self.config().max_scan_results).unwrap_or(u32::MAX),
             ..ScanLimits::HTTP
         };
+        self.handle_wifi_request_with_limits(endpoint, plaintext, limits, now)
+    }
+
+    /// [`Self::handle_wifi_request`] with the transport's scan page limits (e.g.
+    /// [`ScanLimits::BLE`] caps a page at 4 entries so it fits a characteristic).
+    pub fn handle_wifi_request_with_limits(
+        &mut self,
+        endpoint: &str,
+        plaintext: &[u8],
+        limits: ScanLimits,
+        now: Instant,
+    ) -> Option<Result<Vec<u8>, WifiError>> {
+        self.on_client_activity(now);
         let mut backend = WifiBackend::new(self, now);
         let result = match endpoint {
             PROV_CONFIG => provkit_wifi::handle_config(plaintext, &mut backend),

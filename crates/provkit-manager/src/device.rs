@@ -1,11 +1,16 @@
 //! [`Device`]: one [`Protocomm`] plus one [`Manager`], so a transport adapter makes one call
-//! per request ([`Device::handle`]) and one per timer tick ([`Device::on_tick`]).
+//! per request and one per timer tick ([`Device::on_tick`]). Adapters with protocomm's
+//! framings call [`Device::handle_http`], [`Device::handle_console_line`] or the `ble_*`
+//! methods; adapters with their own framing call [`Device::handle`] with a [`ClientId`].
 //!
 //! ```text
-//!  transport ──(client, endpoint, body)──► Device::handle
+//!  HTTP/console/BLE framing ─┐
+//!  transport ──(client, endpoint, body)──► Device::handle / with_framing
 //!       Protocomm: proto-ver / prov-session / decrypt ──► Dispatch (RequestHandler)
 //!            prov-config|prov-scan|prov-ctrl ──► provkit-wifi handlers ──► Manager
-//!            custom endpoints ──► application closures
+//!                 (scan pages capped per transport: ScanLimits::BLE for BLE clients)
+//!                 └─► RequestHooks::after_wifi_request (adapter: pump, blocking scan)
+//!            custom endpoints ──► registered closures, else RequestHooks::custom_request
 //!       ◄── encrypted response (or Err: no response, the framing closes)
 //! ```
 //! A request can queue actions (ApplyConfig → Connect after the delay, GetStatus → stop):
@@ -17,53 +22,142 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use provkit_hal::Instant;
+use provkit_protocomm::ble::{AttErrorCode, GattTable};
+use provkit_protocomm::console::ConsoleFraming;
+use provkit_protocomm::http::{HttpFraming, HttpOutcome, HttpRequest};
 use provkit_protocomm::rand_core::CryptoRng;
 use provkit_protocomm::{
-    ClientId, DeviceSecurityConfig, HandlerError, Protocomm, RequestHandler, VersionInfo,
+    ClientId, DeviceSecurityConfig, HandlerError, Protocomm, RequestHandler,
+    SecureRng, TransportKind, VersionInfo,
 };
+use provkit_wifi::ScanLimits;
 
 use crate::error::ManagerError;
 use crate::manager::Manager;
 use crate::types::ServiceInfo;
 
-/// An application handler for a custom endpoint: decrypted request in, plaintext response out.
-pub type CustomHandler = Box<dyn FnMut(&[u8]) -> Result<Vec<u8>, HandlerError>>;
+/// The closure type of an application handler: decrypted request in, plaintext response out.
+pub type CustomFn = dyn FnMut(&[u8]) -> Result<Vec<u8>, HandlerError>;
+/// [`CustomFn`] that may move between threads (handlers of a [`SendDevice`]).
+pub type SendCustomFn = dyn FnMut(&[u8]) -> Result<Vec<u8>, HandlerError> + Send;
+/// An application handler for a custom endpoint.
+pub type CustomHandler = Box<CustomFn>;
+/// A `Send` application handler for a custom endpoint.
+pub type SendCustomHandler = Box<SendCustomFn>;
+/// A [`Device`] whose registered handlers are `Send`, so the whole device can live behind a
+/// mutex shared by server threads.
+pub type SendDevice = Device<SendCustomFn>;
+
+/// The handler closure types a [`Device`] can hold ([`CustomFn`], [`SendCustomFn`]).
+pub trait EndpointFn {
+    /// Run the handler on a decrypted request.
+    fn call_endpoint(&mut self, plaintext: &[u8]) -> Result<Vec<u8>, HandlerError>;
+}
+
+impl EndpointFn for CustomFn {
+    fn call_endpoint(&mut self, plaintext: &[u8]) -> Result<Vec<u8>, HandlerError> {
+        self(plaintext)
+    }
+}
+
+impl EndpointFn for SendCustomFn {
+    fn call_endpoint(&mut self, plaintext: &[u8]) -> Result<Vec<u8>, HandlerError> {
+        self(plaintext)
+    }
+}
+
+/// Per-call adapter hooks into request dispatch. Registered closures ([`CustomHandler`]) are
+/// boxed without `Send`; an adapter whose device must be `Send` (a threaded server), or whose
+/// handling needs its own state (station, clock), serves its endpoints here instead.
+pub trait RequestHooks {
+    /// A request for an application endpoint that has no registered closure. The default
+    /// refuses it (no response).
+    fn custom_request(
+        &mut self,
+        endpoint: &str,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, HandlerError> {
+        let _ = (endpoint, plaintext);
+        Err(HandlerError::new("no handler registered"))
+    }
+
+    /// A built-in endpoint (`prov-config`/`prov-scan`/`prov-ctrl`) answered; its actions are
+    /// queued on `manager`. Runs before the response is encrypted and sent, so an adapter can
+    /// execute them here (e.g. hold a `blocking` ScanStart until the scan finished, as the
+    /// reference does). The default does nothing.
+    fn after_wifi_request(&mut self, manager: &mut Manager, endpoint: &str, plaintext: &[u8]) {
+        let _ = (manager, endpoint, plaintext);
+    }
+}
+
+/// [`RequestHooks`] with every default: only registered closures serve custom endpoints.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoHooks;
+
+impl RequestHooks for NoHooks {}
+
+/// The scan page limits for a transport: BLE characteristics hold 4 entries per page;
+/// HTTP and the console carry the whole list.
+pub fn scan_limits_for(transport: TransportKind) -> ScanLimits {
+    match transport {
+        TransportKind::Ble => ScanLimits::BLE,
+        TransportKind::Http | TransportKind::Console => ScanLimits::HTTP,
+    }
+}
 
 /// Routes protocomm's `REQ_EP` requests to the manager or the application.
-struct Dispatch<'a> {
+struct Dispatch<'a, F: ?Sized> {
     manager: &'a mut Manager,
-    custom: &'a mut Vec<(String, CustomHandler)>,
+    custom: &'a mut Vec<(String, Box<F>)>,
+    hooks: &'a mut dyn RequestHooks,
+    limits: ScanLimits,
     now: Instant,
 }
 
-impl RequestHandler for Dispatch<'_> {
+impl<F: EndpointFn + ?Sized> RequestHandler for Dispatch<'_, F> {
     fn handle_request(
         &mut self,
         endpoint: &str,
         plaintext: &[u8],
     ) -> Result<Vec<u8>, HandlerError> {
-        if let Some(result) = self
-            .manager
-            .handle_wifi_request(endpoint, plaintext, self.now)
+        if let Some(result) =
+            self.manager
+                .handle_wifi_request_with_limits(endpoint, plaintext, self.limits, self.now)
         {
-            return result.map_err(|_| HandlerError::new("wifi endpoint rejected the request"));
+            let response =
+                result.map_err(|_| HandlerError::new("wifi endpoint rejected the request"))?;
+            self.hooks
+                .after_wifi_request(self.manager, endpoint, plaintext);
+            return Ok(response);
         }
         if !self.manager.is_endpoint_registered(endpoint) {
             return Err(HandlerError::new("no handler registered"));
         }
         match self.custom.iter_mut().find(|(name, _)| name == endpoint) {
-            Some((_, handler)) => handler(plaintext),
-            None => Err(HandlerError::new("no handler registered")),
+            Some((_, handler)) => handler.call_endpoint(plaintext),
+            None => self.hooks.custom_request(endpoint, plaintext),
         }
     }
 }
 
-/// Protocomm + manager + custom endpoint handlers.
-pub struct Device {
+/// One BLE Write Request: which connection wrote which characteristic with what value.
+#[derive(Debug, Clone, Copy)]
+pub struct BleWrite<'a> {
+    /// The GATT connection handle (the protocomm session id).
+    pub connection: u16,
+    /// Index of the characteristic in the [`GattTable`].
+    pub index: usize,
+    /// The written value.
+    pub data: &'a [u8],
+}
+
+/// Protocomm + manager + custom endpoint handlers (closures of type `F`: [`CustomFn`] by
+/// default, [`SendCustomFn`] for a [`SendDevice`]).
+pub struct Device<F: ?Sized = CustomFn> {
     /// The provisioning state machine.
     pub manager: Manager,
     protocomm: Option<Protocomm>,
-    custom: Vec<(String, CustomHandler)>,
+    custom: Vec<(String, Box<F>)>,
     base_version: VersionInfo,
 }
 
@@ -71,6 +165,19 @@ impl Device {
     /// Wrap an initialised manager. `base_version` supplies `prov.ver` and the extra
     /// capabilities; app labels come from [`Manager::set_app_info`].
     pub fn new(manager: Manager, base_version: VersionInfo) -> Self {
+        Self::with_handlers(manager, base_version)
+    }
+}
+
+impl SendDevice {
+    /// [`Device::new`] for a device whose handlers (and so the device) are `Send`.
+    pub fn new_send(manager: Manager, base_version: VersionInfo) -> Self {
+        Self::with_handlers(manager, base_version)
+    }
+}
+
+impl<F: EndpointFn + ?Sized> Device<F> {
+    fn with_handlers(manager: Manager, base_version: VersionInfo) -> Self {
         Self {
             manager,
             protocomm: None,
@@ -123,7 +230,7 @@ impl Device {
     pub fn register_endpoint(
         &mut self,
         name: &str,
-        handler: CustomHandler,
+        handler: Box<F>,
     ) -> Result<(), ManagerError> {
         self.manager.endpoint_register(name)?;
         self.custom.retain(|(n, _)| n != name);
@@ -132,6 +239,7 @@ impl Device {
     }
 
     /// One request from a transport. `Err` = send no response (the framing closes/drops).
+    /// Scan pages are capped for `client`'s transport ([`scan_limits_for`]).
     pub fn handle<R: CryptoRng>(
         &mut self,
         client: ClientId,
@@ -140,20 +248,130 @@ impl Device {
         rng: &mut R,
         now: Instant,
     ) -> Result<Vec<u8>, ManagerError> {
-        self.manager.on_tick(now);
-        let protocomm = self.protocomm.as_mut().ok_or(ManagerError::WrongState {
+        self.with_framing(client.transport, now, &mut NoHooks, |protocomm, handler| {
+            protocomm
+                .handle(client, endpoint, body, handler, rng)
+                .map_err(ManagerError::Protocomm)
+        })
+        .ok_or(ManagerError::WrongState {
             state: self.manager.state(),
             operation: "handle",
-        })?;
+        })?
+    }
+
+    /// The general entry for framings: ticks the manager, tells protocomm the time, marks
+    /// client activity and runs `f` with the protocomm instance and the request dispatcher
+    /// (scan limits of `transport`, `hooks` for the adapter). `None` while idle (no protocomm;
+    /// the transports are down).
+    pub fn with_framing<T>(
+        &mut self,
+        transport: TransportKind,
+        now: Instant,
+        hooks: &mut dyn RequestHooks,
+        f: impl FnOnce(&mut Protocomm, &mut dyn RequestHandler) -> T,
+    ) -> Option<T> {
+        self.manager.on_tick(now);
+        let protocomm = self.protocomm.as_mut()?;
+        protocomm.set_now(now.as_millis());
         self.manager.on_client_activity(now);
+        let limits = ScanLimits {
+            max_entries: u32::try_from(self.manager.config().max_scan_results)
+                .unwrap_or(u32::MAX),
+            ..scan_limits_for(transport)
+        };
         let mut dispatch = Dispatch {
             manager: &mut self.manager,
             custom: &mut self.custom,
+            hooks,
+            limits,
             now,
         };
-        protocomm
-            .handle(client, endpoint, body, &mut dispatch, rng)
+        Some(f(protocomm, &mut dispatch))
+    }
+
+    /// One HTTP request through protocomm's cookie/socket framing. While idle the URI does
+    /// not exist, so the socket is closed without a response.
+    pub fn handle_http<R: SecureRng + ?Sized>(
+        &mut self,
+        framing: &mut HttpFraming,
+        request: &HttpRequest<'_>,
+        hooks: &mut dyn RequestHooks,
+        rng: &mut R,
+        now: Instant,
+    ) -> HttpOutcome {
+        self.with_framing(TransportKind::Http, now, hooks, |protocomm, handler| {
+            framing.handle(protocomm, request, handler, rng)
+        })
+        .unwrap_or(HttpOutcome::Close)
+    }
+
+    /// One console line through protocomm's console framing: `Some(text)` is printed,
+    /// `None` prints nothing (also while idle).
+    pub fn handle_console_line<R: SecureRng + ?Sized>(
+        &mut self,
+        framing: &mut ConsoleFraming,
+        line: &[u8],
+        hooks: &mut dyn RequestHooks,
+        rng: &mut R,
+        now: Instant,
+    ) -> Option<String> {
+        self.with_framing(TransportKind::Console, now, hooks, |protocomm, handler| {
+            framing.handle_line(protocomm, line, handler, rng)
+        })
+        .flatten()
+    }
+
+    /// A BLE central connected: open its session (refused while another client owns one).
+    pub fn ble_connect(
+        &mut self,
+        gatt: &mut GattTable,
+        connection: u16,
+    ) -> Result<(), ManagerError> {
+        let protocomm = self.protocomm.as_mut().ok_or(ManagerError::WrongState {
+            state: self.manager.state(),
+            operation: "ble_connect",
+        })?;
+        gatt.on_connect(connection, protocomm)
             .map_err(ManagerError::Protocomm)
+    }
+
+    /// A BLE central disconnected: drop its queued long write and its session.
+    pub fn ble_disconnect(&mut self, gatt: &mut GattTable, connection: u16) {
+        if let Some(protocomm) = self.protocomm.as_mut() {
+            gatt.on_disconnect(connection, protocomm);
+        }
+    }
+
+    /// A BLE Write Request of a whole value to characteristic `index` (scan pages capped to
+    /// BLE's 4 entries). While idle the attribute is gone: `InvalidHandle`.
+    pub fn ble_write<R: SecureRng + ?Sized>(
+        &mut self,
+        gatt: &mut GattTable,
+        write: BleWrite<'_>,
+        hooks: &mut dyn RequestHooks,
+        rng: &mut R,
+        now: Instant,
+    ) -> Result<(), AttErrorCode> {
+        self.with_framing(TransportKind::Ble, now, hooks, |protocomm, handler| {
+            gatt.write(write.connection, write.index, write.data, protocomm, handler, rng)
+        })
+        .unwrap_or(Err(AttErrorCode::InvalidHandle))
+    }
+
+    /// A BLE Execute Write Request (`commit == false` cancels the queued long write).
+    pub fn ble_execute_write<R: SecureRng + ?Sized>(
+        &mut self,
+        gatt: &mut GattTable,
+        connection: u16,
+        commit: bool,
+        hooks: &mut dyn RequestHooks,
+        rng: &mut R,
+        now: Instant,
+    ) -> Result<(), AttErrorCode> {
+        self.with_framing(TransportKind::Ble, now, hooks, |protocomm, handler| {
+            gatt.execute_write(connection, commit, protocomm, handler, rng)
+        })
+        .unwrap_or(Err(AttErrorCode::InvalidHandle))
     }
 
     /// A client left its transport (socket closed, BLE disconnect).

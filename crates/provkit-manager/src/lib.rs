@@ -66,7 +66,10 @@ pub mod ti;
 pub mod types;
 
 pub use backend::WifiBackend;
-pub use device::{CustomHandler, Device};
+pub use device::{
+    BleWrite, CustomFn, CustomHandler, Device, EndpointFn, NoHooks, RequestHooks, SendCustomFn,
+    SendCustomHandler, SendDevice, scan_limits_for,
+};
 pub use error::{ManagerError, TiErrorCode};
 pub use manager::{AppInfo, MAX_PRIORITY, MAX_PROFILES, Manager, ManagerConfig};
 pub use runner::Runner;

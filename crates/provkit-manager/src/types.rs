@@ -128,12 +128,24 @@ pub enum StaState {
 }
 
 /// Name and key of the provisioning service (SoftAP SSID / BLE name; SoftAP password).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// `Debug` shows the name (it is broadcast anyway) but only the key's length, so logging an
+/// [`Action::StartTransports`] does not leak the SoftAP password.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct ServiceInfo {
     /// SoftAP SSID or BLE device name.
     pub name: Vec<u8>,
     /// SoftAP password (ignored by BLE); empty = open.
     pub key: Vec<u8>,
+}
+
+impl core::fmt::Debug for ServiceInfo {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ServiceInfo")
+            .field("name", &format_args!("\"{}\"", self.name.escape_ascii()))
+            .field("key", &format_args!("<redacted {} bytes>", self.key.len()))
+            .finish()
+    }
 }
 
 /// TI device role (`SlWlanMode_e`).
@@ -336,4 +348,28 @@ pub enum Action {
     ClearStore,
     /// Switch the device role (TI).
     SwitchRole(Role),
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::format;
+
+    use super::*;
+
+    #[test]
+    fn service_info_debug_hides_the_softap_key() {
+        let info = ServiceInfo {
+            name: b"PROV_1a2b3c".to_vec(),
+            key: b"softap-secret-key".to_vec(),
+        };
+        for shown in [
+            format!("{info:?}"),
+            format!("{info:#?}"),
+            format!("{:?}", Action::StartTransports(info.clone())),
+        ] {
+            assert!(!shown.contains("softap-secret-key"), "{shown}");
+            assert!(shown.contains("PROV_1a2b3c"), "{shown}");
+            assert!(shown.contains("<redacted 17 bytes>"), "{shown}");
+        }
+    }
 }

@@ -291,3 +291,96 @@ fn scan_and_ctrl_endpoints_reach_the_manager() {
     assert!(rig.call("custom-data", b"hello", 1_300).is_ok());
     assert!(rig.call("unknown-ep", b"x", 1_300).is_err());
 }
+
+/// ScanResult asking for `count` entries from index 0 as `client`; (status, entries).
+fn scan_result_page(rig: &mut Rig, client: ClientId, count: u32, now: u64) -> (i32, usize) {
+    let request = WiFiScanPayload {
+        msg: 4,
+        status: 0,
+        payload: Some(provkit_proto::wi_fi_scan_payload::Payload::CmdScanResult(
+            provkit_proto::CmdScanResult {
+                start_index: 0,
+                count,
+            },
+        )),
+    };
+    let body = rig
+        .device
+        .handle(
+            client,
+            "prov-scan",
+            &request.encode_to_vec(),
+            &mut rig.rng,
+            Instant::from_millis(now),
+        )
+        .unwrap();
+    let response = WiFiScanPayload::decode(body.as_slice()).unwrap();
+    match response.payload {
+        Some(provkit_proto::wi_fi_scan_payload::Payload::RespScanResult(r)) => {
+            (response.status, r.entries.len())
+        }
+        other => panic!("expected RespScanResult, got {other:?}"),
+    }
+}
+
+#[test]
+fn scan_pages_are_capped_for_ble_clients_only() {
+    let cfg = ManagerConfig {
+        auto_stop_ms: None,
+        ..ManagerConfig::esp()
+    };
+    let mut rig = Rig::new(cfg);
+    // 16 networks in range (3 from the common station + 13), so a 16-entry page exists.
+    for i in 0..13u8 {
+        let ssid = format!("extra-{i:02}");
+        rig.runner
+            .station
+            .add_network(network(ssid.as_bytes(), b"password1", 10 + i, None, -80))
+            .unwrap();
+    }
+    let ble = ClientId::new(TransportKind::Ble, 1);
+    let start = WiFiScanPayload {
+        msg: 0,
+        status: 0,
+        payload: Some(provkit_proto::wi_fi_scan_payload::Payload::CmdScanStart(
+            Default::default(),
+        )),
+    };
+    let session = |rig: &mut Rig, client, now| {
+        rig.device
+            .handle(
+                client,
+                "prov-session",
+                &SEC0_SESSION_CMD,
+                &mut rig.rng,
+                Instant::from_millis(now),
+            )
+            .unwrap();
+    };
+    session(&mut rig, ble, 0);
+    rig.device
+        .handle(
+            ble,
+            "prov-scan",
+            &start.encode_to_vec(),
+            &mut rig.rng,
+            Instant::from_millis(10),
+        )
+        .unwrap();
+    rig.pump(20);
+    assert_eq!(rig.device.manager.scan_status(), (true, 16));
+
+    // BLE: 16 asked, one page of 4 (ScanLimits::BLE), and that is a success.
+    assert_eq!(
+        scan_result_page(&mut rig, ble, 16, 30),
+        (Status::Success as i32, 4)
+    );
+
+    // HTTP (same device, after the BLE client left): the whole list in one page.
+    rig.device.close_session(ble);
+    session(&mut rig, CLIENT, 40);
+    assert_eq!(
+        scan_result_page(&mut rig, CLIENT, 16, 50),
+        (Status::Success as i32, 16)
+    );
+}

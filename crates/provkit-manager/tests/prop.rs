@@ -4,7 +4,9 @@
 //!   networks without DHCP can never reach the store);
 //! * one owner at a time: the station never gets a second `connect` while an earlier one
 //!   has neither been disconnected nor reported as failed;
-//! * after any failure the manager is back to accepting credentials in the same session;
+//! * after any failure the manager is back to accepting credentials in the same session —
+//!   for ESP every `CredFail` must leave the manager in `Fail` (or `Started`) *and* accepting
+//!   a new SetConfig + ApplyConfig, unless the same step stopped or reprovisioned it;
 //! * `CredRecv` ⇔ an attempt owns the station;
 //! * no input sequence panics.
 
@@ -18,8 +20,8 @@ use provkit_hal::{
     WifiStation,
 };
 use provkit_manager::{
-    EspEvent, Event, Manager, ManagerConfig, ProvState, Role, Runner, ServiceInfo, TiCommand,
-    TiEvent, TiHostCall, TiMode, TiStartParams, TiStatus,
+    EspEvent, Event, Manager, ManagerConfig, Personality, ProvState, Role, Runner, ServiceInfo,
+    TiCommand, TiEvent, TiHostCall, TiMode, TiStartParams, TiStatus,
 };
 
 /// Wraps a station and counts connects issued while another connect still owns it.
@@ -129,7 +131,18 @@ fn is_failure(e: &Event) -> bool {
     }
 }
 
+fn is_esp_cred_fail(e: &Event) -> bool {
+    matches!(e, Event::Esp(EspEvent::CredFail { .. }))
+}
+
+/// Ops that may legitimately take the manager out of the accepting states in the same step
+/// a failure is reported: a stop (→ Stopping) and a reprovision (→ Started, no attempt).
+fn stops_or_reprovisions(op: &Op) -> bool {
+    matches!(op, Op::EspStop | Op::Reprov)
+}
+
 fn run(cfg: ManagerConfig, stored: &[Profile], ops: &[Op]) -> Result<(), TestCaseError> {
+    let esp = cfg.personality == Personality::Esp;
     let recorder = Recorder {
         inner: station(),
         busy: false,
@@ -225,12 +238,23 @@ fn run(cfg: ManagerConfig, stored: &[Profile], ops: &[Op]) -> Result<(), TestCas
             mgr.attempt_in_progress()
         );
         let mut failed = false;
+        let mut esp_cred_fail = false;
         while let Some(event) = mgr.poll_event() {
-            if is_failure(&event) {
-                failed = true;
-            }
+            failed |= is_failure(&event);
+            esp_cred_fail |= is_esp_cred_fail(&event);
         }
-        if failed && mgr.state() == ProvState::Fail {
+        // ESP: a CredFail must land in an accepting state, whatever state that would be;
+        // checking only `state == Fail` would let a failure that lands elsewhere pass.
+        let must_accept = esp && esp_cred_fail && !stops_or_reprovisions(op);
+        if must_accept {
+            prop_assert!(
+                matches!(mgr.state(), ProvState::Fail | ProvState::Started),
+                "CredFail after {:?} left the manager in {:?}",
+                op,
+                mgr.state()
+            );
+        }
+        if must_accept || (failed && mgr.state() == ProvState::Fail) {
             let mut probe = mgr.clone();
             let at = Instant::from_millis(now);
             prop_assert!(probe.set_config(creds(HOME, HOME_PASS), at).is_ok());
@@ -238,6 +262,7 @@ fn run(cfg: ManagerConfig, stored: &[Profile], ops: &[Op]) -> Result<(), TestCas
                 probe.apply_config(at).is_ok(),
                 "not accepting after a failure"
             );
+            prop_assert_eq!(probe.state(), ProvState::CredRecv);
         }
     }
     Ok(())

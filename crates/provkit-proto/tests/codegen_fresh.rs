@@ -26,7 +26,12 @@ fn rustfmt(text: &str) -> String {
         .stdout(Stdio::piped())
         .spawn()
         .expect("rustfmt is installed with the toolchain");
-    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "rustfmt failed");
     String::from_utf8(out.stdout).unwrap()

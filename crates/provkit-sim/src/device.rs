@@ -1,23 +1,25 @@
-//! [`SimDevice`]: the whole simulated provisioning device — protocomm, the manager, the
-//! simulated station and the file store — behind the transports of this crate.
+//! [`SimDevice`]: the whole simulated provisioning device — provkit-manager's `Device` ([`SendDevice`])
+//! (protocomm + manager), the simulated station and the file store — behind the transports
+//! of this crate.
 //!
 //! ```text
-//!  HttpServer ──HttpRequest──► SimDevice::handle_http ─► protocomm HttpFraming (cookies/sockets)
-//!  console    ──line─────────► SimDevice::handle_console ─► protocomm ConsoleFraming
+//!  HttpServer ──HttpRequest──► SimDevice::handle_http ─► Device::handle_http (HttpFraming)
+//!  console    ──line─────────► SimDevice::handle_console ─► Device::handle_console_line
 //!                                   │ Protocomm: proto-ver / prov-session / decrypt
 //!                                   ▼
-//!                               Dispatch (RequestHandler)
+//!                               Device's dispatcher (RequestHandler)
 //!                                   ├─ prov-config|prov-scan|prov-ctrl → Manager (provkit-wifi)
-//!                                   └─ custom endpoints → "SUCCESS" + SimEvent::CustomData
+//!                                   │    └─ SimHooks::after_wifi_request: pump, blocking scan
+//!                                   └─ custom endpoints → SimHooks: "SUCCESS" + CustomData
 //!  after every request and tick: Runner::pump → SimStation / FileStore; events → SimEvent
 //! ```
 //!
-//! provkit-manager's own `Device` bundles the same pieces but keeps its protocomm private,
-//! and the HTTP cookie/socket rules of protocomm's `HttpFraming` need `&mut Protocomm`; so the
-//! simulator composes the parts itself (a few lines, no protocol logic of its own).
+//! The simulator adds no protocol logic: the same `Device` path serves the e2e tests and the
+//! firmware. Custom endpoints are served through [`RequestHooks`] rather than registered
+//! closures because the HTTP server needs a `Send` device.
 //!
 //! A `blocking` ScanStart is answered only after the scan finished, like the reference: the
-//! handler pumps the station on the wall clock until the manager has the results.
+//! hook pumps the station on the wall clock until the manager has the results.
 
 use crate::SimError;
 use crate::console::ConsoleDevice;
@@ -26,12 +28,12 @@ use crate::http::{ConnectionId, HttpDevice, HttpOutcome, HttpReply, HttpRequest}
 use crate::station::{SimClock, SimStation};
 use crate::store::FileStore;
 use provkit_hal::{Clock, Instant};
-use provkit_manager::{Action, Event, Manager, ManagerConfig, Runner, ServiceInfo};
+use provkit_manager::{
+    Action, Event, Manager, ManagerConfig, RequestHooks, Runner, SendDevice, ServiceInfo,
+};
 use provkit_protocomm::console::ConsoleFraming;
 use provkit_protocomm::http::HttpFraming;
-use provkit_protocomm::{
-    DeviceSecurityConfig, HandlerError, Protocomm, RequestHandler, VersionInfo,
-};
+use provkit_protocomm::{DeviceSecurityConfig, HandlerError, VersionInfo};
 use provkit_security::rand_core::SeedableRng;
 use provkit_wifi::scan::ScanRequest;
 use rand_chacha::ChaCha20Rng;
@@ -85,8 +87,7 @@ pub enum SimEvent {
 
 /// The simulated device.
 pub struct SimDevice {
-    manager: Manager,
-    protocomm: Protocomm,
+    device: SendDevice,
     http: HttpFraming,
     console: ConsoleFraming,
     runner: Runner<SimStation, FileStore>,
@@ -100,7 +101,7 @@ pub struct SimDevice {
 impl core::fmt::Debug for SimDevice {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("SimDevice")
-            .field("state", &self.manager.state())
+            .field("state", &self.device.manager.state())
             .finish_non_exhaustive()
     }
 }
@@ -144,21 +145,20 @@ impl SimDevice {
             name: options.service_name.clone().into_bytes(),
             key: Vec::new(),
         };
-        manager
-            .start(service, now)
+        let mut inner = SendDevice::new_send(manager, VersionInfo::default());
+        inner
+            .start(options.security, service, now)
             .map_err(|e| manager_err("start", e))?;
-        let mut protocomm = Protocomm::new(options.security, VersionInfo::default());
         for name in &options.custom_endpoints {
-            manager
+            // Registered with the manager only: SimHooks serves them (no boxed closure, so
+            // the device stays `Send`).
+            inner
+                .manager
                 .endpoint_register(name)
                 .map_err(|e| manager_err("endpoint_register", e))?;
-            protocomm
-                .add_custom_endpoint(name)
-                .map_err(|e| SimError::Manager(format!("custom endpoint {name}: {e:?}")))?;
         }
         let mut device = SimDevice {
-            manager,
-            protocomm,
+            device: inner,
             http: HttpFraming::new(),
             console: ConsoleFraming::default(),
             runner,
@@ -173,13 +173,19 @@ impl SimDevice {
     }
 
     pub fn manager(&self) -> &Manager {
-        &self.manager
+        &self.device.manager
+    }
+
+    /// The provkit-manager device inside (protocomm + manager).
+    pub fn device(&self) -> &SendDevice {
+        &self.device
     }
 
     /// Runs timers, station events and queued actions; collects events.
     pub fn pump(&mut self) {
         let now = self.clock.now();
-        let for_adapter = self.runner.pump(&mut self.manager, now);
+        let for_adapter = self.runner.pump(&mut self.device.manager, now);
+        self.device.on_tick(now);
         for action in for_adapter {
             if action == Action::StopTransports {
                 self.events.push(SimEvent::TransportsStopped);
@@ -190,7 +196,7 @@ impl SimDevice {
                 .push(SimEvent::ActionFailed(format!("{action:?}: {kind}")));
         }
         self.reported_failures = self.runner.failures.len();
-        while let Some(event) = self.manager.poll_event() {
+        while let Some(event) = self.device.manager.poll_event() {
             self.events.push(SimEvent::Manager(event));
         }
     }
@@ -202,27 +208,28 @@ impl SimDevice {
 
     /// When something is next due (ms on the device clock), so a loop can sleep until then.
     pub fn next_wakeup_ms(&self) -> Option<u64> {
-        let manager = self.manager.next_deadline().map(Instant::as_millis);
+        let manager = self.device.manager.next_deadline().map(Instant::as_millis);
         let station = self.runner.station.radio.next_event_at();
         [manager, station].into_iter().flatten().min()
     }
 
-    /// Runs `f` with the protocomm instance, the device's RNG and a dispatcher borrowing the
-    /// rest of the device (disjoint fields, so no copies).
-    fn with_protocomm<T>(
+    /// Runs `f` with the inner device, the framings, the RNG and the hooks borrowing the rest
+    /// of the simulator (disjoint fields, so no copies); pumps before and after.
+    fn with_device<T>(
         &mut self,
         f: impl FnOnce(
-            &mut Protocomm,
-            &mut Dispatch<'_>,
+            &mut SendDevice,
+            &mut SimHooks<'_>,
             &mut ChaCha20Rng,
             &mut HttpFraming,
             &mut ConsoleFraming,
+            Instant,
         ) -> T,
     ) -> T {
         self.pump();
+        let now = self.clock.now();
         let SimDevice {
-            manager,
-            protocomm,
+            device,
             http,
             console,
             runner,
@@ -232,72 +239,66 @@ impl SimDevice {
             events,
             ..
         } = self;
-        let mut dispatch = Dispatch {
-            manager,
+        let mut hooks = SimHooks {
             runner,
             clock,
             custom,
             events,
         };
-        let result = f(protocomm, &mut dispatch, rng, http, console);
+        let result = f(device, &mut hooks, rng, http, console, now);
         self.pump();
         result
     }
 }
 
-/// Routes decrypted `REQ_EP` requests.
-struct Dispatch<'a> {
-    manager: &'a mut Manager,
+/// The simulator's part of request dispatch: runs the station after built-in requests and
+/// serves the custom endpoints.
+struct SimHooks<'a> {
     runner: &'a mut Runner<SimStation, FileStore>,
     clock: &'a SimClock,
     custom: &'a [String],
     events: &'a mut Vec<SimEvent>,
 }
 
-impl RequestHandler for Dispatch<'_> {
-    fn handle_request(
+impl RequestHooks for SimHooks<'_> {
+    fn custom_request(
         &mut self,
         endpoint: &str,
         plaintext: &[u8],
     ) -> Result<Vec<u8>, HandlerError> {
-        let now = self.clock.now();
-        if let Some(result) = self.manager.handle_wifi_request(endpoint, plaintext, now) {
-            let response =
-                result.map_err(|_| HandlerError::new("wifi endpoint rejected the request"))?;
-            self.runner.pump(self.manager, self.clock.now());
-            if endpoint == "prov-scan"
-                && matches!(ScanRequest::decode(plaintext), Ok(ScanRequest::Start(cfg)) if cfg.blocking)
-            {
-                self.wait_for_scan();
-            }
-            return Ok(response);
+        if !self.custom.iter().any(|c| c == endpoint) {
+            return Err(HandlerError::new("no handler for this endpoint"));
         }
-        if self.custom.iter().any(|c| c == endpoint)
-            && self.manager.is_endpoint_registered(endpoint)
+        self.events.push(SimEvent::CustomData {
+            endpoint: endpoint.to_string(),
+            data: plaintext.to_vec(),
+        });
+        Ok(CUSTOM_REPLY.to_vec())
+    }
+
+    fn after_wifi_request(&mut self, manager: &mut Manager, endpoint: &str, plaintext: &[u8]) {
+        self.runner.pump(manager, self.clock.now());
+        if endpoint == "prov-scan"
+            && matches!(ScanRequest::decode(plaintext), Ok(ScanRequest::Start(cfg)) if cfg.blocking)
         {
-            self.events.push(SimEvent::CustomData {
-                endpoint: endpoint.to_string(),
-                data: plaintext.to_vec(),
-            });
-            return Ok(CUSTOM_REPLY.to_vec());
+            self.wait_for_scan(manager);
         }
-        Err(HandlerError::new("no handler for this endpoint"))
     }
 }
 
-impl Dispatch<'_> {
+impl SimHooks<'_> {
     /// Holds a blocking ScanStart's answer until the scan finished (wall clock only; a manual
     /// clock is moved by its test, which then polls ScanStatus).
-    fn wait_for_scan(&mut self) {
+    fn wait_for_scan(&mut self, manager: &mut Manager) {
         if !matches!(self.clock, SimClock::Wall(_)) {
             return;
         }
         let started = self.clock.now_ms();
-        while !self.manager.scan_status().0
+        while !manager.scan_status().0
             && self.clock.now_ms().saturating_sub(started) < BLOCKING_SCAN_LIMIT_MS
         {
             std::thread::sleep(std::time::Duration::from_millis(20));
-            self.runner.pump(self.manager, self.clock.now());
+            self.runner.pump(manager, self.clock.now());
         }
     }
 }
@@ -311,8 +312,8 @@ impl HttpDevice for SimDevice {
             body: request.body,
             connection: request.connection,
         };
-        let outcome = self.with_protocomm(|protocomm, dispatch, rng, http, _| {
-            http.handle(protocomm, &framed, dispatch, rng)
+        let outcome = self.with_device(|device, hooks, rng, http, _, now| {
+            device.handle_http(http, &framed, hooks, rng, now)
         });
         match outcome {
             provkit_protocomm::http::HttpOutcome::Close => HttpOutcome::Close,
@@ -332,8 +333,8 @@ impl HttpDevice for SimDevice {
 
 impl ConsoleDevice for SimDevice {
     fn handle_console_line(&mut self, line: &[u8]) -> Option<String> {
-        self.with_protocomm(|protocomm, dispatch, rng, _, console| {
-            console.handle_line(protocomm, line, dispatch, rng)
+        self.with_device(|device, hooks, rng, _, console, now| {
+            device.handle_console_line(console, line, hooks, rng, now)
         })
     }
 }
