@@ -1,5 +1,6 @@
 //! Criterion benches: the device-side sec2 handshake (Command0 → Response1, recorded client
-//! messages of `sec2_patch1.json` case 0) and one 100-byte AES-256-GCM record each way.
+//! messages of `sec2_patch1.json` case 0) with and without the per-device table of v, the
+//! table's build, and one 100-byte AES-256-GCM record each way.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use provkit_bench::{Sec2Replay, default_vectors_dir};
@@ -19,6 +20,16 @@ fn benches(c: &mut Criterion) {
     });
     c.bench_function("sec2_device_credentials_setup", |b| {
         b.iter(|| black_box(replay.credentials()))
+    });
+    // Table-free credentials: no 24 KiB table, v^u by sliding window in every handshake.
+    let compact = replay.compact_credentials();
+    let (r0, r1, _) = replay.device_handshake(&compact);
+    assert_eq!(
+        (r0, r1),
+        (replay.response0.clone(), replay.response1.clone())
+    );
+    c.bench_function("sec2_device_handshake_compact", |b| {
+        b.iter(|| black_box(replay.device_handshake(black_box(&compact))))
     });
     let plaintext = [0x5au8; 100];
     c.bench_function("sec2_gcm_encrypt_100B", |b| {

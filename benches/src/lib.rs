@@ -13,8 +13,8 @@ use provkit_proto::{
     Message, S2SessionCmd0, S2SessionCmd1, SessionCmd0, SessionCmd1, SessionData, sec1_payload,
     sec2_payload, session_data,
 };
-use provkit_security::sec2::{DeviceAwaitCmd0, GcmCipher, Sec2Patch};
-use provkit_security::srp::DeviceCredentials;
+use provkit_security::sec1::Sec1Cipher;
+use provkit_security::sec2::{DeviceCredentials, GcmCipher, Sec2Patch, device_handle_cmd0};
 
 /// `../shared/vectors` relative to the workspace root, as seen from this package.
 pub fn default_vectors_dir() -> PathBuf {
@@ -134,14 +134,21 @@ impl Sec2Replay {
         DeviceCredentials::new(&self.salt, &self.verifier).expect("recorded credentials are valid")
     }
 
+    /// The same credentials without the per-device table of v (table-free `v^u`).
+    pub fn compact_credentials(&self) -> DeviceCredentials {
+        DeviceCredentials::new_compact(&self.salt, &self.verifier)
+            .expect("recorded credentials are valid")
+    }
+
     /// One device-side handshake, Command0 → Response1; returns the two response bodies.
     pub fn device_handshake(
         &self,
         credentials: &DeviceCredentials,
     ) -> (Vec<u8>, Vec<u8>, GcmCipher) {
         let mut rng = ReplayRng::new(&self.device_randomness);
-        let device = DeviceAwaitCmd0::from_credentials(credentials.clone(), Sec2Patch::Patch1);
-        let (device, r0) = device.handle_cmd0(&self.cmd0, &mut rng).expect("Command0");
+        // Borrows the credentials, as the façade does: nothing per-device is copied.
+        let (device, r0) = device_handle_cmd0(credentials, Sec2Patch::Patch1, &self.cmd0, &mut rng)
+            .expect("Command0");
         let (cipher, r1) = device.handle_cmd1(&self.cmd1, &mut rng).expect("Command1");
         (
             wrap_response(1, sec2_payload::Payload::Sr0(r0)),
@@ -165,6 +172,9 @@ pub struct Sec1Replay {
     pub response1: Vec<u8>,
     /// The X25519 secret then `device_random`, in the order the device draws them.
     pub device_randomness: Vec<u8>,
+    /// The recorded AES-256-CTR key and `device_random` (the initial counter block).
+    pub key: [u8; 32],
+    pub device_random: [u8; 16],
 }
 
 fn sec1_payload_of(body: &[u8]) -> Result<sec1_payload::Payload, String> {
@@ -204,7 +214,13 @@ impl Sec1Replay {
             _ => return Err("handshake[2] is not Command1".into()),
         };
         let mut device_randomness = hex_field(&case["inputs"]["device_private_key"])?;
-        device_randomness.extend(hex_field(&case["inputs"]["device_random"])?);
+        let device_random: [u8; 16] = hex_field(&case["inputs"]["device_random"])?
+            .try_into()
+            .map_err(|_| "device_random is not 16 bytes")?;
+        device_randomness.extend(device_random);
+        let key: [u8; 32] = hex_field(&case["derived"]["aes256_ctr_key"])?
+            .try_into()
+            .map_err(|_| "key is not 32 bytes")?;
         Ok(Self {
             pop: hex_field(&case["inputs"]["pop_hex"])?,
             cmd0,
@@ -212,6 +228,8 @@ impl Sec1Replay {
             response0: hex_field(&hs[1]["hex"])?,
             response1: hex_field(&hs[3]["hex"])?,
             device_randomness,
+            key,
+            device_random,
         })
     }
 
@@ -226,5 +244,10 @@ impl Sec1Replay {
             wrap_sec1(1, sec1_payload::Payload::Sr0(r0)),
             wrap_sec1(3, sec1_payload::Payload::Sr1(r1)),
         )
+    }
+
+    /// A data-phase cipher with the recorded key and counter block.
+    pub fn cipher(&self) -> Sec1Cipher {
+        Sec1Cipher::new(&self.key, &self.device_random)
     }
 }

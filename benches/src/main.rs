@@ -2,7 +2,7 @@
 //! profiler (callgrind) can count the instructions of exactly the device's work.
 //!
 //! ```text
-//! provkit-bench handshake --sec 2 --count N [--cold] [--vectors DIR]
+//! provkit-bench handshake --sec 2 --count N [--cold] [--compact] [--vectors DIR]
 //! provkit-bench handshake --sec 1 --count N [--vectors DIR]
 //! ```
 //!
@@ -24,6 +24,7 @@ struct Args {
     sec: u8,
     count: u64,
     cold: bool,
+    compact: bool,
     vectors: PathBuf,
 }
 
@@ -37,6 +38,7 @@ fn parse() -> Result<Args, String> {
         sec: 2,
         count: 1,
         cold: false,
+        compact: false,
         vectors: default_vectors_dir(),
     };
     while let Some(flag) = it.next() {
@@ -46,6 +48,7 @@ fn parse() -> Result<Args, String> {
             "--count" => args.count = value()?.parse().map_err(|e| format!("--count: {e}"))?,
             "--vectors" => args.vectors = PathBuf::from(value()?),
             "--cold" => args.cold = true,
+            "--compact" => args.compact = true,
             _ => return Err(format!("unknown argument {flag}")),
         }
     }
@@ -57,7 +60,7 @@ fn main() -> ExitCode {
         Ok(a) => a,
         Err(e) => {
             eprintln!(
-                "provkit-bench: {e}\nusage: provkit-bench handshake --sec 2 --count N [--cold] [--vectors DIR]"
+                "provkit-bench: {e}\nusage: provkit-bench handshake --sec 2 --count N [--cold] [--compact] [--vectors DIR]"
             );
             return ExitCode::from(2);
         }
@@ -77,12 +80,19 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let warm = replay.credentials();
+    let build = || {
+        if args.compact {
+            replay.compact_credentials()
+        } else {
+            replay.credentials()
+        }
+    };
+    let warm = build();
     let start = Instant::now();
     for _ in 0..args.count {
         let cold;
         let credentials = if args.cold {
-            cold = replay.credentials();
+            cold = build();
             &cold
         } else {
             &warm
@@ -94,10 +104,11 @@ fn main() -> ExitCode {
         }
     }
     let elapsed = start.elapsed();
-    let what = if args.cold {
-        "sec2 device handshake (cold: credentials rebuilt each run)"
-    } else {
-        "sec2 device handshake (warm credentials)"
+    let what = match (args.cold, args.compact) {
+        (true, false) => "sec2 device handshake (cold: credentials and v table rebuilt each run)",
+        (false, false) => "sec2 device handshake (warm: shared credentials with v table)",
+        (true, true) => "sec2 device handshake (compact credentials, rebuilt each run)",
+        (false, true) => "sec2 device handshake (compact credentials, no v table)",
     };
     print_mean(what, args.count, elapsed);
     ExitCode::SUCCESS

@@ -13,11 +13,31 @@ use provkit_protocomm::{Protocomm, VersionInfo};
 enum Op {
     Connect(u16),
     Disconnect(u16),
-    Write { conn: u16, index: u8, data: Vec<u8> },
-    Prepare { conn: u16, index: u8, offset: u16, data: Vec<u8> },
-    Execute { conn: u16, commit: bool },
-    Read { index: u8, offset: u16, mtu: u16 },
-    ReadDescription { index: u8, offset: u16, mtu: u16 },
+    Write {
+        conn: u16,
+        index: u8,
+        data: Vec<u8>,
+    },
+    Prepare {
+        conn: u16,
+        index: u8,
+        offset: u16,
+        data: Vec<u8>,
+    },
+    Execute {
+        conn: u16,
+        commit: bool,
+    },
+    Read {
+        index: u8,
+        offset: u16,
+        mtu: u16,
+    },
+    ReadDescription {
+        index: u8,
+        offset: u16,
+        mtu: u16,
+    },
 }
 
 fuzz_target!(|input: (u8, Vec<Op>)| {
@@ -66,12 +86,18 @@ fuzz_target!(|input: (u8, Vec<Op>)| {
             }
             Op::Read { index, offset, mtu } => {
                 if let Ok(window) = table.read(usize::from(index), offset, mtu) {
-                    assert!(window.len() < usize::from(mtu.max(ATT_MIN_MTU)), "read past the MTU");
+                    assert!(
+                        window.len() < usize::from(mtu.max(ATT_MIN_MTU)),
+                        "read past the MTU"
+                    );
                 }
             }
             Op::ReadDescription { index, offset, mtu } => {
                 if let Ok(window) = table.read_user_description(usize::from(index), offset, mtu) {
-                    assert!(window.len() < usize::from(mtu.max(ATT_MIN_MTU)), "read past the MTU");
+                    assert!(
+                        window.len() < usize::from(mtu.max(ATT_MIN_MTU)),
+                        "read past the MTU"
+                    );
                 }
             }
         }

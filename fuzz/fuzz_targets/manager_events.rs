@@ -13,21 +13,35 @@ use provkit_protocomm::{ClientId, DeviceSecurityConfig, TransportKind, VersionIn
 
 #[derive(Arbitrary, Debug)]
 enum Link {
-    Connected { bssid: [u8; 6], channel: u8, auth: u8 },
+    Connected {
+        bssid: [u8; 6],
+        channel: u8,
+        auth: u8,
+    },
     GotIp([u8; 4]),
     Disconnected(u16),
 }
 
 #[derive(Arbitrary, Debug)]
 enum Op {
-    Request { endpoint: u8, client: u8, body: Vec<u8> },
+    Request {
+        endpoint: u8,
+        client: u8,
+        body: Vec<u8>,
+    },
     Link(Link),
     ScanDone(Vec<(Vec<u8>, i8, u8)>),
     Tick(u16),
     Close(u8),
 }
 
-const ENDPOINTS: [&str; 5] = ["prov-config", "prov-scan", "prov-ctrl", "prov-session", "proto-ver"];
+const ENDPOINTS: [&str; 5] = [
+    "prov-config",
+    "prov-scan",
+    "prov-ctrl",
+    "prov-session",
+    "proto-ver",
+];
 
 fuzz_target!(|ops: Vec<Op>| {
     let Ok(manager) = Manager::new(ManagerConfig::esp(), Vec::new()) else {
@@ -39,7 +53,10 @@ fuzz_target!(|ops: Vec<Op>| {
         name: b"PROV_FUZZ".to_vec(),
         key: Vec::new(),
     };
-    if device.start(DeviceSecurityConfig::Sec0, service, now).is_err() {
+    if device
+        .start(DeviceSecurityConfig::Sec0, service, now)
+        .is_err()
+    {
         return;
     }
     let mut rng = fixed_rng(11);

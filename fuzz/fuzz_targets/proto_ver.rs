@@ -20,9 +20,19 @@ fuzz_target!(|data: &[u8]| {
     let mut protocomm = Protocomm::new(device_cfg, VersionInfo::default());
     let expected = protocomm.proto_ver_body().to_vec();
     let client = ClientId::new(TransportKind::Http, 1);
-    let answer = protocomm.handle(client, "proto-ver", data, &mut EchoHandler, &mut fixed_rng(1));
+    let answer = protocomm.handle(
+        client,
+        "proto-ver",
+        data,
+        &mut EchoHandler,
+        &mut fixed_rng(1),
+    );
     assert_eq!(answer.as_deref(), Ok(expected.as_slice()));
-    assert_eq!(protocomm.session_client(), None, "proto-ver must not open a session");
+    assert_eq!(
+        protocomm.session_client(),
+        None,
+        "proto-ver must not open a session"
+    );
     // What the device prints, its own client must parse as JSON.
     assert!(VersionReport::parse(&expected).is_json());
 });

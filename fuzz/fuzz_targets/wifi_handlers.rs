@@ -8,8 +8,7 @@ use provkit_hal::{Credentials, ScanConfig, ScanEntry, Ssid};
 use provkit_proto::{Message, Status, WiFiConfigPayload, WiFiCtrlPayload, WiFiScanPayload};
 use provkit_wifi::scan::ScanLimits;
 use provkit_wifi::{
-    ConfigBackend, CtrlBackend, ScanBackend, StationStatus, handle_config, handle_ctrl,
-    handle_scan,
+    ConfigBackend, CtrlBackend, ScanBackend, StationStatus, handle_config, handle_ctrl, handle_scan,
 };
 
 struct Backend {
@@ -25,16 +24,28 @@ impl ConfigBackend for Backend {
     }
     fn set_config(&mut self, c: Credentials) -> Result<(), Status> {
         assert!(c.ssid.len() <= 32 && c.passphrase.len() <= 63, "{c:?}");
-        if self.fail { Err(Status::InternalError) } else { Ok(()) }
+        if self.fail {
+            Err(Status::InternalError)
+        } else {
+            Ok(())
+        }
     }
     fn apply_config(&mut self) -> Result<(), Status> {
-        if self.fail { Err(Status::InternalError) } else { Ok(()) }
+        if self.fail {
+            Err(Status::InternalError)
+        } else {
+            Ok(())
+        }
     }
 }
 
 impl ScanBackend for Backend {
     fn start_scan(&mut self, _cfg: ScanConfig) -> Result<(), Status> {
-        if self.fail { Err(Status::InternalError) } else { Ok(()) }
+        if self.fail {
+            Err(Status::InternalError)
+        } else {
+            Ok(())
+        }
     }
     fn scan_status(&self) -> (bool, u32) {
         (!self.fail, self.count)
@@ -49,7 +60,11 @@ impl ScanBackend for Backend {
 
 impl CtrlBackend for Backend {
     fn reset(&mut self) -> Result<(), Status> {
-        if self.fail { Err(Status::InternalError) } else { Ok(()) }
+        if self.fail {
+            Err(Status::InternalError)
+        } else {
+            Ok(())
+        }
     }
     fn reprov(&mut self) -> Result<(), Status> {
         Ok(())

@@ -496,7 +496,7 @@ pub fn elf_sizes(b: &[u8]) -> Result<ImageSizes, String> {
             .get(symtab.link as usize)
             .ok_or("symbol table without string table")?;
         let strings = b
-            .get(strtab.offset as usize..(strtab.offset + strtab.size) as usize)
+            .get(strtab.offset as usize..strtab.offset as usize + strtab.size as usize)
             .ok_or("truncated string table")?;
         let count = symtab.size as usize / 16;
         for i in 0..count {

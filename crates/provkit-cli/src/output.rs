@@ -2,6 +2,8 @@
 //! Pure functions, so their exact format is unit-tested.
 
 use provkit_sim::device::SimEvent;
+use provkit_sim::provkit_cc32xx::consts::status as ti_status;
+use provkit_sim::provkit_cc32xx::driver::NwpEvent;
 use provkit_sim::provkit_hal::Ssid;
 use provkit_sim::provkit_manager::{EspEvent, Event, FailReason, WireFailReason};
 
@@ -228,6 +230,116 @@ pub fn event_lines(event: &SimEvent) -> (String, String) {
     }
 }
 
+/// Name of a `SL_WLAN_PROVISIONING_*` status code (TI §7), lower case without the prefix.
+pub fn ti_status_name(code: u8) -> &'static str {
+    match code {
+        ti_status::GENERAL_ERROR => "general_error",
+        ti_status::CONFIRMATION_STATUS_FAIL_NETWORK_NOT_FOUND => "fail_network_not_found",
+        ti_status::CONFIRMATION_STATUS_FAIL_CONNECTION_FAILED => "fail_connection_failed",
+        ti_status::CONFIRMATION_STATUS_CONNECTION_SUCCESS_IP_NOT_ACQUIRED => {
+            "connection_success_ip_not_acquired"
+        }
+        ti_status::CONFIRMATION_STATUS_SUCCESS_FEEDBACK_FAILED => "success_feedback_failed",
+        ti_status::CONFIRMATION_STATUS_SUCCESS => "success",
+        ti_status::ERROR_ABORT => "error_abort",
+        ti_status::ERROR_ABORT_INVALID_PARAM => "error_abort_invalid_param",
+        ti_status::ERROR_ABORT_HTTP_SERVER_DISABLED => "error_abort_http_server_disabled",
+        ti_status::ERROR_ABORT_PROFILE_LIST_FULL => "error_abort_profile_list_full",
+        ti_status::ERROR_ABORT_PROVISIONING_ALREADY_STARTED => {
+            "error_abort_provisioning_already_started"
+        }
+        ti_status::AUTO_STARTED => "auto_started",
+        ti_status::STOPPED => "stopped",
+        ti_status::SMART_CONFIG_SYNCED => "smart_config_synced",
+        ti_status::SMART_CONFIG_SYNC_TIMEOUT => "smart_config_sync_timeout",
+        ti_status::CONFIRMATION_WLAN_CONNECT => "confirmation_wlan_connect",
+        ti_status::CONFIRMATION_IP_ACQUIRED => "confirmation_ip_acquired",
+        ti_status::EXTERNAL_CONFIGURATION_READY => "external_configuration_ready",
+        _ => "unknown",
+    }
+}
+
+/// One host event of the emulated CC32xx NWP as (JSON line, human line).
+pub fn nwp_event_lines(event: &NwpEvent) -> (String, String) {
+    let obj = |name: &str, extra: Vec<(&str, String)>| {
+        let mut fields = vec![format!("\"event\":{}", json_str(name))];
+        fields.extend(
+            extra
+                .into_iter()
+                .map(|(k, v)| format!("{}:{v}", json_str(k))),
+        );
+        format!("{{{}}}", fields.join(","))
+    };
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    match event {
+        NwpEvent::ProvisioningStatus {
+            status,
+            role,
+            wlan_status,
+            ssid,
+        } => {
+            let name = ti_status_name(*status);
+            let mut extra = vec![
+                ("status", status.to_string()),
+                ("name", json_str(name)),
+                ("role", role.to_string()),
+                ("wlan_status", wlan_status.to_string()),
+            ];
+            let mut human = format!("provisioning status {status} ({name})");
+            if !ssid.is_empty() {
+                extra.push(("ssid", json_str(&text(ssid))));
+                human.push_str(&format!(", ssid \"{}\"", text(ssid)));
+            }
+            (obj("provisioning_status", extra), human)
+        }
+        NwpEvent::ProfileAdded { status, ssid, .. } => (
+            obj(
+                "profile_added",
+                vec![("status", status.to_string()), ("ssid", json_str(&text(ssid)))],
+            ),
+            format!("profile added for \"{}\"", text(ssid)),
+        ),
+        NwpEvent::ResetRequest { status, caller } => (
+            obj(
+                "reset_request",
+                vec![("status", status.to_string()), ("caller", caller.to_string())],
+            ),
+            format!("the NWP asks the host to reset (caller {caller})"),
+        ),
+        NwpEvent::WlanConnected { ssid, bssid } => {
+            let bssid = bssid
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(":");
+            (
+                obj(
+                    "wlan_connected",
+                    vec![("ssid", json_str(&text(ssid))), ("bssid", json_str(&bssid))],
+                ),
+                format!("station connected to \"{}\" ({bssid})", text(ssid)),
+            )
+        }
+        NwpEvent::WlanDisconnected { ssid, reason_code } => (
+            obj(
+                "wlan_disconnected",
+                vec![
+                    ("ssid", json_str(&text(ssid))),
+                    ("reason_code", reason_code.to_string()),
+                ],
+            ),
+            format!(
+                "station disconnected from \"{}\" (reason {reason_code})",
+                text(ssid)
+            ),
+        ),
+        NwpEvent::IpAcquired { ip: [a, b, c, d] } => (
+            obj("ip_acquired", vec![("ip", json_str(&format!("{a}.{b}.{c}.{d}")))]),
+            format!("station got address {a}.{b}.{c}.{d}"),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -311,5 +423,26 @@ mod tests {
             (v["reason"].as_str(), v["wire_reason"].as_str()),
             (Some("auth_failed"), Some("auth_error"))
         );
+    }
+
+    #[test]
+    fn nwp_events_render_as_json_objects_with_status_names() {
+        use provkit_sim::provkit_cc32xx::driver::field32;
+        let (json, human) = nwp_event_lines(&NwpEvent::ProvisioningStatus {
+            status: ti_status::CONFIRMATION_STATUS_SUCCESS,
+            role: 0,
+            wlan_status: 1,
+            ssid: field32(b"HomeNet"),
+        });
+        let value: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+        assert_eq!(value["event"], "provisioning_status");
+        assert_eq!(value["status"], 5);
+        assert_eq!(value["name"], "success");
+        assert_eq!(value["ssid"], "HomeNet");
+        assert!(human.contains("(success)"), "{human}");
+        let (json, _) = nwp_event_lines(&NwpEvent::IpAcquired { ip: [10, 0, 0, 7] });
+        let value: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+        assert_eq!(value["ip"], "10.0.0.7");
+        assert_eq!(ti_status_name(200), "unknown");
     }
 }

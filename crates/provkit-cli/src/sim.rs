@@ -9,7 +9,11 @@ use provkit_sim::http::HttpServer;
 use provkit_sim::provkit_security::{DeviceSecurityConfig, Sec2Patch, generate_sec2_credentials};
 use provkit_sim::station::SimClock;
 use provkit_sim::store::FileStore;
-use std::net::SocketAddr;
+use provkit_sim::nwp::server::{ServerOptions, run_sim_with_events};
+use provkit_sim::nwp::{NwpSettings, announce::ANNOUNCE_PORT};
+use provkit_sim::provkit_manager::Role;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -71,13 +75,13 @@ const DEMO_SSID: &str = "HomeNet";
 const DEMO_PASSPHRASE: &str = "correct horse";
 
 pub fn run(args: SimArgs) -> Result<(), String> {
-    if args.personality == PersonalityArg::Cc32xx {
-        return Err("--personality cc32xx is not yet supported by the simulator; use esp".into());
-    }
     let env = match &args.env {
         Some(path) => RadioEnv::from_file(path).map_err(|e| e.to_string())?,
         None => RadioEnv::demo().map_err(|e| e.to_string())?,
     };
+    if args.personality == PersonalityArg::Cc32xx {
+        return run_cc32xx(&args, env);
+    }
     // A temp dir lives as long as the sim and is removed at exit; --state persists.
     let (state_dir, _temp_guard) = match &args.state {
         Some(dir) => (dir.clone(), None),
@@ -308,5 +312,139 @@ fn print_banner(
             println!("{listening}");
         }
         (false, false) => println!("{text}"),
+    }
+}
+
+/// `provkit sim --personality cc32xx`: the emulated CC32xx NWP in AP role with no profiles,
+/// so AP + SmartConfig provisioning starts by itself 2 s after boot; TI's device HTTP API on
+/// `--http`, `"ip,name"` announcements to UDP 127.0.0.1:1501, one line per host event.
+fn run_cc32xx(args: &SimArgs, env: RadioEnv) -> Result<(), String> {
+    // The ESP transports and the ESP security scheme do not exist on this personality.
+    for (given, flag) in [
+        (args.console, "--console"),
+        (args.mdns, "--mdns"),
+        (args.name.is_some(), "--name"),
+        (args.state.is_some(), "--state"),
+    ] {
+        if given {
+            return Err(format!(
+                "{flag} is not supported with --personality cc32xx (TI's HTTP API sets the \
+                 device name; profiles live in the emulated NWP's memory)"
+            ));
+        }
+    }
+    let listener = TcpListener::bind(args.http).map_err(|e| {
+        format!(
+            "cannot listen on {}: {e} (is another program using the port?)",
+            args.http
+        )
+    })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("reading the listening address: {e}"))?;
+    let mut settings = NwpSettings::new(env);
+    settings.role = Role::Ap;
+    let announce_to = SocketAddr::from(([127, 0, 0, 1], ANNOUNCE_PORT));
+    print_cc32xx_banner(args, addr, announce_to);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let json = args.json;
+    let sim = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            run_sim_with_events(
+                listener,
+                settings,
+                ServerOptions {
+                    announce_to: Some(announce_to),
+                },
+                stop,
+                move |event| {
+                    let (json_line, human) = output::nwp_event_lines(&event);
+                    if json {
+                        println!("{json_line}");
+                    } else {
+                        println!("event: {human}");
+                    }
+                },
+            )
+        })
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let waited: Result<(), String> = runtime.block_on(async {
+        loop {
+            tokio::select! {
+                signal = tokio::signal::ctrl_c() => {
+                    break signal.map_err(|e| format!("cannot listen for Ctrl-C: {e}"));
+                }
+                () = tokio::time::sleep(Duration::from_millis(100)) => {
+                    // The server ended by itself (an accept error): report it below.
+                    if sim.is_finished() {
+                        break Ok(());
+                    }
+                }
+            }
+        }
+    });
+    stop.store(true, Ordering::Relaxed);
+    match sim.join() {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(e.to_string()),
+        Err(_) => return Err("the emulated NWP crashed".into()),
+    }
+    if waited.is_ok() && !json {
+        eprintln!("stopped");
+    }
+    waited
+}
+
+fn print_cc32xx_banner(args: &SimArgs, addr: SocketAddr, announce_to: SocketAddr) {
+    let (ssid, passphrase) = if args.env.is_none() {
+        (DEMO_SSID, DEMO_PASSPHRASE)
+    } else {
+        ("<SSID>", "<PASSPHRASE>")
+    };
+    let form_value = |v: &str| v.replace(' ', "+");
+    let mut text = format!(
+        "provkit sim: emulated CC32xx network processor (TI SimpleLink provisioning)\n\
+         AP + SmartConfig provisioning starts by itself 2 s after boot (AP role, no profiles)\n\
+         listening on http://{addr} with TI's device HTTP API:\n"
+    );
+    for (method, path, what) in [
+        ("GET ", "/param_product_version.txt", "product version"),
+        ("GET ", "/__SL_G_DNP", "device name"),
+        ("POST", "/api/1/wlan/en_ap_scan", "scan (__SL_P_SC1, __SL_P_SC2)"),
+        ("GET ", "/netlist.txt", "scanned SSIDs, ';'-separated"),
+        (
+            "POST",
+            "/api/1/wlan/profile_add",
+            "profile to confirm (__SL_P_P.A ssid, .B security 0-3, .C key, .D priority)",
+        ),
+        ("POST", "/api/1/wlan/confirm_req", "start the confirmation"),
+        ("GET ", "/__SL_G_MCR", "confirmation result (5 = success)"),
+        ("POST", "/api/1/netapp/set_urn", "device name (__SL_P_S.B)"),
+        ("POST", "/api/1/wlan/policy_set", "connection policy (__SL_P_P.E/.F/.G/.Q)"),
+    ] {
+        text.push_str(&format!("  {method} {path:<28} {what}\n"));
+    }
+    text.push_str(&format!(
+        "provision it with curl (after the 2 s auto-start):\n  \
+         curl -d '__SL_P_P.A={}&__SL_P_P.B=3&__SL_P_P.C={}&__SL_P_P.D=0' http://{addr}/api/1/wlan/profile_add\n  \
+         curl -d '' http://{addr}/api/1/wlan/confirm_req\n  \
+         curl http://{addr}/__SL_G_MCR      (repeat until 5)\n\
+         \"ip,name\" announcements go to UDP {announce_to} (TI's Wi-Fi Starter app listens on 1501)\n",
+        form_value(ssid),
+        form_value(passphrase),
+    ));
+    if args.json {
+        eprintln!("{text}");
+        println!(
+            "{{\"event\":\"listening\",\"addr\":\"{addr}\",\"personality\":\"cc32xx\"}}"
+        );
+    } else {
+        println!("{text}");
     }
 }

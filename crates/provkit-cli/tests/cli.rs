@@ -171,8 +171,24 @@ fn start_sim(args: &[&str]) -> Sim {
     Sim { child, addr, lines }
 }
 
-fn drain(sim: &Sim) -> Vec<String> {
-    sim.lines.try_iter().collect()
+/// Event lines until one contains `needle` (included) or 5 s passed: the sim prints events
+/// on its next tick, after the client that caused them may already have exited.
+fn lines_until(sim: &Sim, needle: &str) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut lines = Vec::new();
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match sim.lines.recv_timeout(left) {
+            Ok(line) => {
+                let found = line.contains(needle);
+                lines.push(line);
+                if found {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    lines
 }
 
 #[test]
@@ -246,7 +262,7 @@ fn provision_and_scan_against_a_running_sim() {
     ]);
     assert!(ok.status.success(), "{}", stderr(&ok));
     assert!(String::from_utf8_lossy(&ok.stdout).contains("connected to \"HomeNet\""));
-    let events = drain(&sim);
+    let events = lines_until(&sim, "\"cred_success\"");
     assert!(
         events
             .iter()
@@ -326,4 +342,99 @@ fn console_transport_answers_on_stdout_while_events_go_to_stderr() {
     drop(stdin);
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// One request to the TI HTTP API over a fresh TCP connection (the NWP closes after each
+/// reply); returns (status code, body).
+fn ti_request(addr: &str, method: &str, path: &str, form: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = TcpStream::connect(addr).expect("connect to the TI HTTP API");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("read timeout");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: mysimplelink.net\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+        form.len()
+    );
+    stream.write_all(request.as_bytes()).expect("send request");
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).expect("read reply");
+    let status = reply
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {reply:?}"));
+    let body = reply
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn cc32xx_sim_is_provisioned_over_tis_http_api() {
+    let sim = start_sim(&["--personality", "cc32xx"]);
+    let first = sim
+        .lines
+        .recv_timeout(Duration::from_secs(5))
+        .expect("banner line");
+    let banner: serde_json::Value = serde_json::from_str(&first).expect("json banner");
+    assert_eq!(banner["event"], "listening");
+    assert_eq!(banner["personality"], "cc32xx");
+    assert_eq!(banner["addr"], sim.addr.as_str());
+
+    assert_eq!(
+        ti_request(&sim.addr, "GET", "/param_product_version.txt", ""),
+        (200, "R2.0".to_string())
+    );
+    // Provisioning starts by itself 2 s after boot: profile_add is refused (403) until then.
+    let form = "__SL_P_P.A=HomeNet&__SL_P_P.B=3&__SL_P_P.C=correct+horse&__SL_P_P.D=0";
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (status, body) = ti_request(&sim.addr, "POST", "/api/1/wlan/profile_add", form);
+        if status == 200 {
+            break;
+        }
+        assert_eq!(status, 403, "profile_add before provisioning: {body}");
+        assert!(Instant::now() < deadline, "provisioning never auto-started");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let (status, body) = ti_request(&sim.addr, "POST", "/api/1/wlan/confirm_req", "");
+    assert_eq!(status, 200, "confirm_req: {body}");
+    // The phone polls the confirmation result until the NWP reports success (5).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, digit) = ti_request(&sim.addr, "GET", "/__SL_G_MCR", "");
+        assert_eq!(status, 200, "{digit}");
+        let value: u8 = digit.parse().expect("a result digit");
+        assert!(value <= 5, "{digit}");
+        if value == 5 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "confirmation never succeeded (last {digit})"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let events: Vec<serde_json::Value> = lines_until(&sim, "\"name\":\"stopped\"")
+        .iter()
+        .map(|line| serde_json::from_str(line).expect("JSON event line"))
+        .collect();
+    let position = |name: &str| {
+        events
+            .iter()
+            .position(|e| e["event"] == "provisioning_status" && e["name"] == name)
+    };
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "profile_added" && e["ssid"] == "HomeNet"),
+        "{events:?}"
+    );
+    let success = position("success").expect("a success status event");
+    let stopped = position("stopped").expect("a stopped status event");
+    assert!(success < stopped, "{events:?}");
+    assert_eq!(events[stopped]["ssid"], "HomeNet", "{events:?}");
 }

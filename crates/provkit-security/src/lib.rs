@@ -18,6 +18,40 @@
 //! * Data phase: `encrypt` / `decrypt` on either session. Sec0 copies bytes; sec1 runs one
 //!   AES-256-CTR stream shared by both directions; sec2 uses AES-256-GCM.
 //!
+//! ## Device start-up: prepare sec2 once
+//!
+//! A sec2 device needs a per-device table of its verifier (24 KiB RAM, ~17 M x86-64
+//! instructions to build, about 0.7 of a handshake; it cuts each handshake to ~24 M). Call
+//! [`DeviceSecurityConfig::prepare`] once at start-up and hand the result to protocomm: the
+//! `Sec2Prepared` config keeps the table behind a reference count (`Arc` where the target has
+//! atomic compare-and-swap, `Rc` on riscv32imc, which has none), so the per-client-session
+//! `DeviceSession::new(config.clone())` copies a pointer and every session borrows the one
+//! table — no session state owns a copy. A `Sec2` config that is not prepared still works,
+//! but every new `DeviceSession` then builds its own table at its first Command0 (~41 M for
+//! that handshake). We chose the shared config over a global cache (needs a lock in no_std)
+//! and over leaking a `&'static` (nothing could wipe the verifier). A RAM-tight device can
+//! share table-free credentials instead ([`PreparedSec2::from_credentials`] with
+//! [`sec2::DeviceCredentials::new_compact`]): no 24 KiB, ~38 M per handshake.
+//! `docs/PERFORMANCE.md` has the figures.
+//!
+//! ## Why not the `srp` crate
+//!
+//! The `srp` crate's RFC 5054 proof formulas match ESP-IDF's, but it does not expose B
+//! separately (costing a fourth modular exponentiation), cannot reuse per-device
+//! precomputation, and runs generic-width arithmetic; the three exponentiations are 99 % of
+//! a handshake. So the SRP-6a arithmetic lives in the `srp` module of this crate, on
+//! crypto-bigint's Montgomery form with comb tables and a Montgomery multiplication
+//! specialised to the 3072-bit modulus: see the module docs of `srp` (public with the `hazmat`
+//! feature; source in `src/srp/mod.rs`).
+//!
+//! ## Features
+//!
+//! * `std`: `std::error::Error` plumbing of dependencies.
+//! * `hazmat`: known-answer-test back doors that take caller-chosen secrets
+//!   (`handle_cmd0_with_secret`, `handle_cmd1_with_nonce`, `start_with_secret`) and the raw
+//!   SRP arithmetic (`srp`, `DeviceCredentials::{exchange, public_b}`). Never enable it in
+//!   firmware; this crate's own tests enable it through a dev-dependency on itself.
+//!
 //! ## A handshake, step by step
 //!
 //! Every body is a `SessionData`. The façade decodes it, checks that `sec_ver` is the
@@ -54,13 +88,18 @@ pub mod sec1;
 pub mod sec2;
 mod sec2_bridge;
 mod session;
+// The SRP arithmetic is public only with `hazmat`: it takes caller-chosen secrets and returns
+// S and K, which only known-answer tests and fuzzers should see.
+#[cfg(feature = "hazmat")]
 pub mod srp;
+#[cfg(not(feature = "hazmat"))]
+mod srp;
 
 pub use client::{ClientSecurityConfig, ClientSession};
 pub use error::SecurityError;
 pub use rand_core;
 pub use sec2_bridge::Sec2Patch;
-pub use session::{DeviceSecurityConfig, DeviceSession};
+pub use session::{DeviceSecurityConfig, DeviceSession, PreparedSec2};
 
 use alloc::vec::Vec;
 

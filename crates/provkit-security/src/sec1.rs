@@ -53,7 +53,8 @@ type Aes256Ctr128 = ctr::Ctr128BE<Aes256>;
 pub fn session_key(shared_secret: &[u8; 32], pop: Option<&[u8]>) -> Zeroizing<[u8; KEY_LEN]> {
     let mut key = Zeroizing::new(*shared_secret);
     if let Some(pop) = pop.filter(|p| !p.is_empty()) {
-        let digest = Sha256::digest(pop);
+        // SHA-256(PoP) is as secret as the PoP: keep it in a wiped buffer.
+        let digest: Zeroizing<[u8; KEY_LEN]> = Zeroizing::new(Sha256::digest(pop).into());
         for (k, d) in key.iter_mut().zip(digest.iter()) {
             *k ^= d;
         }
@@ -185,9 +186,9 @@ impl DeviceAwaitCmd0 {
         let client_pubkey: [u8; PUBLIC_KEY_LEN] =
             exact(&cmd0.client_pubkey, "client_pubkey", "32")?;
 
-        let mut secret_bytes = Zeroizing::new([0u8; 32]);
-        rng.fill_bytes(secret_bytes.as_mut());
-        let secret = StaticSecret::from(*secret_bytes);
+        // Drawn straight into the secret (32 bytes via `fill_bytes`, the documented order),
+        // so no unzeroized copy of it is left on the stack.
+        let secret = StaticSecret::random_from_rng(rng);
         let device_pubkey = PublicKey::from(&secret).to_bytes();
         let mut device_random = [0u8; DEVICE_RANDOM_LEN];
         rng.fill_bytes(&mut device_random);
@@ -262,9 +263,9 @@ impl fmt::Debug for ClientAwaitResp0 {
 impl ClientAwaitResp0 {
     /// Draws the 32-byte client secret and builds Command0.
     pub fn start<R: SecureRng + ?Sized>(pop: Option<&[u8]>, rng: &mut R) -> (Self, SessionCmd0) {
-        let mut secret_bytes = Zeroizing::new([0u8; 32]);
-        rng.fill_bytes(secret_bytes.as_mut());
-        let secret = StaticSecret::from(*secret_bytes);
+        // Drawn straight into the secret (32 bytes via `fill_bytes`, the documented order),
+        // so no unzeroized copy of it is left on the stack.
+        let secret = StaticSecret::random_from_rng(rng);
         let client_pubkey = PublicKey::from(&secret).to_bytes();
         let cmd0 = SessionCmd0 {
             client_pubkey: client_pubkey.to_vec(),

@@ -41,7 +41,7 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::SecurityError;
-use crate::srp::{self, DeviceCredentials, HASH_BYTES, N_BYTES, SECRET_BYTES};
+use crate::srp::{self, HASH_BYTES, N_BYTES, SECRET_BYTES};
 
 /// Which data-phase nonce rule a sec2 session follows (`sec_patch_ver` in `proto-ver`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -111,18 +111,24 @@ fn check_len(
 // Device
 // ---------------------------------------------------------------------------------------------
 
-/// Device, before Command0.
+pub use crate::srp::DeviceCredentials;
+
+/// Device, before Command0: the credentials and the patch, owned.
+///
+/// A device that runs many sessions should not own a copy per session: call
+/// [`device_handle_cmd0`] with one shared `&DeviceCredentials` instead (the façade does).
 #[derive(Clone, Debug)]
 pub struct DeviceAwaitCmd0 {
     credentials: DeviceCredentials,
     patch: Sec2Patch,
 }
 
-/// Device, after Response0: waiting for the client proof.
+/// Device, after Response0: waiting for the client proof. Holds only what Command1 needs
+/// (A as sent, the expected M and the session key), not the credentials.
 pub struct DeviceAwaitCmd1 {
     patch: Sec2Patch,
     a_wire: Vec<u8>,
-    expected_m: [u8; HASH_BYTES],
+    expected_m: Zeroizing<[u8; HASH_BYTES]>,
     key: Zeroizing<[u8; HASH_BYTES]>,
 }
 
@@ -134,13 +140,59 @@ impl core::fmt::Debug for DeviceAwaitCmd1 {
     }
 }
 
+/// Command0 against shared credentials: draws `b` (32 bytes) and answers with B and the salt.
+///
+/// This is the per-session entry point; `credentials` is built once per device
+/// ([`DeviceCredentials::new`]) and only borrowed here, so nothing per-device is copied.
+pub fn device_handle_cmd0<R: CryptoRng + ?Sized>(
+    credentials: &DeviceCredentials,
+    patch: Sec2Patch,
+    cmd: &S2SessionCmd0,
+    rng: &mut R,
+) -> Result<(DeviceAwaitCmd1, S2SessionResp0), SecurityError> {
+    let mut b = Zeroizing::new([0u8; SECRET_BYTES]);
+    // An all-zero b is drawn again; a bounded number of times, so a broken RNG that only
+    // returns zeros is an error rather than a hang.
+    for _ in 0..MAX_DRAWS {
+        rng.fill_bytes(b.as_mut());
+        if b.iter().any(|&x| x != 0) {
+            return device_cmd0_with_secret(credentials, patch, cmd, &b);
+        }
+    }
+    Err(SecurityError::InvalidConfig(RNG_STUCK))
+}
+
+fn device_cmd0_with_secret(
+    credentials: &DeviceCredentials,
+    patch: Sec2Patch,
+    cmd: &S2SessionCmd0,
+    b: &[u8; SECRET_BYTES],
+) -> Result<(DeviceAwaitCmd1, S2SessionResp0), SecurityError> {
+    srp::check_username(&cmd.client_username)?;
+    check_len("client_pubkey", cmd.client_pubkey.len(), N_BYTES, "384")?;
+    let exchange = credentials.device_exchange(&cmd.client_username, &cmd.client_pubkey, b)?;
+    let resp = S2SessionResp0 {
+        status: Status::Success as i32,
+        device_pubkey: exchange.b_public,
+        device_salt: credentials.salt().to_vec(),
+    };
+    Ok((
+        DeviceAwaitCmd1 {
+            patch,
+            a_wire: cmd.client_pubkey.clone(),
+            expected_m: exchange.expected_m,
+            key: exchange.key,
+        },
+        resp,
+    ))
+}
+
 impl DeviceAwaitCmd0 {
     /// Validates the credentials and builds their precomputed table.
     ///
     /// This costs ~0.7 of a handshake (~17 M x86-64 instructions). A device that runs many
-    /// sessions should do it once — build a [`DeviceCredentials`] and use
-    /// [`DeviceAwaitCmd0::from_credentials`], or keep one `DeviceAwaitCmd0` and `clone()` it
-    /// for every Command0 — rather than call `new` per session.
+    /// sessions should build one [`DeviceCredentials`] and call [`device_handle_cmd0`] per
+    /// session (or use the façade with a prepared `DeviceSecurityConfig`).
     pub fn new(salt: &[u8], verifier: &[u8], patch: Sec2Patch) -> Result<Self, SecurityError> {
         Ok(Self::from_credentials(
             DeviceCredentials::new(salt, verifier)?,
@@ -148,7 +200,7 @@ impl DeviceAwaitCmd0 {
         ))
     }
 
-    /// A fresh session over already prepared credentials (cheap).
+    /// A session owning already prepared credentials.
     pub fn from_credentials(credentials: DeviceCredentials, patch: Sec2Patch) -> Self {
         Self { credentials, patch }
     }
@@ -164,43 +216,19 @@ impl DeviceAwaitCmd0 {
         cmd: &S2SessionCmd0,
         rng: &mut R,
     ) -> Result<(DeviceAwaitCmd1, S2SessionResp0), SecurityError> {
-        let mut b = Zeroizing::new([0u8; SECRET_BYTES]);
-        // An all-zero b is drawn again; a bounded number of times, so a broken RNG that only
-        // returns zeros is an error rather than a hang.
-        for _ in 0..MAX_DRAWS {
-            rng.fill_bytes(b.as_mut());
-            if b.iter().any(|&x| x != 0) {
-                return self.handle_cmd0_with_secret(cmd, &b);
-            }
-        }
-        Err(SecurityError::InvalidConfig(RNG_STUCK))
+        device_handle_cmd0(&self.credentials, self.patch, cmd, rng)
     }
 
-    /// Command0 with an explicit secret `b` (big-endian, used as is) — for known-answer tests.
+    /// Command0 with an explicit secret `b` (big-endian, used as is).
+    ///
+    /// Hazmat: for known-answer tests only; a reused or predictable `b` breaks the session.
+    #[cfg(feature = "hazmat")]
     pub fn handle_cmd0_with_secret(
         self,
         cmd: &S2SessionCmd0,
         b: &[u8; SECRET_BYTES],
     ) -> Result<(DeviceAwaitCmd1, S2SessionResp0), SecurityError> {
-        srp::check_username(&cmd.client_username)?;
-        check_len("client_pubkey", cmd.client_pubkey.len(), N_BYTES, "384")?;
-        let exchange = self
-            .credentials
-            .exchange(&cmd.client_username, &cmd.client_pubkey, b)?;
-        let resp = S2SessionResp0 {
-            status: Status::Success as i32,
-            device_pubkey: exchange.b_public,
-            device_salt: self.credentials.salt().to_vec(),
-        };
-        Ok((
-            DeviceAwaitCmd1 {
-                patch: self.patch,
-                a_wire: cmd.client_pubkey.clone(),
-                expected_m: exchange.expected_m,
-                key: exchange.key,
-            },
-            resp,
-        ))
+        device_cmd0_with_secret(&self.credentials, self.patch, cmd, b)
     }
 }
 
@@ -223,17 +251,32 @@ impl DeviceAwaitCmd1 {
                 rng.fill_bytes(&mut nonce);
             }
         }
-        self.handle_cmd1_with_nonce(cmd, &nonce)
+        self.cmd1_with_nonce(cmd, &nonce)
     }
 
-    /// Command1 with an explicit device nonce — for known-answer tests.
+    /// Command1 with an explicit device nonce.
+    ///
+    /// Hazmat: for known-answer tests only; a repeated nonce breaks GCM.
+    #[cfg(feature = "hazmat")]
     pub fn handle_cmd1_with_nonce(
         self,
         cmd: &S2SessionCmd1,
         nonce: &[u8],
     ) -> Result<(GcmCipher, S2SessionResp1), SecurityError> {
+        self.cmd1_with_nonce(cmd, nonce)
+    }
+
+    fn cmd1_with_nonce(
+        self,
+        cmd: &S2SessionCmd1,
+        nonce: &[u8],
+    ) -> Result<(GcmCipher, S2SessionResp1), SecurityError> {
         check_len("client_proof", cmd.client_proof.len(), HASH_BYTES, "64")?;
-        if !bool::from(cmd.client_proof.as_slice().ct_eq(&self.expected_m)) {
+        if !bool::from(
+            cmd.client_proof
+                .as_slice()
+                .ct_eq(self.expected_m.as_slice()),
+        ) {
             return Err(SecurityError::AuthenticationFailed);
         }
         let cipher = GcmCipher::from_session_key(&self.key, nonce, self.patch)?;
@@ -265,7 +308,7 @@ pub struct ClientAwaitResp0 {
 /// Client, after sending Command1: waiting for the device proof.
 pub struct ClientAwaitResp1 {
     patch: Sec2Patch,
-    expected_h_amk: [u8; HASH_BYTES],
+    expected_h_amk: Zeroizing<[u8; HASH_BYTES]>,
     key: Zeroizing<[u8; HASH_BYTES]>,
 }
 
@@ -299,7 +342,7 @@ impl ClientAwaitResp0 {
         for _ in 0..MAX_DRAWS {
             rng.fill_bytes(a.as_mut());
             a[0] |= 0x80;
-            let started = Self::start_with_secret(username, password, patch, &a)?;
+            let started = Self::start_with_a(username, password, patch, &a)?;
             if started.1.client_pubkey.len() == N_BYTES {
                 return Ok(started);
             }
@@ -309,7 +352,19 @@ impl ClientAwaitResp0 {
 
     /// Starts with an explicit secret `a` (big-endian, used as is; esp_prov sets its top bit).
     /// A is sent minimal-length, as esp_prov does — 383 bytes about once in 256.
+    ///
+    /// Hazmat: for known-answer tests only; a reused or predictable `a` breaks the session.
+    #[cfg(feature = "hazmat")]
     pub fn start_with_secret(
+        username: &[u8],
+        password: &[u8],
+        patch: Sec2Patch,
+        a: &[u8; SECRET_BYTES],
+    ) -> Result<(Self, S2SessionCmd0), SecurityError> {
+        Self::start_with_a(username, password, patch, a)
+    }
+
+    fn start_with_a(
         username: &[u8],
         password: &[u8],
         patch: Sec2Patch,
@@ -361,7 +416,8 @@ impl ClientAwaitResp0 {
             &resp.device_salt,
             &resp.device_pubkey,
         )?;
-        let expected_h_amk = srp::device_proof(&self.a_wire, &exchange.m, &exchange.key);
+        let expected_h_amk =
+            Zeroizing::new(srp::device_proof(&self.a_wire, &exchange.m, &exchange.key));
         Ok((
             ClientAwaitResp1 {
                 patch: self.patch,
@@ -380,7 +436,11 @@ impl ClientAwaitResp1 {
     pub fn handle_resp1(self, resp: &S2SessionResp1) -> Result<GcmCipher, SecurityError> {
         check_status(resp.status)?;
         check_len("device_proof", resp.device_proof.len(), HASH_BYTES, "64")?;
-        if !bool::from(resp.device_proof.as_slice().ct_eq(&self.expected_h_amk)) {
+        if !bool::from(
+            resp.device_proof
+                .as_slice()
+                .ct_eq(self.expected_h_amk.as_slice()),
+        ) {
             return Err(SecurityError::AuthenticationFailed);
         }
         GcmCipher::from_session_key(&self.key, &resp.device_nonce, self.patch)

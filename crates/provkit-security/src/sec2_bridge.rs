@@ -3,6 +3,6 @@
 
 pub use crate::sec2::Sec2Patch;
 pub(crate) use crate::sec2::{
-    ClientAwaitResp0, ClientAwaitResp1, DeviceAwaitCmd0, DeviceAwaitCmd1, GcmCipher,
-    generate_credentials,
+    ClientAwaitResp0, ClientAwaitResp1, DeviceAwaitCmd1, DeviceCredentials, GcmCipher,
+    device_handle_cmd0, generate_credentials,
 };

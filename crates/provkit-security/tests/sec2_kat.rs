@@ -11,7 +11,7 @@ use std::convert::Infallible;
 
 use provkit_proto::{
     Message, S2SessionCmd0, S2SessionCmd1, S2SessionResp0, S2SessionResp1, Sec2MsgType,
-    Sec2Payload, SessionData, sec2_payload::Payload, session_data::Proto,
+    Sec2Payload, SessionData, Status, sec2_payload::Payload, session_data::Proto,
 };
 use provkit_security::SecurityError;
 use provkit_security::sec2::{
@@ -187,7 +187,11 @@ fn check_device_role(case: &Value) {
     assert_eq!(hex::encode(&*ex.s), s(&derived["S"]), "{name}: S");
     assert_eq!(ex.s.len() as u64, derived["S_len"].as_u64().unwrap());
     assert_eq!(hex::encode(*ex.key), s(&derived["K"]), "{name}: K");
-    assert_eq!(hex::encode(ex.expected_m), s(&derived["M"]), "{name}: M");
+    assert_eq!(
+        hex::encode(ex.expected_m.as_slice()),
+        s(&derived["M"]),
+        "{name}: M"
+    );
     let h_amk = srp::device_proof(&c0.client_pubkey, &ex.expected_m, &ex.key);
     assert_eq!(hex::encode(h_amk), s(&derived["H_AMK"]), "{name}: H_AMK");
     assert_eq!(
@@ -207,6 +211,33 @@ fn check_device_role(case: &Value) {
                 expected: "384",
                 got: c0.client_pubkey.len()
             }
+        );
+        // The recorded responses still follow byte for byte from the SRP-level values.
+        let r0 = S2SessionResp0 {
+            status: Status::Success as i32,
+            device_pubkey: ex.b_public.clone(),
+            device_salt: hx(&inputs["salt"]),
+        };
+        assert_eq!(
+            hex::encode(wrap(Sec2MsgType::S2SessionResponse0, Payload::Sr0(r0))),
+            s(&hs[1]["hex"]),
+            "{name}: response0 from SRP values"
+        );
+        let recorded_c1 = cmd1(&hx(&hs[2]["hex"]));
+        assert_eq!(
+            hex::encode(&recorded_c1.client_proof),
+            s(&derived["M"]),
+            "{name}: recorded M"
+        );
+        let r1 = S2SessionResp1 {
+            status: Status::Success as i32,
+            device_proof: h_amk.to_vec(),
+            device_nonce: hx(&inputs["device_nonce"]),
+        };
+        assert_eq!(
+            hex::encode(wrap(Sec2MsgType::S2SessionResponse1, Payload::Sr1(r1))),
+            s(&hs[3]["hex"]),
+            "{name}: response1 from SRP values"
         );
         // The data phase still follows from the recorded key and nonce.
         let key: [u8; 32] = ex.key[..32].try_into().unwrap();
@@ -312,7 +343,7 @@ fn check_client_role(case: &Value) {
     assert_eq!(hex::encode(*ex.x), s(&derived["x"]), "{name}: x");
     assert_eq!(hex::encode(&*ex.s), s(&derived["S"]), "{name}: S");
     assert_eq!(hex::encode(*ex.key), s(&derived["K"]), "{name}: K");
-    assert_eq!(hex::encode(ex.m), s(&derived["M"]), "{name}: M");
+    assert_eq!(hex::encode(ex.m.as_slice()), s(&derived["M"]), "{name}: M");
     assert_eq!(
         hex::encode(&ex.key[..32]),
         s(&derived["aes256_gcm_key"]),

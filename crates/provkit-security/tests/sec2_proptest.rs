@@ -5,10 +5,10 @@
 
 use proptest::prelude::*;
 use provkit_security::SecurityError;
+use provkit_security::sec2::DeviceCredentials;
 use provkit_security::sec2::{
     ClientAwaitResp0, DeviceAwaitCmd0, GcmCipher, Sec2Patch, generate_credentials,
 };
-use provkit_security::srp::DeviceCredentials;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
@@ -137,4 +137,21 @@ fn client_rejects_forged_device_proof() {
         client.handle_resp1(&r1).unwrap_err(),
         SecurityError::AuthenticationFailed
     );
+}
+
+/// Once a proptest failure (kept as an explicit case instead of a regressions file): the
+/// shortest legal username, a NUL byte, with an empty password, completes the handshake and
+/// round-trips records of 69 and 121 bytes each way.
+#[test]
+fn nul_username_and_empty_password_round_trip() {
+    let (mut client, mut device) = establish(&[0], &[], Sec2Patch::Patch1, 3_897_048).unwrap();
+    for len in [69usize, 121] {
+        let msg: Vec<u8> = (0..len).map(|i| (i * 7 + len) as u8).collect();
+        let record = client.encrypt(&msg).unwrap();
+        assert_eq!(device.decrypt(&record).unwrap(), msg);
+        let reply = device.encrypt(&msg).unwrap();
+        assert_eq!(client.decrypt(&reply).unwrap(), msg);
+    }
+    assert_eq!(client.nonce(), device.nonce());
+    assert_eq!(&client.nonce()[8..], &5u32.to_be_bytes());
 }

@@ -16,6 +16,7 @@ pub mod nwp;
 pub mod station;
 pub mod store;
 
+pub use provkit_cc32xx;
 pub use provkit_hal;
 pub use provkit_manager;
 pub use provkit_protocomm;

@@ -25,6 +25,7 @@
 
 use alloc::{format, vec::Vec};
 
+use provkit_hal::zeroize::Zeroize;
 use provkit_hal::{AuthMode, Bssid, Credentials, DisconnectReason, Passphrase, Ssid};
 use provkit_proto::{
     CmdGetStatus, CmdSetConfig, Message, RespApplyConfig, RespGetStatus, RespSetConfig, Status,
@@ -107,7 +108,10 @@ pub fn wire_fail_reason(reason: &DisconnectReason) -> WifiConnectFailedReason {
 }
 
 /// A decoded `prov-config` request.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// `Debug` shows a SetConfig's SSID but only the length of its passphrase, so a logged
+/// request does not leak the Wi-Fi key.
+#[derive(Clone, PartialEq, Eq)]
 pub enum ConfigRequest {
     /// msg 0.
     GetStatus,
@@ -115,6 +119,25 @@ pub enum ConfigRequest {
     SetConfig(CmdSetConfig),
     /// msg 4.
     ApplyConfig,
+}
+
+impl core::fmt::Debug for ConfigRequest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::GetStatus => f.write_str("GetStatus"),
+            Self::ApplyConfig => f.write_str("ApplyConfig"),
+            Self::SetConfig(cmd) => f
+                .debug_struct("SetConfig")
+                .field("ssid", &format_args!("\"{}\"", cmd.ssid.escape_ascii()))
+                .field(
+                    "passphrase",
+                    &format_args!("<redacted {} bytes>", cmd.passphrase.len()),
+                )
+                .field("bssid", &cmd.bssid)
+                .field("channel", &cmd.channel)
+                .finish(),
+        }
+    }
 }
 
 impl ConfigRequest {
@@ -402,11 +425,14 @@ pub fn handle_config_with_policy(
             status: Status::Success,
             station: backend.status(),
         },
-        ConfigRequest::SetConfig(cmd) => {
+        ConfigRequest::SetConfig(mut cmd) => {
             let status = match credentials_from_set_config(&cmd, policy) {
                 Ok(credentials) => status_of(backend.set_config(credentials)),
                 Err(status) => status,
             };
+            // The decoded message's copy of the key is a plain Vec; the backend got its own
+            // (self-wiping) `Passphrase`. Wipe this one before it is freed.
+            cmd.passphrase.as_mut_slice().zeroize();
             ConfigResponse::SetConfig { status }
         }
         ConfigRequest::ApplyConfig => ConfigResponse::ApplyConfig {
@@ -419,6 +445,27 @@ pub fn handle_config_with_policy(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn set_config_debug_hides_the_passphrase() {
+        let credentials = Credentials {
+            ssid: Ssid::new(b"home-net").expect("ssid"),
+            passphrase: Passphrase::new(b"hunter2-secret").expect("valid"),
+            ..Credentials::default()
+        };
+        let body = ConfigRequest::set_config(&credentials).encode();
+        let decoded = ConfigRequest::decode(&body).expect("decodes");
+        assert!(
+            matches!(&decoded, ConfigRequest::SetConfig(cmd) if cmd.passphrase == b"hunter2-secret")
+        );
+        let shown = format!("{decoded:?} {decoded:#?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        // prost's derived Debug would print the bytes as numbers: 104 = 'h', 117 = 'u'.
+        assert!(!shown.contains("104, 117"), "{shown}");
+        assert!(shown.contains("home-net"), "{shown}");
+        assert!(shown.contains("<redacted 14 bytes>"), "{shown}");
+        assert_eq!(format!("{:?}", ConfigRequest::GetStatus), "GetStatus");
+    }
 
     #[test]
     fn ipv4_parser_rejects_malformed_text() {

@@ -25,7 +25,9 @@ use trouble_host::attribute::{AttributeTable, CharacteristicProp, PermissionLeve
 use trouble_host::gatt::{GattConnection, GattConnectionEvent, GattEvent};
 use trouble_host::prelude::{AttributeServer, DefaultPacketPool, Uuid};
 
-use crate::gatt_layout::{MAX_VALUE_LEN, characteristic_uuid};
+use crate::gatt_layout::{
+    MAX_VALUE_LEN, WriteError, WriteOutcome, characteristic_uuid, on_endpoint_write,
+};
 
 /// Most endpoints the table holds (5 standard + 3 custom).
 pub const MAX_ENDPOINTS: usize = 8;
@@ -122,35 +124,26 @@ impl<'d> ProvisioningGatt<'d> {
                         GattEvent::Write(write) => match self.endpoint_of(write.handle()) {
                             Some(endpoint) => {
                                 let handle = write.handle();
-                                // ESP clients always write a whole request from offset 0.
-                                let request = write
-                                    .with_data(|offset, data| (offset == 0).then(|| data.to_vec()));
-                                match request {
-                                    None => write.reject(AttErrorCode::INVALID_OFFSET),
-                                    Some(request) if request.is_empty() => {
-                                        write.accept_unprocessed()
-                                    }
-                                    Some(request) => {
-                                        match handler.on_write(conn_id, endpoint, &request) {
-                                            Some(response) if response.len() <= MAX_VALUE_LEN => {
-                                                match self
-                                                    .server
-                                                    .table()
-                                                    .write(handle, 0, &response)
-                                                {
-                                                    Ok(()) => write.accept_unprocessed(),
-                                                    Err(_) => {
-                                                        write.reject(AttErrorCode::UNLIKELY_ERROR)
-                                                    }
-                                                }
-                                            }
-                                            // Too long for the attribute: what recent IDF does.
-                                            Some(_) => write.reject(
-                                                AttErrorCode::INVALID_ATTRIBUTE_VALUE_LENGTH,
-                                            ),
-                                            None => write.reject(AttErrorCode::UNLIKELY_ERROR),
+                                let outcome = write.with_data(|offset, data| {
+                                    on_endpoint_write(offset, data, |request| {
+                                        handler.on_write(conn_id, endpoint, request)
+                                    })
+                                });
+                                match outcome {
+                                    WriteOutcome::Ignore => write.accept_unprocessed(),
+                                    WriteOutcome::Store(response) => {
+                                        match self.server.table().write(handle, 0, &response) {
+                                            Ok(()) => write.accept_unprocessed(),
+                                            Err(_) => write.reject(AttErrorCode::UNLIKELY_ERROR),
                                         }
                                     }
+                                    WriteOutcome::Reject(error) => write.reject(match error {
+                                        WriteError::InvalidOffset => AttErrorCode::INVALID_OFFSET,
+                                        WriteError::InvalidAttributeValueLength => {
+                                            AttErrorCode::INVALID_ATTRIBUTE_VALUE_LENGTH
+                                        }
+                                        WriteError::Unlikely => AttErrorCode::UNLIKELY_ERROR,
+                                    }),
                                 }
                             }
                             None => write.accept(),

@@ -7,6 +7,8 @@
 //! phone apps find endpoints by that name, and esp_prov's fallback without it is broken,
 //! spec §12.9).
 
+extern crate alloc;
+
 use heapless::Vec;
 
 /// Service UUID used by ESP-IDF's `wifi_prov_mgr` example and all Espressif apps
@@ -94,9 +96,80 @@ pub fn default_device_name(mac: [u8; 6]) -> heapless::String<16> {
     name
 }
 
+/// ATT errors the provisioning service answers writes with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteError {
+    /// A write not starting at offset 0 (ESP clients always write whole requests).
+    InvalidOffset,
+    /// The response does not fit the attribute (what recent IDF answers, spec §5.2).
+    InvalidAttributeValueLength,
+    /// The request produced no response (decrypt or handler failure; NimBLE's ATT error).
+    Unlikely,
+}
+
+/// What the GATT server does with a complete write to an endpoint characteristic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteOutcome {
+    /// Acknowledge without calling the handler (NimBLE ignores empty writes).
+    Ignore,
+    /// Acknowledge and make this the value the phone reads next.
+    Store(alloc::vec::Vec<u8>),
+    /// Answer the write with an ATT error; the link stays up.
+    Reject(WriteError),
+}
+
+/// The write rules of the BLE transport: `respond` (protocomm) runs only for a non-empty
+/// request written from offset 0, and its response must fit [`MAX_VALUE_LEN`].
+pub fn on_endpoint_write(
+    offset: usize,
+    data: &[u8],
+    respond: impl FnOnce(&[u8]) -> Option<alloc::vec::Vec<u8>>,
+) -> WriteOutcome {
+    if offset != 0 {
+        return WriteOutcome::Reject(WriteError::InvalidOffset);
+    }
+    if data.is_empty() {
+        return WriteOutcome::Ignore;
+    }
+    match respond(data) {
+        Some(response) if response.len() <= MAX_VALUE_LEN => WriteOutcome::Store(response),
+        Some(_) => WriteOutcome::Reject(WriteError::InvalidAttributeValueLength),
+        None => WriteOutcome::Reject(WriteError::Unlikely),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn write_rules_follow_nimble() {
+        let echo = |r: &[u8]| Some(r.to_vec());
+        assert_eq!(
+            on_endpoint_write(0, b"req", echo),
+            WriteOutcome::Store(b"req".to_vec())
+        );
+        // The handler must not run for these.
+        let never = |_: &[u8]| -> Option<alloc::vec::Vec<u8>> { panic!("handler called") };
+        assert_eq!(on_endpoint_write(0, b"", never), WriteOutcome::Ignore);
+        assert_eq!(
+            on_endpoint_write(5, b"tail", never),
+            WriteOutcome::Reject(WriteError::InvalidOffset)
+        );
+        assert_eq!(
+            on_endpoint_write(0, b"req", |_| None),
+            WriteOutcome::Reject(WriteError::Unlikely)
+        );
+        let full = std::vec![7u8; MAX_VALUE_LEN];
+        assert_eq!(
+            on_endpoint_write(0, b"req", |_| Some(full.clone())),
+            WriteOutcome::Store(full.clone())
+        );
+        assert_eq!(
+            on_endpoint_write(0, b"req", |_| Some(std::vec![0; MAX_VALUE_LEN + 1])),
+            WriteOutcome::Reject(WriteError::InvalidAttributeValueLength)
+        );
+    }
 
     /// Canonical text of a little-endian UUID array.
     fn text(le: &[u8; 16]) -> std::string::String {

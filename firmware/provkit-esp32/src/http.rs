@@ -23,9 +23,9 @@ use core::cell::RefCell;
 
 use embassy_net::Stack;
 use embassy_net::tcp::TcpSocket;
-use picoserve::io::Read;
+use picoserve::io::{Read, Write};
 use picoserve::request::Path;
-use picoserve::response::{Response, ResponseWriter, StatusCode};
+use picoserve::response::{Content, Response, ResponseWriter, StatusCode};
 use picoserve::routing::PathRouterService;
 use picoserve::{ResponseSent, Router};
 

@@ -169,6 +169,75 @@ impl CombTable {
     }
 }
 
+impl Drop for CombTable {
+    fn drop(&mut self) {
+        // A per-device table is a function of the verifier; wipe it with the verifier. The
+        // generator's table is a public constant in flash (borrowed) and is left alone.
+        if let Cow::Owned(entries) = &mut self.entries {
+            zeroize::Zeroize::zeroize(entries);
+        }
+    }
+}
+
+/// `base^e` for a variable base and a public exponent (big-endian bytes), without a stored
+/// table: left-to-right sliding window of `WINDOW` bits over a table of the odd powers
+/// `base^1, base^3, …, base^(2^WINDOW − 1)` built on the stack per call. For a 512-bit
+/// exponent: ≤ 512 squarings + ~86 multiplications + 16 to build the odd powers (5-bit window),
+/// against 86 + 86 for the per-device comb, but no 24 KiB table to build and keep.
+/// Branches and table indices depend on the exponent: only for public exponents (u).
+pub(crate) fn pow_sliding_vartime(base: &Fe, exponent_be: &[u8]) -> Fe {
+    const WINDOW: usize = 5;
+    const ODD: usize = 1 << (WINDOW - 1);
+    let mut odd = [*base; ODD];
+    let base_sq = mont::square(base);
+    for i in 1..ODD {
+        odd[i] = mont::mul(&odd[i - 1], &base_sq);
+    }
+    let total = 8 * exponent_be.len();
+    let bit = |pos: usize| -> u32 {
+        // pos counts from the least significant bit; positions are < total by construction.
+        let byte = exponent_be
+            .get(exponent_be.len() - 1 - pos / 8)
+            .copied()
+            .unwrap_or(0);
+        u32::from((byte >> (pos % 8)) & 1)
+    };
+    let mut acc = Fe::ONE;
+    let mut started = false;
+    let mut i = total;
+    while i > 0 {
+        let top = i - 1;
+        if bit(top) == 0 {
+            if started {
+                acc = mont::square(&acc);
+            }
+            i -= 1;
+            continue;
+        }
+        // The longest window ≤ WINDOW bits starting at `top` that ends in a 1 bit.
+        let mut low = top.saturating_sub(WINDOW - 1);
+        while bit(low) == 0 {
+            low += 1;
+        }
+        let mut value = 0usize;
+        for pos in (low..=top).rev() {
+            value = (value << 1) | bit(pos) as usize;
+            if started {
+                acc = mont::square(&acc);
+            }
+        }
+        let entry = odd.get(value >> 1).unwrap_or(base);
+        acc = if started {
+            mont::mul(&acc, entry)
+        } else {
+            *entry
+        };
+        started = true;
+        i = low;
+    }
+    acc
+}
+
 /// `entries[idx]`, reading every entry (constant-time select; `idx` is secret).
 fn ct_select(entries: &[Fe], idx: u32) -> Fe {
     let mut selected = Fe::ONE;
@@ -230,6 +299,22 @@ mod tests {
         assert_eq!(pow_window_ct(&base, &e).retrieve(), expect.retrieve());
         assert_eq!(pow_window_ct(&base, &[0u8; 32]).retrieve(), U3072::ONE);
         assert_eq!(table.pow_vartime(&e).retrieve(), expect.retrieve());
+        assert_eq!(pow_sliding_vartime(&base, &e).retrieve(), expect.retrieve());
+        assert_eq!(
+            pow_sliding_vartime(&base, &[0u8; 64]).retrieve(),
+            U3072::ONE
+        );
+        let mut u = [0u8; 64];
+        for (i, b) in u.iter_mut().enumerate() {
+            *b = (i as u8).wrapping_mul(91).wrapping_add(3);
+        }
+        u[0] = 0x80;
+        u[63] = 0x01;
+        let wide = crypto_bigint::U512::from_be_slice(&u);
+        assert_eq!(
+            pow_sliding_vartime(&base, &u).retrieve(),
+            base.pow(&wide).retrieve()
+        );
         let zero = [0u8; 32];
         assert_eq!(table.pow_ct(&zero).retrieve(), U3072::ONE);
         assert_eq!(table.pow_vartime(&zero).retrieve(), U3072::ONE);

@@ -36,9 +36,15 @@
 //! ```
 //!
 //! instead of 256 + 64, 512 + 128 and 256 + 64 for three plain windowed exponentiations.
-//! Measured (callgrind, x86-64, `docs/PERFORMANCE.md`): ~24 M instructions for Command0 →
-//! Response1 with prepared [`DeviceCredentials`]; building those (the v table) costs ~17 M
-//! once per device, so keep them (or a `sec2::DeviceAwaitCmd0`) and clone per session.
+//! Measured (callgrind, x86-64, `docs/PERFORMANCE.md`): ~24.1 M instructions for Command0 →
+//! Response1 with prepared [`DeviceCredentials`]; building those (the v table, 24 KiB RAM)
+//! costs ~17.4 M once per device, so build them at start-up and share them (the façade's
+//! `DeviceSecurityConfig::prepare`). Without the table ([`DeviceCredentials::new_compact`],
+//! `v^u` by a 5-bit sliding window: 512 squarings + ~100 multiplications) a handshake costs
+//! ~39.5 M and nothing is kept per device.
+//!
+//! With the `hazmat` feature this module is public (known-answer tests, fuzzing); otherwise
+//! it is internal and only the façade and `sec2` reach it.
 //!
 //! Secrets (`a`, `b`, `x`, `S`, `K`) live in `Zeroizing` buffers and every operation that
 //! touches them is constant time; `u`, `A`, `B` and `v` are public.
@@ -52,7 +58,7 @@ use crypto_bigint::modular::ConstMontyForm;
 use crypto_bigint::{U512, U2048, U3072};
 use rand_core::CryptoRng;
 use sha2::{Digest, Sha512};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::SecurityError;
 use comb::CombTable;
@@ -308,17 +314,33 @@ pub(crate) fn check_username(username: &[u8]) -> Result<(), SecurityError> {
 
 /// Everything the device derives from its stored salt and verifier, computed once.
 ///
-/// Building this costs the v comb table (~490 modular squarings/multiplications, ~0.7 of a
-/// handshake); keep it for the device's lifetime and clone it into each session (cloning
-/// copies the 24 KiB table, negligible next to one exponentiation).
+/// [`DeviceCredentials::new`] builds the per-device comb table of v (64 entries, 24 KiB RAM,
+/// ~17 M x86-64 instructions, ~0.7 of a handshake) so that every handshake computes `v^u` in
+/// 86 + 86 operations; build it once at start-up and share it (the façade keeps it behind a
+/// reference count, see `DeviceSecurityConfig::prepare`). [`DeviceCredentials::new_compact`]
+/// keeps no table and computes `v^u` by a sliding window in every handshake (~0 RAM, cheap to
+/// build, ~14 M more per handshake). `docs/PERFORMANCE.md` has both figures.
 #[derive(Clone)]
 pub struct DeviceCredentials {
     salt: Vec<u8>,
     verifier: Vec<u8>,
+    /// v itself, for the table-free `v^u`.
+    v: Fe,
     /// k·v mod N, the fixed part of B.
     kv: Fe,
     g_comb: CombTable,
-    v_comb: CombTable,
+    /// `None` for compact credentials.
+    v_comb: Option<CombTable>,
+}
+
+impl Drop for DeviceCredentials {
+    fn drop(&mut self) {
+        // The verifier allows offline password guessing: wipe it and everything derived from
+        // it (the comb table wipes itself).
+        self.verifier.zeroize();
+        self.v.zeroize();
+        self.kv.zeroize();
+    }
 }
 
 impl core::fmt::Debug for DeviceCredentials {
@@ -326,11 +348,14 @@ impl core::fmt::Debug for DeviceCredentials {
         f.debug_struct("DeviceCredentials")
             .field("salt_len", &self.salt.len())
             .field("verifier_len", &self.verifier.len())
+            .field("v_table", &self.v_comb.is_some())
             .finish_non_exhaustive()
     }
 }
 
 /// What the device computes at Command0 (B, and S's derived values).
+// Without `hazmat` only the façade reads these, and it needs the key and proof only.
+#[cfg_attr(not(feature = "hazmat"), allow(dead_code))]
 pub struct DeviceExchange {
     /// B, minimal big-endian: exactly what goes into `device_pubkey`.
     pub b_public: Vec<u8>,
@@ -340,14 +365,26 @@ pub struct DeviceExchange {
     pub s: Zeroizing<Vec<u8>>,
     /// K = H(S).
     pub key: Zeroizing<[u8; HASH_BYTES]>,
-    /// The client proof the device expects.
-    pub expected_m: [u8; HASH_BYTES],
+    /// The client proof the device expects (secret until the client has sent it).
+    pub expected_m: Zeroizing<[u8; HASH_BYTES]>,
 }
 
 impl DeviceCredentials {
     /// Validates the stored `salt` and `verifier` (minimal or left-padded big-endian, ≤ 384
-    /// bytes, 0 < v < N) and builds the precomputed tables.
+    /// bytes, 0 < v < N) and builds the per-device table of v (24 KiB).
     pub fn new(salt: &[u8], verifier: &[u8]) -> Result<Self, SecurityError> {
+        let mut credentials = Self::new_compact(salt, verifier)?;
+        credentials.v_comb = Some(CombTable::new(
+            &credentials.v,
+            8 * HASH_BYTES as u32,
+            V_COMB_TEETH,
+        ));
+        Ok(credentials)
+    }
+
+    /// Validates like [`DeviceCredentials::new`] but keeps no table: cheap to build and
+    /// ~24 KiB smaller, each handshake costs more (see the type's docs).
+    pub fn new_compact(salt: &[u8], verifier: &[u8]) -> Result<Self, SecurityError> {
         if salt.is_empty() {
             return Err(SecurityError::InvalidConfig("empty sec2 salt"));
         }
@@ -356,9 +393,9 @@ impl DeviceCredentials {
                 "sec2 verifier must be 1..=384 bytes",
             ));
         }
-        let padded = pad_to_n(verifier, "verifier")?;
-        let v_uint = U3072::from_be_slice(&padded);
-        if v_uint >= modulus_uint() || v_uint == U3072::ZERO {
+        let padded = Zeroizing::new(pad_to_n(verifier, "verifier")?);
+        let v_uint = Zeroizing::new(U3072::from_be_slice(padded.as_ref()));
+        if *v_uint >= modulus_uint() || *v_uint == U3072::ZERO {
             return Err(SecurityError::InvalidConfig("sec2 verifier out of range"));
         }
         let v = Fe::new(&v_uint);
@@ -366,10 +403,16 @@ impl DeviceCredentials {
         Ok(Self {
             salt: salt.to_vec(),
             verifier: verifier.to_vec(),
+            v,
             kv,
             g_comb: CombTable::generator(),
-            v_comb: CombTable::new(&v, 8 * HASH_BYTES as u32, V_COMB_TEETH),
+            v_comb: None,
         })
+    }
+
+    /// Whether this holds the per-device table of v (built by [`DeviceCredentials::new`]).
+    pub fn has_table(&self) -> bool {
+        self.v_comb.is_some()
     }
 
     /// The salt as stored (sent verbatim in `device_salt`).
@@ -383,16 +426,34 @@ impl DeviceCredentials {
     }
 
     /// `B = k·v + g^b` (minimal big-endian) for the secret `b` (big-endian, used as is).
+    ///
+    /// Hazmat: a caller-chosen `b` is only for known-answer tests.
+    #[cfg(feature = "hazmat")]
     pub fn public_b(&self, b: &[u8; SECRET_BYTES]) -> Vec<u8> {
-        let gb = self.g_comb.pow_ct(b);
+        self.public_b_inner(b)
+    }
+
+    fn public_b_inner(&self, b: &[u8; SECRET_BYTES]) -> Vec<u8> {
+        let gb = Zeroizing::new(self.g_comb.pow_ct(b));
         fe_to_minimal(&self.kv.add(&gb))
     }
 
     /// The full device computation for one session: B, u, S, K and the expected M.
     ///
+    /// Hazmat: a caller-chosen `b` is only for known-answer tests, and the result exposes S.
+    #[cfg(feature = "hazmat")]
+    pub fn exchange(
+        &self,
+        username: &[u8],
+        a_wire: &[u8],
+        b: &[u8; SECRET_BYTES],
+    ) -> Result<DeviceExchange, SecurityError> {
+        self.device_exchange(username, a_wire, b)
+    }
+
     /// `a_wire` is A exactly as received (its length is the caller's policy: the handshake
     /// layer insists on 384 bytes). Rejects A ≡ 0 (mod N) and u = 0.
-    pub fn exchange(
+    pub(crate) fn device_exchange(
         &self,
         username: &[u8],
         a_wire: &[u8],
@@ -403,18 +464,22 @@ impl DeviceCredentials {
         if a_fe.retrieve() == U3072::ZERO {
             return Err(SecurityError::InvalidPublicKey);
         }
-        let b_public = self.public_b(b);
+        let b_public = self.public_b_inner(b);
         let u = scrambler_u(a_wire, &b_public)?;
         if u.iter().all(|&x| x == 0) {
             return Err(SecurityError::InvalidPublicKey);
         }
-        // u is public, so the table walk may depend on it.
-        let vu = self.v_comb.pow_vartime(&u);
-        let base = mont::mul(&a_fe, &vu);
+        // u is public, so the exponentiation may branch and index on it.
+        let vu = match &self.v_comb {
+            Some(table) => table.pow_vartime(&u),
+            None => comb::pow_sliding_vartime(&self.v, &u),
+        };
+        let base = Zeroizing::new(mont::mul(&a_fe, &vu));
         let s_fe = Zeroizing::new(comb::pow_window_ct(&base, b));
         let s = fe_to_minimal_secret(&s_fe);
         let key = session_key(&s);
-        let expected_m = client_proof(username, &self.salt, a_wire, &b_public, &key);
+        let expected_m =
+            Zeroizing::new(client_proof(username, &self.salt, a_wire, &b_public, &key));
         Ok(DeviceExchange {
             b_public,
             u,
@@ -431,6 +496,8 @@ pub fn public_a(a: &[u8; SECRET_BYTES]) -> Vec<u8> {
 }
 
 /// What the client computes once it has B and the salt.
+// Without `hazmat` only the façade reads these, and it needs the key and proof only.
+#[cfg_attr(not(feature = "hazmat"), allow(dead_code))]
 pub struct ClientExchange {
     /// u = H(PAD(A) ‖ PAD(B)).
     pub u: [u8; HASH_BYTES],
@@ -440,8 +507,8 @@ pub struct ClientExchange {
     pub s: Zeroizing<Vec<u8>>,
     /// K = H(S).
     pub key: Zeroizing<[u8; HASH_BYTES]>,
-    /// The client proof M.
-    pub m: [u8; HASH_BYTES],
+    /// The client proof M (secret until sent: it is what the device checks).
+    pub m: Zeroizing<[u8; HASH_BYTES]>,
 }
 
 /// The client computation `S = (B − k·v)^(a + u·x)` and the values derived from it.
@@ -482,6 +549,6 @@ pub fn client_exchange(
     let s_fe = Zeroizing::new(base.pow_bounded_exp(&*exponent, 1025));
     let s = fe_to_minimal_secret(&s_fe);
     let key = session_key(&s);
-    let m = client_proof(username, salt, a_wire, b_wire, &key);
+    let m = Zeroizing::new(client_proof(username, salt, a_wire, b_wire, &key));
     Ok(ClientExchange { u, x, s, key, m })
 }

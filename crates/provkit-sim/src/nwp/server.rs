@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use provkit_cc32xx::http::{Parsed, parse_request};
 
-use provkit_cc32xx::driver::NwpDriver;
+use provkit_cc32xx::driver::{NwpDriver, NwpEvent};
 
 use super::{EmulatedNwp, NwpSettings, announce, http_api};
 
@@ -21,12 +21,26 @@ pub const TICK: Duration = Duration::from_millis(50);
 
 /// `provkit sim --personality cc32xx`: an NWP booted from `settings` (its own timers —
 /// auto-provisioning after 2 s with no profiles, inactivity — run on the wall clock),
-/// serving TI's HTTP API on `listener` until `stop` is set.
+/// serving TI's HTTP API on `listener` until `stop` is set. The host events the NWP raises
+/// are drained and dropped; [`run_sim_with_events`] hands them to the caller.
 pub fn run_sim(
     listener: TcpListener,
     settings: NwpSettings,
     options: ServerOptions,
     stop: Arc<AtomicBool>,
+) -> Result<(), crate::SimError> {
+    run_sim_with_events(listener, settings, options, stop, |_| {})
+}
+
+/// [`run_sim`], calling `on_event` (on the timer thread, in order) with every event the NWP
+/// delivers to its host (`SL_WLAN_EVENT_PROVISIONING_STATUS`, profile added, link events,
+/// reset requests), at most one [`TICK`] after it happened.
+pub fn run_sim_with_events(
+    listener: TcpListener,
+    settings: NwpSettings,
+    options: ServerOptions,
+    stop: Arc<AtomicBool>,
+    mut on_event: impl FnMut(NwpEvent) + Send + 'static,
 ) -> Result<(), crate::SimError> {
     let io = |context: &str| {
         let context = context.to_string();
@@ -48,7 +62,13 @@ pub fn run_sim(
                 let Ok(mut guard) = nwp.lock() else { return };
                 guard.advance(elapsed);
                 let announcements = guard.take_announcements();
+                // Drained every tick so the queue stays bounded even with no listener.
+                let mut events = Vec::new();
+                while let Some(event) = guard.poll_event() {
+                    events.push(event);
+                }
                 drop(guard);
+                events.into_iter().for_each(&mut on_event);
                 if let Some(to) = options.announce_to {
                     for a in announcements {
                         let _ = announce::send(&a, to);
