@@ -15,6 +15,7 @@ use provkit_proto::{
 };
 use provkit_security::sec1::Sec1Cipher;
 use provkit_security::sec2::{DeviceCredentials, GcmCipher, Sec2Patch, device_handle_cmd0};
+use provkit_security::{DeviceSecurityConfig, DeviceSession};
 
 /// `../shared/vectors` relative to the workspace root, as seen from this package.
 pub fn default_vectors_dir() -> PathBuf {
@@ -57,6 +58,9 @@ impl rand_core::TryCryptoRng for ReplayRng {}
 
 /// One recorded sec2 (patch 1) session, device side.
 pub struct Sec2Replay {
+    /// The recorded Command0 and Command1 bodies, as the client sent them.
+    pub request0: Vec<u8>,
+    pub request1: Vec<u8>,
     pub salt: Vec<u8>,
     pub verifier: Vec<u8>,
     pub cmd0: S2SessionCmd0,
@@ -117,6 +121,8 @@ impl Sec2Replay {
             .try_into()
             .map_err(|_| "key is not 32 bytes")?;
         Ok(Self {
+            request0: hex_field(&hs[0]["hex"])?,
+            request1: hex_field(&hs[2]["hex"])?,
             salt: hex_field(&case["inputs"]["salt"])?,
             verifier: hex_field(&case["inputs"]["verifier"])?,
             cmd0,
@@ -155,6 +161,32 @@ impl Sec2Replay {
             wrap_response(3, sec2_payload::Payload::Sr1(r1)),
             cipher,
         )
+    }
+
+    /// The device configuration a firmware would build at start-up: prepared once, so every
+    /// session made from a clone of it shares the per-device table.
+    pub fn prepared_config(&self) -> DeviceSecurityConfig {
+        DeviceSecurityConfig::Sec2 {
+            salt: self.salt.clone(),
+            verifier: self.verifier.clone(),
+            patch: Sec2Patch::Patch1,
+        }
+        .prepare()
+        .expect("recorded credentials are valid")
+    }
+
+    /// One handshake through the façade, the way protocomm runs it: a new `DeviceSession`
+    /// from a clone of the (prepared) config, fed the recorded request bodies.
+    pub fn facade_handshake(&self, config: &DeviceSecurityConfig) -> (Vec<u8>, Vec<u8>) {
+        let mut rng = ReplayRng::new(&self.device_randomness);
+        let mut session = DeviceSession::new(config.clone());
+        let r0 = session
+            .handle_session(&self.request0, &mut rng)
+            .expect("Command0");
+        let r1 = session
+            .handle_session(&self.request1, &mut rng)
+            .expect("Command1");
+        (r0, r1)
     }
 
     /// A data-phase cipher with the recorded key and nonce.

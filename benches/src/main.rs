@@ -2,7 +2,7 @@
 //! profiler (callgrind) can count the instructions of exactly the device's work.
 //!
 //! ```text
-//! provkit-bench handshake --sec 2 --count N [--cold] [--compact] [--vectors DIR]
+//! provkit-bench handshake --sec 2 --count N [--cold] [--compact | --facade] [--vectors DIR]
 //! provkit-bench handshake --sec 1 --count N [--vectors DIR]
 //! ```
 //!
@@ -25,6 +25,7 @@ struct Args {
     count: u64,
     cold: bool,
     compact: bool,
+    facade: bool,
     vectors: PathBuf,
 }
 
@@ -39,6 +40,7 @@ fn parse() -> Result<Args, String> {
         count: 1,
         cold: false,
         compact: false,
+        facade: false,
         vectors: default_vectors_dir(),
     };
     while let Some(flag) = it.next() {
@@ -49,6 +51,7 @@ fn parse() -> Result<Args, String> {
             "--vectors" => args.vectors = PathBuf::from(value()?),
             "--cold" => args.cold = true,
             "--compact" => args.compact = true,
+            "--facade" => args.facade = true,
             _ => return Err(format!("unknown argument {flag}")),
         }
     }
@@ -60,7 +63,7 @@ fn main() -> ExitCode {
         Ok(a) => a,
         Err(e) => {
             eprintln!(
-                "provkit-bench: {e}\nusage: provkit-bench handshake --sec 2 --count N [--cold] [--compact] [--vectors DIR]"
+                "provkit-bench: {e}\nusage: provkit-bench handshake --sec 2 --count N [--cold] [--compact | --facade] [--vectors DIR]"
             );
             return ExitCode::from(2);
         }
@@ -80,6 +83,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if args.facade {
+        return run_facade(&args, &replay);
+    }
     let build = || {
         if args.compact {
             replay.compact_credentials()
@@ -143,5 +149,31 @@ fn run_sec1(args: &Args) -> ExitCode {
         }
     }
     print_mean("sec1 device handshake", args.count, start.elapsed());
+    ExitCode::SUCCESS
+}
+
+fn run_facade(args: &Args, replay: &Sec2Replay) -> ExitCode {
+    let warm = replay.prepared_config();
+    let start = Instant::now();
+    for _ in 0..args.count {
+        let cold;
+        let config = if args.cold {
+            cold = replay.prepared_config();
+            &cold
+        } else {
+            &warm
+        };
+        let (r0, r1) = replay.facade_handshake(config);
+        if r0 != replay.response0 || r1 != replay.response1 {
+            eprintln!("provkit-bench: device response differs from the recording");
+            return ExitCode::FAILURE;
+        }
+    }
+    let what = if args.cold {
+        "sec2 device handshake via DeviceSession (config prepared each run)"
+    } else {
+        "sec2 device handshake via DeviceSession (one prepared config, cloned per session)"
+    };
+    print_mean(what, args.count, start.elapsed());
     ExitCode::SUCCESS
 }
