@@ -24,19 +24,47 @@ fn cargo() -> Command {
 }
 
 pub fn test(_args: &[String]) -> Result<(), String> {
-    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
-    run(cargo().args([
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
-    run(cargo().args(["test", "--workspace"]))?;
+    let started = std::time::Instant::now();
+    let mut timings: Vec<(&str, u64)> = Vec::new();
+    let mut step = |name: &'static str, f: &dyn Fn() -> Result<(), String>| {
+        eprintln!("\n==== xtask test: {name} ====");
+        let t = std::time::Instant::now();
+        let result = f();
+        timings.push((name, t.elapsed().as_secs()));
+        result.map_err(|e| format!("step `{name}` failed: {e}"))
+    };
+    step("fmt", &|| {
+        run(cargo().args(["fmt", "--all", "--", "--check"]))
+    })?;
+    step("clippy", &|| {
+        run(cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    })?;
+    // Unit, known-answer, property, end-to-end and crash-safety tests of every host crate;
+    // includes the codegen freshness test.
+    step("test", &|| run(cargo().args(["test", "--workspace"])))?;
+    step("no_std builds", &nostd)?;
     // Espressif's esp_prov against `provkit sim` over loopback; never skipped.
-    crate::interop::interop()?;
-    nostd()?;
+    step("esp_prov interop", &crate::interop::interop)?;
+    // The bench binary replays the recorded client messages and checks every response.
+    step("bench binary", &|| bench_binary(3))?;
+    // ESP32-C3/C6 images through `--image-only`, with their size report.
+    step("firmware images", &crate::flash::firmware_ci)?;
+    // The CC32xx adapter and firmware compile for thumbv7em-none-eabi (no TI SDK needed).
+    step("cc32xx build", &crate::cc32xx::cc32xx_ci)?;
+    // Every fuzz target, briefly, on the nightly toolchain.
+    step("fuzz smoke", &crate::fuzz::smoke_ci)?;
+    eprintln!("\n==== xtask test: timings ====");
+    for (name, secs) in &timings {
+        eprintln!("{name:>18}: {secs:>4} s");
+    }
+    eprintln!("{:>18}: {:>4} s", "total", started.elapsed().as_secs());
     println!("xtask test: all steps passed");
     Ok(())
 }
