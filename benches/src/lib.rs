@@ -163,16 +163,21 @@ impl Sec2Replay {
         )
     }
 
-    /// The device configuration a firmware would build at start-up: prepared once, so every
-    /// session made from a clone of it shares the per-device table.
-    pub fn prepared_config(&self) -> DeviceSecurityConfig {
+    /// The plain `Sec2` configuration, not prepared.
+    pub fn unprepared_config(&self) -> DeviceSecurityConfig {
         DeviceSecurityConfig::Sec2 {
             salt: self.salt.clone(),
             verifier: self.verifier.clone(),
             patch: Sec2Patch::Patch1,
         }
-        .prepare()
-        .expect("recorded credentials are valid")
+    }
+
+    /// The device configuration a firmware would build at start-up: prepared once, so every
+    /// session made from a clone of it shares the per-device table.
+    pub fn prepared_config(&self) -> DeviceSecurityConfig {
+        self.unprepared_config()
+            .prepare()
+            .expect("recorded credentials are valid")
     }
 
     /// One handshake through the façade, the way protocomm runs it: a new `DeviceSession`

@@ -295,14 +295,20 @@ pub fn nwp_event_lines(event: &NwpEvent) -> (String, String) {
         NwpEvent::ProfileAdded { status, ssid, .. } => (
             obj(
                 "profile_added",
-                vec![("status", status.to_string()), ("ssid", json_str(&text(ssid)))],
+                vec![
+                    ("status", status.to_string()),
+                    ("ssid", json_str(&text(ssid))),
+                ],
             ),
             format!("profile added for \"{}\"", text(ssid)),
         ),
         NwpEvent::ResetRequest { status, caller } => (
             obj(
                 "reset_request",
-                vec![("status", status.to_string()), ("caller", caller.to_string())],
+                vec![
+                    ("status", status.to_string()),
+                    ("caller", caller.to_string()),
+                ],
             ),
             format!("the NWP asks the host to reset (caller {caller})"),
         ),
@@ -334,7 +340,10 @@ pub fn nwp_event_lines(event: &NwpEvent) -> (String, String) {
             ),
         ),
         NwpEvent::IpAcquired { ip: [a, b, c, d] } => (
-            obj("ip_acquired", vec![("ip", json_str(&format!("{a}.{b}.{c}.{d}")))]),
+            obj(
+                "ip_acquired",
+                vec![("ip", json_str(&format!("{a}.{b}.{c}.{d}")))],
+            ),
             format!("station got address {a}.{b}.{c}.{d}"),
         ),
     }

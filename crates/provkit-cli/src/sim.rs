@@ -6,15 +6,15 @@ use clap::{Args, ValueEnum};
 use provkit_sim::device::{DeviceOptions, SimDevice};
 use provkit_sim::env::RadioEnv;
 use provkit_sim::http::HttpServer;
-use provkit_sim::provkit_security::{DeviceSecurityConfig, Sec2Patch, generate_sec2_credentials};
-use provkit_sim::station::SimClock;
-use provkit_sim::store::FileStore;
 use provkit_sim::nwp::server::{ServerOptions, run_sim_with_events};
 use provkit_sim::nwp::{NwpSettings, announce::ANNOUNCE_PORT};
 use provkit_sim::provkit_manager::Role;
+use provkit_sim::provkit_security::{DeviceSecurityConfig, Sec2Patch, generate_sec2_credentials};
+use provkit_sim::station::SimClock;
+use provkit_sim::store::FileStore;
 use std::net::{SocketAddr, TcpListener};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -416,7 +416,11 @@ fn print_cc32xx_banner(args: &SimArgs, addr: SocketAddr, announce_to: SocketAddr
     for (method, path, what) in [
         ("GET ", "/param_product_version.txt", "product version"),
         ("GET ", "/__SL_G_DNP", "device name"),
-        ("POST", "/api/1/wlan/en_ap_scan", "scan (__SL_P_SC1, __SL_P_SC2)"),
+        (
+            "POST",
+            "/api/1/wlan/en_ap_scan",
+            "scan (__SL_P_SC1, __SL_P_SC2)",
+        ),
         ("GET ", "/netlist.txt", "scanned SSIDs, ';'-separated"),
         (
             "POST",
@@ -426,7 +430,11 @@ fn print_cc32xx_banner(args: &SimArgs, addr: SocketAddr, announce_to: SocketAddr
         ("POST", "/api/1/wlan/confirm_req", "start the confirmation"),
         ("GET ", "/__SL_G_MCR", "confirmation result (5 = success)"),
         ("POST", "/api/1/netapp/set_urn", "device name (__SL_P_S.B)"),
-        ("POST", "/api/1/wlan/policy_set", "connection policy (__SL_P_P.E/.F/.G/.Q)"),
+        (
+            "POST",
+            "/api/1/wlan/policy_set",
+            "connection policy (__SL_P_P.E/.F/.G/.Q)",
+        ),
     ] {
         text.push_str(&format!("  {method} {path:<28} {what}\n"));
     }
@@ -441,9 +449,7 @@ fn print_cc32xx_banner(args: &SimArgs, addr: SocketAddr, announce_to: SocketAddr
     ));
     if args.json {
         eprintln!("{text}");
-        println!(
-            "{{\"event\":\"listening\",\"addr\":\"{addr}\",\"personality\":\"cc32xx\"}}"
-        );
+        println!("{{\"event\":\"listening\",\"addr\":\"{addr}\",\"personality\":\"cc32xx\"}}");
     } else {
         println!("{text}");
     }

@@ -83,14 +83,20 @@ fn unreadable_and_invalid_env_files_are_reported() {
 }
 
 #[test]
-fn cc32xx_personality_says_not_yet_supported() {
-    let out = provkit(&["sim", "--personality", "cc32xx"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("not yet supported"),
-        "{}",
-        stderr(&out)
-    );
+fn cc32xx_personality_refuses_the_esp_only_transports() {
+    for flag in ["--console", "--mdns"] {
+        let port = free_port().to_string();
+        let addr = format!("127.0.0.1:{port}");
+        let out = provkit(&["sim", "--personality", "cc32xx", "--http", &addr, flag]);
+        assert_eq!(out.status.code(), Some(1), "{flag}");
+        assert!(
+            stderr(&out).contains(&format!(
+                "{flag} is not supported with --personality cc32xx"
+            )),
+            "{}",
+            stderr(&out)
+        );
+    }
 }
 
 #[test]

@@ -27,8 +27,8 @@ use provkit_protocomm::console::ConsoleFraming;
 use provkit_protocomm::http::{HttpFraming, HttpOutcome, HttpRequest};
 use provkit_protocomm::rand_core::CryptoRng;
 use provkit_protocomm::{
-    ClientId, DeviceSecurityConfig, HandlerError, Protocomm, RequestHandler,
-    SecureRng, TransportKind, VersionInfo,
+    ClientId, DeviceSecurityConfig, HandlerError, Protocomm, RequestHandler, SecureRng,
+    TransportKind, VersionInfo,
 };
 use provkit_wifi::ScanLimits;
 
@@ -227,11 +227,7 @@ impl<F: EndpointFn + ?Sized> Device<F> {
     }
 
     /// `wifi_prov_mgr_endpoint_register`: attach the application's handler.
-    pub fn register_endpoint(
-        &mut self,
-        name: &str,
-        handler: Box<F>,
-    ) -> Result<(), ManagerError> {
+    pub fn register_endpoint(&mut self, name: &str, handler: Box<F>) -> Result<(), ManagerError> {
         self.manager.endpoint_register(name)?;
         self.custom.retain(|(n, _)| n != name);
         self.custom.push((String::from(name), handler));
@@ -275,8 +271,7 @@ impl<F: EndpointFn + ?Sized> Device<F> {
         protocomm.set_now(now.as_millis());
         self.manager.on_client_activity(now);
         let limits = ScanLimits {
-            max_entries: u32::try_from(self.manager.config().max_scan_results)
-                .unwrap_or(u32::MAX),
+            max_entries: u32::try_from(self.manager.config().max_scan_results).unwrap_or(u32::MAX),
             ..scan_limits_for(transport)
         };
         let mut dispatch = Dispatch {
@@ -353,7 +348,14 @@ impl<F: EndpointFn + ?Sized> Device<F> {
         now: Instant,
     ) -> Result<(), AttErrorCode> {
         self.with_framing(TransportKind::Ble, now, hooks, |protocomm, handler| {
-            gatt.write(write.connection, write.index, write.data, protocomm, handler, rng)
+            gatt.write(
+                write.connection,
+                write.index,
+                write.data,
+                protocomm,
+                handler,
+                rng,
+            )
         })
         .unwrap_or(Err(AttErrorCode::InvalidHandle))
     }

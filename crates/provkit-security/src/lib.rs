@@ -20,18 +20,22 @@
 //!
 //! ## Device start-up: prepare sec2 once
 //!
-//! A sec2 device needs a per-device table of its verifier (24 KiB RAM, ~17 M x86-64
-//! instructions to build, about 0.7 of a handshake; it cuts each handshake to ~24 M). Call
-//! [`DeviceSecurityConfig::prepare`] once at start-up and hand the result to protocomm: the
+//! A sec2 device should call [`DeviceSecurityConfig::prepare`] once at start-up and hand the
+//! result to protocomm. It builds a per-device comb table of the verifier (24 KiB RAM, ~17 M
+//! x86-64 instructions, once) that cuts every handshake, the first included, to ~22.5 M. The
 //! `Sec2Prepared` config keeps the table behind a reference count (`Arc` where the target has
-//! atomic compare-and-swap, `Rc` on riscv32imc, which has none), so the per-client-session
-//! `DeviceSession::new(config.clone())` copies a pointer and every session borrows the one
-//! table — no session state owns a copy. A `Sec2` config that is not prepared still works,
-//! but every new `DeviceSession` then builds its own table at its first Command0 (~41 M for
-//! that handshake). We chose the shared config over a global cache (needs a lock in no_std)
-//! and over leaking a `&'static` (nothing could wipe the verifier). A RAM-tight device can
-//! share table-free credentials instead ([`PreparedSec2::from_credentials`] with
-//! [`sec2::DeviceCredentials::new_compact`]): no 24 KiB, ~38 M per handshake.
+//! atomic compare-and-swap, so configs and sessions stay `Send + Sync`; `Rc` on riscv32imc,
+//! which has none and where `alloc::sync` does not exist — firmware there is single-threaded),
+//! so protocomm's per-client-session `DeviceSession::new(config.clone())` copies a pointer
+//! and every session borrows the one table; no session state owns a copy.
+//!
+//! A `Sec2` config that is not prepared still works and needs no extra RAM: each
+//! `DeviceSession` derives table-free credentials at its first Command0 and every handshake
+//! computes `v^u` by a sliding window (~38 M). That is also the RAM-tight option on purpose
+//! ([`PreparedSec2::from_credentials`] with [`sec2::DeviceCredentials::new_compact`] shares
+//! them). We chose a shared config over a global cache (a lock in no_std) and over a leaked
+//! `&'static` (nothing could wipe the verifier), and over `portable-atomic-util`'s `Arc` on
+//! riscv32imc (one more dependency in every lock file for a single-threaded target).
 //! `docs/PERFORMANCE.md` has the figures.
 //!
 //! ## Why not the `srp` crate

@@ -1,6 +1,7 @@
 //! # Security 2: the SRP-6a handshake and the AES-256-GCM data phase
 //!
-//! Consumed-state machines for both roles (spec §4.3; the arithmetic is in [`crate::srp`]):
+//! Consumed-state machines for both roles (spec §4.3; the arithmetic is in the `srp`
+//! module, public only with the `hazmat` feature):
 //!
 //! ```text
 //!  device:  DeviceAwaitCmd0 ──Cmd0/Resp0──▶ DeviceAwaitCmd1 ──Cmd1/Resp1──▶ GcmCipher
@@ -586,7 +587,7 @@ impl GcmCipher {
     }
 }
 
-/// `(salt, verifier)` for a new device, see [`srp::generate_credentials`].
+/// `(salt, verifier)` for a new device, built by the `srp` module: the salt never starts with a zero byte.
 pub fn generate_credentials<R: CryptoRng + ?Sized>(
     username: &[u8],
     password: &[u8],
@@ -596,7 +597,7 @@ pub fn generate_credentials<R: CryptoRng + ?Sized>(
     srp::generate_credentials(username, password, salt_len, rng)
 }
 
-/// The verifier for a given salt, see [`srp::verifier_for_salt`].
+/// The verifier for a given salt, `v = g^x` with esp_prov's `x` (minimal big-endian).
 pub fn verifier_for_salt(
     username: &[u8],
     password: &[u8],

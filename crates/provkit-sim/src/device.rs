@@ -1,6 +1,6 @@
-//! [`SimDevice`]: the whole simulated provisioning device — provkit-manager's `Device` ([`SendDevice`])
-//! (protocomm + manager), the simulated station and the file store — behind the transports
-//! of this crate.
+//! [`SimDevice`]: the whole simulated provisioning device — provkit-manager's `Device`
+//! (protocomm + manager, as a [`SendDevice`]), the simulated station and the file store —
+//! behind the transports of this crate.
 //!
 //! ```text
 //!  HttpServer ──HttpRequest──► SimDevice::handle_http ─► Device::handle_http (HttpFraming)

@@ -20,8 +20,6 @@
 use alloc::borrow::Cow;
 use alloc::vec::Vec;
 
-use subtle::{ConditionallySelectable, ConstantTimeEq};
-
 use super::{Fe, mont};
 
 /// Teeth of the comb for the fixed generator g (table of 2^6 = 64 entries, 24 KiB).
@@ -240,11 +238,7 @@ pub(crate) fn pow_sliding_vartime(base: &Fe, exponent_be: &[u8]) -> Fe {
 
 /// `entries[idx]`, reading every entry (constant-time select; `idx` is secret).
 fn ct_select(entries: &[Fe], idx: u32) -> Fe {
-    let mut selected = Fe::ONE;
-    for (j, entry) in entries.iter().enumerate() {
-        selected.conditional_assign(entry, (j as u32).ct_eq(&idx));
-    }
-    selected
+    mont::ct_select(entries, idx)
 }
 
 /// `base^e` for a variable base and a secret exponent (big-endian bytes): fixed 4-bit

@@ -36,12 +36,12 @@
 //! ```
 //!
 //! instead of 256 + 64, 512 + 128 and 256 + 64 for three plain windowed exponentiations.
-//! Measured (callgrind, x86-64, `docs/PERFORMANCE.md`): ~24.1 M instructions for Command0 →
+//! Measured (callgrind, x86-64, `docs/PERFORMANCE.md`): ~22.5 M instructions for Command0 →
 //! Response1 with prepared [`DeviceCredentials`]; building those (the v table, 24 KiB RAM)
 //! costs ~17.4 M once per device, so build them at start-up and share them (the façade's
 //! `DeviceSecurityConfig::prepare`). Without the table ([`DeviceCredentials::new_compact`],
 //! `v^u` by a 5-bit sliding window: 512 squarings + ~100 multiplications) a handshake costs
-//! ~39.5 M and nothing is kept per device.
+//! ~37.8 M and nothing is kept per device; that is what an unprepared façade session uses.
 //!
 //! With the `hazmat` feature this module is public (known-answer tests, fuzzing); otherwise
 //! it is internal and only the façade and `sec2` reach it.
@@ -318,8 +318,8 @@ pub(crate) fn check_username(username: &[u8]) -> Result<(), SecurityError> {
 /// ~17 M x86-64 instructions, ~0.7 of a handshake) so that every handshake computes `v^u` in
 /// 86 + 86 operations; build it once at start-up and share it (the façade keeps it behind a
 /// reference count, see `DeviceSecurityConfig::prepare`). [`DeviceCredentials::new_compact`]
-/// keeps no table and computes `v^u` by a sliding window in every handshake (~0 RAM, cheap to
-/// build, ~14 M more per handshake). `docs/PERFORMANCE.md` has both figures.
+/// keeps no table and computes `v^u` by a sliding window in every handshake (no table RAM,
+/// ~0.2 M to build, ~15 M more per handshake). `docs/PERFORMANCE.md` has both figures.
 #[derive(Clone)]
 pub struct DeviceCredentials {
     salt: Vec<u8>,

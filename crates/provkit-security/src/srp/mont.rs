@@ -175,6 +175,25 @@ pub(crate) fn square(a: &Fe) -> Fe {
     from_words(native::square(words(a), modulus(), n0_inv()))
 }
 
+/// `entries[idx]` in constant time: every word of every entry is read and masked, the mask
+/// coming from `subtle`'s optimisation-opaque equality, so neither the memory trace nor the
+/// timing depends on `idx`. Working on raw words is ~5× cheaper than `ConditionallySelectable`
+/// on the whole element, which matters because the comb scans 64 entries per column. `idx`
+/// must be below `entries.len()` (all callers index tables of `2^bits` entries with a
+/// `bits`-bit value); otherwise the result is zero.
+pub(crate) fn ct_select(entries: &[Fe], idx: u32) -> Fe {
+    use subtle::ConstantTimeEq;
+    let mut out = [0 as Word; L];
+    for (j, entry) in entries.iter().enumerate() {
+        let hit = (j as u32).ct_eq(&idx);
+        let mask = Word::from(hit.unwrap_u8()).wrapping_neg();
+        for (o, &w) in out.iter_mut().zip(words(entry)) {
+            *o |= w & mask;
+        }
+    }
+    from_words(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
