@@ -384,3 +384,90 @@ fn scan_pages_are_capped_for_ble_clients_only() {
         (Status::Success as i32, 16)
     );
 }
+
+#[test]
+fn ble_gatt_ops_through_device_serve_capped_scan_pages() {
+    use provkit_manager::{BleWrite, NoHooks};
+    use provkit_protocomm::ble::{AttErrorCode, BLUEDROID_MAX_VALUE_LEN, GattTable, Uuid128};
+
+    let cfg = ManagerConfig {
+        auto_stop_ms: None,
+        ..ManagerConfig::esp()
+    };
+    let mut rig = Rig::new(cfg);
+    for i in 0..13u8 {
+        let ssid = format!("ble-extra-{i:02}");
+        rig.runner
+            .station
+            .add_network(network(ssid.as_bytes(), b"password1", 30 + i, None, -85))
+            .unwrap();
+    }
+    let mut gatt = GattTable::new(
+        Uuid128::EXAMPLE_SERVICE,
+        rig.device.protocomm().unwrap().endpoints(),
+        BLUEDROID_MAX_VALUE_LEN,
+    );
+    let index = |gatt: &GattTable, name: &str| {
+        gatt.characteristics()
+            .iter()
+            .position(|c| c.endpoint == name)
+            .unwrap()
+    };
+    let (session, scan) = (index(&gatt, "prov-session"), index(&gatt, "prov-scan"));
+    const CONNECTION: u16 = 3;
+    rig.device.ble_connect(&mut gatt, CONNECTION).unwrap();
+    let write = |rig: &mut Rig, gatt: &mut GattTable, index: usize, data: &[u8], now: u64| {
+        rig.device.ble_write(
+            gatt,
+            BleWrite {
+                connection: CONNECTION,
+                index,
+                data,
+            },
+            &mut NoHooks,
+            &mut rig.rng,
+            Instant::from_millis(now),
+        )
+    };
+    write(&mut rig, &mut gatt, session, &SEC0_SESSION_CMD, 0).unwrap();
+    let start = WiFiScanPayload {
+        msg: 0,
+        status: 0,
+        payload: Some(provkit_proto::wi_fi_scan_payload::Payload::CmdScanStart(
+            Default::default(),
+        )),
+    };
+    write(&mut rig, &mut gatt, scan, &start.encode_to_vec(), 10).unwrap();
+    rig.pump(20);
+    assert_eq!(rig.device.manager.scan_status(), (true, 16));
+    let result = WiFiScanPayload {
+        msg: 4,
+        status: 0,
+        payload: Some(provkit_proto::wi_fi_scan_payload::Payload::CmdScanResult(
+            provkit_proto::CmdScanResult {
+                start_index: 0,
+                count: 16,
+            },
+        )),
+    };
+    write(&mut rig, &mut gatt, scan, &result.encode_to_vec(), 30).unwrap();
+    // The response sits in the characteristic; read it whole (offset 0, large MTU).
+    let value = gatt.read(scan, 0, 512).unwrap().to_vec();
+    let response = WiFiScanPayload::decode(value.as_slice()).unwrap();
+    assert_eq!(response.status, Status::Success as i32);
+    match response.payload {
+        Some(provkit_proto::wi_fi_scan_payload::Payload::RespScanResult(r)) => {
+            assert_eq!(r.entries.len(), 4);
+        }
+        other => panic!("expected RespScanResult, got {other:?}"),
+    }
+    // Once the manager is idle the attributes are gone.
+    rig.device.ble_disconnect(&mut gatt, CONNECTION);
+    rig.device.manager.stop(Instant::from_millis(40)).unwrap();
+    rig.pump(5_000);
+    assert!(rig.device.protocomm().is_none());
+    assert_eq!(
+        write(&mut rig, &mut gatt, session, &SEC0_SESSION_CMD, 5_100),
+        Err(AttErrorCode::InvalidHandle)
+    );
+}
