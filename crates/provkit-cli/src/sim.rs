@@ -134,12 +134,17 @@ pub fn run(args: SimArgs) -> Result<(), String> {
             } else {
                 Sec2Patch::Patch1
             };
+            // Build the per-device SRP tables once now (a host has RAM to spare), so every
+            // handshake takes the fast path and a bad verifier fails here, not at a client.
+            let config = DeviceSecurityConfig::Sec2 {
+                salt,
+                verifier,
+                patch,
+            }
+            .prepare()
+            .map_err(|e| format!("preparing the sec2 verifier failed: {e}"))?;
             (
-                DeviceSecurityConfig::Sec2 {
-                    salt,
-                    verifier,
-                    patch,
-                },
+                config,
                 SimSecurity::Sec2 {
                     username: args.username.clone(),
                     password: args.password.clone(),
