@@ -5,6 +5,8 @@
 //! device side can be driven through a whole handshake again and again and every run checked
 //! against the recording. [`Sec1Replay`] does the same for `sec1.json` case 0.
 
+pub mod flows;
+
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};

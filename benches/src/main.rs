@@ -8,6 +8,19 @@
 //!
 //! `--sec 1` replays `sec1.json` case 0 (X25519 + PoP) the same way.
 //!
+//! ```text
+//! provkit-bench request --kind get-status|set-config --count N
+//! provkit-bench heap
+//! provkit-bench sessions [--devices N] [--per-device K] [--seconds S] [--unprepared]
+//! ```
+//!
+//! `request` answers one recorded encrypted request N times through `Device::handle` on an
+//! established sec2 session (all set-up, the handshake included, also runs for `--count 0`),
+//! checking every answer. `heap` reports the peak heap of one device-side sec2 handshake
+//! (counting global allocator), prepared and unprepared. `sessions` measures sessions per
+//! second through provkit-sim's real HTTP server with N devices and N client threads, next to
+//! the bound of the same crypto measured in memory in the same run.
+//!
 //! Replays the client messages of `sec2_patch1.json` case 0 against the device N times,
 //! checks every response equals the recording, and prints the mean time per handshake. The
 //! per-device precomputation (`DeviceCredentials`) is built once before the loop — also for
@@ -20,6 +33,8 @@ use std::time::Instant;
 
 use provkit_bench::{Sec1Replay, Sec2Replay, default_vectors_dir};
 
+mod commands;
+
 struct Args {
     sec: u8,
     count: u64,
@@ -29,12 +44,7 @@ struct Args {
     vectors: PathBuf,
 }
 
-fn parse() -> Result<Args, String> {
-    let mut it = std::env::args().skip(1);
-    match it.next().as_deref() {
-        Some("handshake") => {}
-        other => return Err(format!("expected `handshake`, got {other:?}")),
-    }
+fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut args = Args {
         sec: 2,
         count: 1,
@@ -58,13 +68,34 @@ fn parse() -> Result<Args, String> {
     Ok(args)
 }
 
+const USAGE: &str = "usage: provkit-bench handshake --sec 1|2 --count N [--cold] [--compact | --facade] [--vectors DIR]
+       provkit-bench request --kind get-status|set-config --count N
+       provkit-bench heap [--vectors DIR]
+       provkit-bench sessions [--devices N] [--per-device K] [--seconds S] [--unprepared]";
+
 fn main() -> ExitCode {
-    let args = match parse() {
+    let mut it = std::env::args().skip(1);
+    let outcome = match it.next().as_deref() {
+        Some("handshake") => return handshake(it),
+        Some("request") => commands::request(it),
+        Some("heap") => commands::heap(it),
+        Some("sessions") => commands::sessions(it),
+        other => Err(format!("unknown command {other:?}")),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("provkit-bench: {e}\n{USAGE}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn handshake(it: impl Iterator<Item = String>) -> ExitCode {
+    let args = match parse(it) {
         Ok(a) => a,
         Err(e) => {
-            eprintln!(
-                "provkit-bench: {e}\nusage: provkit-bench handshake --sec 2 --count N [--cold] [--compact | --facade] [--vectors DIR]"
-            );
+            eprintln!("provkit-bench: {e}\n{USAGE}");
             return ExitCode::from(2);
         }
     };

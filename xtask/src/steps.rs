@@ -70,10 +70,22 @@ pub fn test(_args: &[String]) -> Result<(), String> {
 }
 
 /// `cargo xtask bench`: every criterion bench (each prints its figures), then the
-/// instruction-count binary's wall-clock figures for the device-side handshakes.
+/// instruction-count binary's figures: device-side handshakes, per-request cost, peak heap of
+/// a handshake, and sessions per second through the simulator's HTTP server next to the
+/// crypto bound (4 devices, at most 5 s).
 pub fn bench(args: &[String]) -> Result<(), String> {
     run(cargo().args(["bench", "-p", "provkit-bench"]).args(args))?;
-    bench_binary(200)
+    bench_binary(200)?;
+    for what in [
+        &["request", "--kind", "get-status", "--count", "20000"][..],
+        &["request", "--kind", "set-config", "--count", "20000"],
+        &["sessions", "--devices", "4", "--seconds", "5"],
+    ] {
+        run(cargo()
+            .args(["run", "--release", "-p", "provkit-bench", "--"])
+            .args(what))?;
+    }
+    Ok(())
 }
 
 /// Runs `provkit-bench handshake` for sec1 and sec2: it replays the recorded client messages,
@@ -93,6 +105,17 @@ pub fn bench_binary(count: u32) -> Result<(), String> {
             "--count",
             &count,
         ]))?;
+    }
+    // Per-request cost (every answer checked against the recorded one) and handshake heap.
+    let count = count.to_string();
+    for what in [
+        &["request", "--kind", "get-status", "--count", &count][..],
+        &["request", "--kind", "set-config", "--count", &count],
+        &["heap"],
+    ] {
+        run(cargo()
+            .args(["run", "--release", "-p", "provkit-bench", "--"])
+            .args(what))?;
     }
     Ok(())
 }

@@ -77,6 +77,7 @@ pub fn render_proto_ver(security: &DeviceSecurityConfig, info: &VersionInfo) -> 
     // non-NULL PoP gets neither), then "wifi_scan", then the extras.
     match security {
         DeviceSecurityConfig::Sec0 => caps.push("no_sec"),
+        #[cfg(feature = "sec1")]
         DeviceSecurityConfig::Sec1 { pop: None } => caps.push("no_pop"),
         _ => {}
     }

@@ -4,11 +4,13 @@ use alloc::vec::Vec;
 use core::{fmt, mem};
 
 use provkit_proto::{
-    Message, Sec1MsgType, Sec1Payload, Sec2MsgType, Sec2Payload, SessionData, sec1_payload,
-    sec2_payload, session_data::Proto,
+    Message, Sec2MsgType, Sec2Payload, SessionData, sec2_payload, session_data::Proto,
 };
+#[cfg(feature = "sec1")]
+use provkit_proto::{Sec1MsgType, Sec1Payload, sec1_payload};
 use zeroize::Zeroize;
 
+#[cfg(feature = "sec1")]
 use crate::sec1;
 use crate::sec2_bridge::{self, Sec2Patch};
 use crate::session::{DataCipher, decode_session};
@@ -20,7 +22,8 @@ pub enum ClientSecurityConfig {
     /// No authentication, no encryption.
     Sec0,
     /// `None` or an empty PoP means no PoP. esp_prov passes the PoP string latin-1 encoded;
-    /// the bytes given here are used as they are.
+    /// the bytes given here are used as they are. Only with the `sec1` feature (default on).
+    #[cfg(feature = "sec1")]
     Sec1 { pop: Option<Vec<u8>> },
     /// SRP6a username and password (hashed as given; esp_prov uses UTF-8).
     Sec2 {
@@ -34,6 +37,7 @@ impl fmt::Debug for ClientSecurityConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Sec0 => f.write_str("Sec0"),
+            #[cfg(feature = "sec1")]
             Self::Sec1 { pop } => f
                 .debug_struct("Sec1")
                 .field("has_pop", &pop.as_ref().is_some_and(|p| !p.is_empty()))
@@ -52,6 +56,7 @@ impl fmt::Debug for ClientSecurityConfig {
 impl Drop for ClientSecurityConfig {
     fn drop(&mut self) {
         match self {
+            #[cfg(feature = "sec1")]
             Self::Sec1 { pop: Some(pop) } => pop.zeroize(),
             Self::Sec2 { password, .. } => password.zeroize(),
             _ => {}
@@ -64,17 +69,23 @@ impl ClientSecurityConfig {
     pub fn sec_ver(&self) -> u8 {
         match self {
             Self::Sec0 => 0,
+            #[cfg(feature = "sec1")]
             Self::Sec1 { .. } => 1,
             Self::Sec2 { .. } => 2,
         }
     }
 }
 
+// Without sec1 the GCM state dwarfs the other variants; there is one of these per client
+// session, so an extra heap allocation per handshake would buy nothing.
+#[cfg_attr(not(feature = "sec1"), allow(clippy::large_enum_variant))]
 #[derive(Debug)]
 enum ClientState {
     Idle,
     Sec0AwaitResp,
+    #[cfg(feature = "sec1")]
     Sec1AwaitResp0(sec1::ClientAwaitResp0),
+    #[cfg(feature = "sec1")]
     Sec1AwaitResp1(sec1::ClientAwaitResp1),
     Sec2AwaitResp0(sec2_bridge::ClientAwaitResp0),
     Sec2AwaitResp1(sec2_bridge::ClientAwaitResp1),
@@ -107,6 +118,7 @@ impl ClientSession {
                 ClientState::Sec0AwaitResp,
                 Proto::Sec0(sec0::client_command()),
             ),
+            #[cfg(feature = "sec1")]
             ClientSecurityConfig::Sec1 { pop } => {
                 let (next, cmd0) = sec1::ClientAwaitResp0::start(pop.as_deref(), rng);
                 (
@@ -201,6 +213,7 @@ impl ClientSession {
                 sec0::client_check_response(&payload)?;
                 Ok((ClientState::Established(DataCipher::Plain), None))
             }
+            #[cfg(feature = "sec1")]
             (ClientState::Sec1AwaitResp0(awaiting), Proto::Sec1(payload)) => {
                 let resp0 = match expect_sec1(payload, Sec1MsgType::SessionResponse0)? {
                     sec1_payload::Payload::Sr0(resp0) => resp0,
@@ -215,6 +228,7 @@ impl ClientSession {
                     })),
                 ))
             }
+            #[cfg(feature = "sec1")]
             (ClientState::Sec1AwaitResp1(awaiting), Proto::Sec1(payload)) => {
                 let resp1 = match expect_sec1(payload, Sec1MsgType::SessionResponse1)? {
                     sec1_payload::Payload::Sr1(resp1) => resp1,
@@ -256,6 +270,7 @@ const PAYLOAD_MISMATCH: SecurityError =
     SecurityError::MalformedMessage("msg type does not match its payload");
 
 /// Checks that the payload is present, its `msg` is `wanted`, and returns the payload.
+#[cfg(feature = "sec1")]
 fn expect_sec1(
     payload: Sec1Payload,
     wanted: Sec1MsgType,

@@ -51,6 +51,19 @@
 //! ## Features
 //!
 //! * `std`: `std::error::Error` plumbing of dependencies.
+//! * `sec1` (default): security 1 (X25519 + AES-256-CTR) on both sides. A sec2-only firmware
+//!   builds with `default-features = false`, which drops the `Sec1` config variants and
+//!   x25519-dalek / curve25519 / ctr from the image. Sec0 (a few hundred bytes) and sec2 are
+//!   always built.
+//! * `small-tables`: the constant comb table of g has 16 entries (6 KiB of flash) instead of
+//!   64 (24 KiB); `g^b` then takes 64 + 64 Montgomery operations instead of 43 + 43.
+//!
+//! ## Hardware bignum: the [`ModExp`] seam
+//!
+//! [`sec2::DeviceCredentials::with_mod_exp`] attaches a [`ModExp`] engine (e.g. the ESP32
+//! RSA peripheral) that computes the device's three 3072-bit exponentiations; software is
+//! the fallback per operation. See the [`modexp`] module for the contract (constant time in
+//! the secret exponent).
 //! * `hazmat`: known-answer-test back doors that take caller-chosen secrets
 //!   (`handle_cmd0_with_secret`, `handle_cmd1_with_nonce`, `start_with_secret`) and the raw
 //!   SRP arithmetic (`srp`, `DeviceCredentials::{exchange, public_b}`). Never enable it in
@@ -87,7 +100,9 @@ extern crate alloc;
 
 mod client;
 pub mod error;
+pub mod modexp;
 pub mod sec0;
+#[cfg(feature = "sec1")]
 pub mod sec1;
 pub mod sec2;
 mod sec2_bridge;
@@ -101,6 +116,7 @@ mod srp;
 
 pub use client::{ClientSecurityConfig, ClientSession};
 pub use error::SecurityError;
+pub use modexp::{ModExp, SoftwareModExp};
 pub use rand_core;
 pub use sec2_bridge::Sec2Patch;
 pub use session::{DeviceSecurityConfig, DeviceSession, PreparedSec2};

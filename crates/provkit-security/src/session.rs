@@ -4,11 +4,14 @@ use alloc::vec::Vec;
 use core::{fmt, mem};
 
 use provkit_proto::{
-    Message, S2SessionCmd0, S2SessionCmd1, Sec1MsgType, Sec1Payload, Sec2MsgType, Sec2Payload,
-    SessionData, sec1_payload, sec2_payload, session_data::Proto,
+    Message, S2SessionCmd0, S2SessionCmd1, Sec2MsgType, Sec2Payload, SessionData, sec2_payload,
+    session_data::Proto,
 };
+#[cfg(feature = "sec1")]
+use provkit_proto::{Sec1MsgType, Sec1Payload, sec1_payload};
 use zeroize::Zeroize;
 
+#[cfg(feature = "sec1")]
 use crate::sec1::{self, Sec1Cipher};
 use crate::sec2_bridge::{self, DeviceCredentials, GcmCipher, Sec2Patch};
 use crate::{SecureRng, SecurityError, sec0};
@@ -99,6 +102,8 @@ pub enum DeviceSecurityConfig {
     /// No authentication, no encryption.
     Sec0,
     /// X25519 + PoP + AES-256-CTR. `None` or an empty PoP means no PoP (no XOR into the key).
+    /// Only with the `sec1` feature (default on).
+    #[cfg(feature = "sec1")]
     Sec1 { pop: Option<Vec<u8>> },
     /// SRP6a + AES-256-GCM with the stored salt and verifier (see `generate_sec2_credentials`).
     Sec2 {
@@ -116,6 +121,7 @@ impl fmt::Debug for DeviceSecurityConfig {
         // The PoP is a secret and the verifier allows offline guessing; show only shapes.
         match self {
             Self::Sec0 => f.write_str("Sec0"),
+            #[cfg(feature = "sec1")]
             Self::Sec1 { pop } => f
                 .debug_struct("Sec1")
                 .field("has_pop", &pop.as_ref().is_some_and(|p| !p.is_empty()))
@@ -138,6 +144,7 @@ impl fmt::Debug for DeviceSecurityConfig {
 impl Drop for DeviceSecurityConfig {
     fn drop(&mut self) {
         match self {
+            #[cfg(feature = "sec1")]
             Self::Sec1 { pop: Some(pop) } => pop.zeroize(),
             // The verifier allows offline password guessing.
             Self::Sec2 { verifier, .. } => verifier.zeroize(),
@@ -152,6 +159,7 @@ impl DeviceSecurityConfig {
     pub fn sec_ver(&self) -> u8 {
         match self {
             Self::Sec0 => 0,
+            #[cfg(feature = "sec1")]
             Self::Sec1 { .. } => 1,
             Self::Sec2 { .. } | Self::Sec2Prepared(_) => 2,
         }
@@ -194,9 +202,13 @@ impl DeviceSecurityConfig {
 }
 
 /// The data-phase cipher of an established session (either role).
+// Without sec1 the GCM state dwarfs the other variants; there is one of these per client
+// session, so an extra heap allocation per handshake would buy nothing.
+#[cfg_attr(not(feature = "sec1"), allow(clippy::large_enum_variant))]
 #[derive(Debug)]
 pub(crate) enum DataCipher {
     Plain,
+    #[cfg(feature = "sec1")]
     Sec1(Sec1Cipher),
     Sec2(GcmCipher),
 }
@@ -205,6 +217,7 @@ impl DataCipher {
     pub(crate) fn encrypt(&mut self, plaintext: &[u8]) -> Result<Vec<u8>, SecurityError> {
         match self {
             Self::Plain => Ok(plaintext.to_vec()),
+            #[cfg(feature = "sec1")]
             Self::Sec1(c) => c.encrypt(plaintext),
             Self::Sec2(c) => c.encrypt(plaintext),
         }
@@ -213,6 +226,7 @@ impl DataCipher {
     pub(crate) fn decrypt(&mut self, ciphertext: &[u8]) -> Result<Vec<u8>, SecurityError> {
         match self {
             Self::Plain => Ok(ciphertext.to_vec()),
+            #[cfg(feature = "sec1")]
             Self::Sec1(c) => c.decrypt(ciphertext),
             Self::Sec2(c) => c.decrypt(ciphertext),
         }
@@ -265,9 +279,13 @@ pub(crate) fn check_len(
     }
 }
 
+// Without sec1 the GCM state dwarfs the other variants; there is one of these per client
+// session, so an extra heap allocation per handshake would buy nothing.
+#[cfg_attr(not(feature = "sec1"), allow(clippy::large_enum_variant))]
 #[derive(Debug)]
 enum DeviceState {
     AwaitCmd0,
+    #[cfg(feature = "sec1")]
     Sec1AwaitCmd1(sec1::DeviceAwaitCmd1),
     Sec2AwaitCmd1(sec2_bridge::DeviceAwaitCmd1),
     Established(DataCipher),
@@ -399,6 +417,7 @@ impl DeviceSession {
                     reply(Proto::Sec0(response)),
                 ))
             }
+            #[cfg(feature = "sec1")]
             (DeviceSecurityConfig::Sec1 { pop }, Proto::Sec1(payload)) => {
                 let (next, response) = step_sec1(pop.as_deref(), state, payload, rng)?;
                 Ok((next, reply(Proto::Sec1(response))))
@@ -426,6 +445,7 @@ impl DeviceSession {
     }
 }
 
+#[cfg(feature = "sec1")]
 fn step_sec1<R: SecureRng + ?Sized>(
     pop: Option<&[u8]>,
     state: DeviceState,

@@ -30,6 +30,7 @@ pub mod dhcp;
 mod error;
 pub mod gatt_layout;
 pub mod reason;
+pub mod rsa;
 pub mod store;
 
 #[cfg(feature = "chip")]

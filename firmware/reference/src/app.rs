@@ -18,14 +18,19 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use heapless::Deque;
+#[cfg(not(feature = "softap"))]
 use provkit_esp32::ble::GattHandler;
+#[cfg(feature = "softap")]
 use provkit_esp32::http::{HttpAnswer, HttpHandler, HttpRequestParts};
 use provkit_hal::{Credentials, ScanConfig, ScanEntry};
+#[cfg(feature = "softap")]
 use provkit_protocomm::http::{HttpFraming, HttpOutcome, HttpRequest};
 use provkit_protocomm::{
     ClientId, DeviceSecurityConfig, HandlerError, Protocomm, RequestHandler, Sec2Patch,
     TransportKind, VersionInfo,
 };
+use provkit_security::sec2::DeviceCredentials;
+use provkit_security::{ModExp, PreparedSec2, SecurityError};
 use provkit_wifi::{
     ConfigBackend, CtrlBackend, ScanBackend, ScanLimits, StationStatus, Status, handle_config,
     handle_ctrl, handle_scan,
@@ -168,6 +173,9 @@ impl RequestHandler for WifiHandlers<'_> {
 /// Protocomm plus the per-transport framing state.
 pub struct Provisioner {
     protocomm: Protocomm,
+    // Only the SoftAP image references protocomm's HTTP framing, so a BLE image links none
+    // of it (LTO drops unreferenced code; the BLE image likewise never names the HTTP side).
+    #[cfg(feature = "softap")]
     http: HttpFraming,
     rng: EspRng,
     /// Shared with the Wi-Fi loop.
@@ -175,24 +183,35 @@ pub struct Provisioner {
 }
 
 impl Provisioner {
-    /// Security 2 with the build-time salt and verifier.
-    pub fn new(salt: &[u8], verifier: &[u8], rng: EspRng) -> Self {
-        let security = DeviceSecurityConfig::Sec2 {
-            salt: salt.to_vec(),
-            verifier: verifier.to_vec(),
-            patch: Sec2Patch::Patch1,
-        };
+    /// Security 2 with the build-time salt and verifier; the handshake's modular
+    /// exponentiations go to `mod_exp` (the RSA peripheral), software being the fallback.
+    ///
+    /// The credentials are compact (no 24 KiB table of v): with the peripheral doing `v^u`
+    /// the table would never be read. `Err` only for a malformed build-time verifier.
+    pub fn new(
+        salt: &[u8],
+        verifier: &[u8],
+        mod_exp: &'static (dyn ModExp + Sync),
+        rng: EspRng,
+    ) -> Result<Self, SecurityError> {
+        let credentials = DeviceCredentials::new_compact(salt, verifier)?.with_mod_exp(mod_exp);
+        let security = DeviceSecurityConfig::Sec2Prepared(PreparedSec2::from_credentials(
+            credentials,
+            Sec2Patch::Patch1,
+        ));
         let mut version = VersionInfo::default();
         version.extra_capabilities.push(String::from("wifi_scan"));
-        Self {
+        Ok(Self {
             protocomm: Protocomm::new(security, version),
+            #[cfg(feature = "softap")]
             http: HttpFraming::new(),
             rng,
             wifi: WifiShared::new(),
-        }
+        })
     }
 }
 
+#[cfg(not(feature = "softap"))]
 impl GattHandler for Provisioner {
     fn on_write(&mut self, conn: u16, endpoint: &str, request: &[u8]) -> Option<Vec<u8>> {
         let mut handlers = WifiHandlers {
@@ -211,6 +230,7 @@ impl GattHandler for Provisioner {
     }
 }
 
+#[cfg(feature = "softap")]
 impl HttpHandler for Provisioner {
     fn on_request(&mut self, request: HttpRequestParts<'_>) -> HttpAnswer {
         let mut handlers = WifiHandlers {

@@ -41,6 +41,7 @@ use esp_hal::timer::timg::TimerGroup;
 use esp_println::println;
 use esp_radio::wifi::{Interface, WifiController};
 use provkit_esp32::gatt_layout::default_device_name;
+use provkit_esp32::rsa::EspRsaModExp;
 use provkit_esp32::station::{EspStation, MAX_SCAN_RESULTS};
 use provkit_esp32::store::FlashStore;
 use provkit_hal::asynch::{CredentialStore, WifiStation};
@@ -146,7 +147,17 @@ async fn main(spawner: Spawner) -> ! {
     if !joined {
         println!("not provisioned: starting provisioning");
         print_qr_payload(name.as_str());
-        let provisioner = RefCell::new(Provisioner::new(sec2::SEC2_SALT, sec2::SEC2_VERIFIER, rng));
+        // The sec2 exponentiations run on the RSA peripheral (software if it is ever busy).
+        static MOD_EXP: StaticCell<EspRsaModExp> = StaticCell::new();
+        let mod_exp = match EspRsaModExp::new(esp_hal::rsa::Rsa::new(p.RSA)) {
+            Ok(engine) => MOD_EXP.init(engine),
+            Err(_) => fatal("RSA peripheral parameters"),
+        };
+        let provisioner =
+            match Provisioner::new(sec2::SEC2_SALT, sec2::SEC2_VERIFIER, mod_exp, rng) {
+                Ok(p) => RefCell::new(p),
+                Err(_) => fatal("build-time sec2 verifier rejected"),
+            };
         #[cfg(not(feature = "softap"))]
         {
             let transport = ble::serve(p.BT, mac, name.as_str(), &provisioner);

@@ -22,8 +22,13 @@ use alloc::vec::Vec;
 
 use super::{Fe, mont};
 
-/// Teeth of the comb for the fixed generator g (table of 2^6 = 64 entries, 24 KiB).
+/// Teeth of the comb for the fixed generator g (table of 2^6 = 64 entries, 24 KiB of flash).
+#[cfg(not(feature = "small-tables"))]
 pub(crate) const G_TEETH: u32 = 6;
+/// With `small-tables`: 2^4 = 16 entries, 6 KiB of flash, for flash-constrained images; g^b
+/// then costs 64 + 64 Montgomery operations instead of 43 + 43 (measured in docs/FIRMWARE.md).
+#[cfg(feature = "small-tables")]
+pub(crate) const G_TEETH: u32 = 4;
 /// Exponent bits covered by the g table (the secret `b` / `a`).
 pub(crate) const G_BITS: u32 = 256;
 const G_ENTRIES: usize = 1 << G_TEETH;

@@ -61,6 +61,7 @@ use sha2::{Digest, Sha512};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::SecurityError;
+use crate::modexp::{ModExp, engine_pow};
 use comb::CombTable;
 
 /// Byte length of N and of every padded group element.
@@ -219,7 +220,7 @@ fn fe_from_be(bytes: &[u8], field: &'static str) -> Result<Fe, SecurityError> {
     Ok(Fe::new(&value))
 }
 
-fn modulus_uint() -> U3072 {
+pub(crate) fn modulus_uint() -> U3072 {
     *<Rfc5054Group3072 as crypto_bigint::modular::ConstMontyParams<{ U3072::LIMBS }>>::PARAMS
         .modulus()
         .as_ref()
@@ -331,6 +332,9 @@ pub struct DeviceCredentials {
     g_comb: CombTable,
     /// `None` for compact credentials.
     v_comb: Option<CombTable>,
+    /// Where the three exponentiations go when set (e.g. a chip's RSA unit); software
+    /// otherwise and whenever the engine fails.
+    engine: Option<&'static (dyn ModExp + Sync)>,
 }
 
 impl Drop for DeviceCredentials {
@@ -349,6 +353,7 @@ impl core::fmt::Debug for DeviceCredentials {
             .field("salt_len", &self.salt.len())
             .field("verifier_len", &self.verifier.len())
             .field("v_table", &self.v_comb.is_some())
+            .field("mod_exp_engine", &self.engine.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -407,7 +412,22 @@ impl DeviceCredentials {
             kv,
             g_comb: CombTable::generator(),
             v_comb: None,
+            engine: None,
         })
+    }
+
+    /// Sends the device's modular exponentiations (`g^b`, `v^u`, `(A·v^u)^b`) to `engine`,
+    /// e.g. a hardware bignum unit, falling back to software per operation when it fails.
+    /// With an engine the per-device table of v is never used, so pair this with
+    /// [`DeviceCredentials::new_compact`] to save its 24 KiB of RAM.
+    pub fn with_mod_exp(mut self, engine: &'static (dyn ModExp + Sync)) -> Self {
+        self.engine = Some(engine);
+        self
+    }
+
+    /// Whether an engine was attached with [`DeviceCredentials::with_mod_exp`].
+    pub fn has_mod_exp(&self) -> bool {
+        self.engine.is_some()
     }
 
     /// Whether this holds the per-device table of v (built by [`DeviceCredentials::new`]).
@@ -434,7 +454,11 @@ impl DeviceCredentials {
     }
 
     fn public_b_inner(&self, b: &[u8; SECRET_BYTES]) -> Vec<u8> {
-        let gb = Zeroizing::new(self.g_comb.pow_ct(b));
+        let gb = Zeroizing::new(
+            self.engine
+                .and_then(|engine| engine_pow(engine, &generator(), b))
+                .unwrap_or_else(|| self.g_comb.pow_ct(b)),
+        );
         fe_to_minimal(&self.kv.add(&gb))
     }
 
@@ -470,12 +494,18 @@ impl DeviceCredentials {
             return Err(SecurityError::InvalidPublicKey);
         }
         // u is public, so the exponentiation may branch and index on it.
-        let vu = match &self.v_comb {
-            Some(table) => table.pow_vartime(&u),
-            None => comb::pow_sliding_vartime(&self.v, &u),
+        let engine_vu = self.engine.and_then(|engine| engine_pow(engine, &self.v, &u));
+        let vu = match (engine_vu, &self.v_comb) {
+            (Some(vu), _) => vu,
+            (None, Some(table)) => table.pow_vartime(&u),
+            (None, None) => comb::pow_sliding_vartime(&self.v, &u),
         };
         let base = Zeroizing::new(mont::mul(&a_fe, &vu));
-        let s_fe = Zeroizing::new(comb::pow_window_ct(&base, b));
+        let s_fe = Zeroizing::new(
+            self.engine
+                .and_then(|engine| engine_pow(engine, &base, b))
+                .unwrap_or_else(|| comb::pow_window_ct(&base, b)),
+        );
         let s = fe_to_minimal_secret(&s_fe);
         let key = session_key(&s);
         let expected_m =
