@@ -357,6 +357,8 @@ pub struct ImageSizes {
     /// Flash bytes (code + read-only data symbols) by crate (legacy-mangled first path
     /// segment), for "what dominates".
     pub by_crate: BTreeMap<String, u64>,
+    /// Read-only data *objects* (tables, constants; not code) of provkit's crates.
+    pub provkit_rodata: u64,
 }
 
 impl ImageSizes {
@@ -381,15 +383,29 @@ impl ImageSizes {
 
 fn print_size_table(images: &[(Board, PathBuf)]) -> Result<(), String> {
     println!(
-        "\n{:<20} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>10} {:>10}",
-        "board", "text", "rodata", "flash", "data", "bss", "iram", "static RAM", "provkit"
+        "\n{:<20} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>10} {:>10} {:>10}",
+        "board",
+        "text",
+        "rodata",
+        "flash",
+        "data",
+        "bss",
+        "iram",
+        "static RAM",
+        "provkit¹",
+        "provkit²"
     );
     let mut all = Vec::new();
     for (board, elf) in images {
         let bytes = std::fs::read(elf).map_err(|e| format!("reading {}: {e}", elf.display()))?;
         let s = elf_sizes(&bytes).map_err(|e| format!("{}: {e}", elf.display()))?;
+        let lines = line_attribution(elf);
+        let by_source = lines
+            .as_ref()
+            .map(|l| (provkit_of(l) + s.provkit_rodata).to_string())
+            .unwrap_or_else(|| "n/a".into());
         println!(
-            "{:<20} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>10} {:>10}",
+            "{:<20} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>10} {:>10} {:>10}",
             board.name,
             s.text,
             s.rodata,
@@ -398,11 +414,31 @@ fn print_size_table(images: &[(Board, PathBuf)]) -> Result<(), String> {
             s.bss,
             s.iram,
             s.static_ram(),
-            s.provkit()
+            s.provkit(),
+            by_source
         );
-        all.push((board.name, s));
+        all.push((board.name, s, lines));
     }
-    for (name, s) in &all {
+    println!(
+        "provkit¹: flash bytes of symbols whose (mangled) crate is provkit_*: dependency code \
+         inlined into them counts as provkit's.\nprovkit²: code bytes whose DWARF line-table \
+         row (the innermost inlined source line) is in a provkit source file, plus provkit's \
+         read-only data objects: inlined dependency code counts as the dependency's; \
+         monomorphised core/alloc code counts as Rust's."
+    );
+    for (name, _, lines) in &all {
+        if let Some(lines) = lines {
+            let mut top: Vec<(&String, &u64)> = lines.iter().collect();
+            top.sort_by(|a, b| b.1.cmp(a.1));
+            let list: Vec<String> = top
+                .iter()
+                .take(14)
+                .map(|(k, v)| format!("{k} {:.1} KiB", **v as f64 / 1024.0))
+                .collect();
+            println!("{name}: code by source line: {}", list.join(", "));
+        }
+    }
+    for (name, s, _) in &all {
         let mut top: Vec<(&String, &u64)> = s.by_crate.iter().collect();
         top.sort_by(|a, b| b.1.cmp(a.1));
         let list: Vec<String> = top
@@ -413,6 +449,124 @@ fn print_size_table(images: &[(Board, PathBuf)]) -> Result<(), String> {
         println!("{name}: largest by symbol bytes: {}", list.join(", "));
     }
     Ok(())
+}
+
+fn provkit_of(lines: &BTreeMap<String, u64>) -> u64 {
+    lines
+        .iter()
+        .filter(|(k, _)| k.starts_with("provkit"))
+        .map(|(_, v)| v)
+        .sum()
+}
+
+/// Code bytes by the crate of their DWARF line-table source file (the innermost inlined
+/// location, so code LTO inlined from a dependency into a provkit function counts as the
+/// dependency's). Uses binutils' `objdump --dwarf=decodedline` for the rows' addresses and
+/// `addr2line` for their full paths; `None` when either tool is missing or fails.
+fn line_attribution(elf: &Path) -> Option<BTreeMap<String, u64>> {
+    let decoded = Command::new("objdump")
+        .arg("--dwarf=decodedline")
+        .arg(elf)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    let text = String::from_utf8_lossy(&decoded.stdout);
+    // (address, ends a sequence)
+    let mut rows: Vec<(u64, bool)> = Vec::new();
+    for line in text.lines() {
+        let mut fields = line.split_whitespace();
+        let (Some(_file), Some(line_no)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        let Some(addr) = fields
+            .next()
+            .and_then(|a| a.strip_prefix("0x"))
+            .and_then(|a| u64::from_str_radix(a, 16).ok())
+        else {
+            continue;
+        };
+        rows.push((addr, line_no == "-"));
+    }
+    // At equal addresses the end of one sequence sorts before the start of the next.
+    rows.sort_by_key(|&(addr, end)| (addr, !end));
+    let mut spans: BTreeMap<u64, u64> = BTreeMap::new();
+    for pair in rows.windows(2) {
+        let [(start, end), (next, _)] = [pair[0], pair[1]];
+        // Gaps between unrelated sequences are not code of the row before them.
+        if end || next <= start || next - start > 0x1_0000 {
+            continue;
+        }
+        let span = spans.entry(start).or_default();
+        *span = (*span).max(next - start);
+    }
+    let mut child = Command::new("addr2line")
+        .arg("-e")
+        .arg(elf)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .ok()?;
+    let input: String = spans.keys().map(|a| format!("{a:#x}\n")).collect();
+    let mut stdin = child.stdin.take()?;
+    // Written from a thread: addr2line answers while reading, and a full pipe would block.
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        stdin.write_all(input.as_bytes())
+    });
+    let output = child.wait_with_output().ok()?;
+    writer.join().ok()?.ok()?;
+    let paths = String::from_utf8_lossy(&output.stdout);
+    let mut by_crate: BTreeMap<String, u64> = BTreeMap::new();
+    for ((_, size), line) in spans.iter().zip(paths.lines()) {
+        let path = line.rsplit_once(':').map_or(line, |(p, _)| p);
+        *by_crate.entry(crate_of_path(path)).or_default() += size;
+    }
+    Some(by_crate)
+}
+
+/// The crate a source path belongs to: a crates.io package (`.../registry/src/<index>/
+/// <name>-<version>/...`), Rust's own library, provkit's crates (`crates/provkit-*`,
+/// `firmware/provkit-esp32`, `firmware/reference` = `provkit-reference`), or C.
+pub fn crate_of_path(path: &str) -> String {
+    if path.starts_with("??") {
+        return "(no line info)".into();
+    }
+    if let Some(rest) = path.split("/registry/src/").nth(1)
+        && let Some(package) = rest.split('/').nth(1)
+    {
+        // `<name>-<version>`: the version starts at the last '-' followed by a digit.
+        let name = package
+            .match_indices('-')
+            .filter(|(i, _)| {
+                package[i + 1..]
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_digit())
+            })
+            .map(|(i, _)| &package[..i])
+            .next_back()
+            .unwrap_or(package);
+        return name.to_string();
+    }
+    if path.starts_with("/rustc/") {
+        return "[Rust std]".into();
+    }
+    if let Some(rest) = path.split("/crates/").last()
+        && rest.starts_with("provkit-")
+        && path.contains("/crates/")
+    {
+        return rest.split('/').next().unwrap_or(rest).to_string();
+    }
+    if path.contains("/firmware/provkit-esp32/") {
+        return "provkit-esp32".into();
+    }
+    if path.contains("/firmware/reference/") {
+        return "provkit-reference".into();
+    }
+    if path.ends_with(".c") || path.ends_with(".h") || path.ends_with(".S") {
+        return "[C]".into();
+    }
+    "[other]".into()
 }
 
 // ---- ELF32 little-endian reader: just enough for sections and the symbol table ----
@@ -520,7 +674,14 @@ pub fn elf_sizes(b: &[u8]) -> Result<ImageSizes, String> {
                 .and_then(|s| s.split(|&c| c == 0).next())
                 .map(String::from_utf8_lossy)
                 .unwrap_or_default();
-            *sizes.by_crate.entry(crate_of(&name)).or_default() += u64::from(size);
+            let owner = crate_of(&name);
+            let executable = sections
+                .get(shndx)
+                .is_some_and(|s| s.flags & SHF_EXECINSTR != 0);
+            if kind == 1 && !executable && owner.starts_with("provkit") {
+                sizes.provkit_rodata += u64::from(size);
+            }
+            *sizes.by_crate.entry(owner).or_default() += u64::from(size);
         }
     }
     Ok(sizes)
@@ -569,6 +730,33 @@ mod tests {
             "provkit_hal"
         );
         assert_eq!(crate_of("esp_wifi_start"), "[C]");
+    }
+
+    #[test]
+    fn crate_names_from_source_paths() {
+        let registry = "/h/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f";
+        assert_eq!(
+            crate_of_path(&format!("{registry}/trouble-host-0.7.0/src/att.rs")),
+            "trouble-host"
+        );
+        assert_eq!(
+            crate_of_path(&format!("{registry}/esp-radio-1.0.0-beta.1/src/lib.rs")),
+            "esp-radio"
+        );
+        assert_eq!(
+            crate_of_path("/w/firmware/../crates/provkit-security/src/srp/mont.rs"),
+            "provkit-security"
+        );
+        assert_eq!(
+            crate_of_path("/w/firmware/reference/src/main.rs"),
+            "provkit-reference"
+        );
+        assert_eq!(
+            crate_of_path("/rustc/5980/library/core/src/fmt/mod.rs"),
+            "[Rust std]"
+        );
+        assert_eq!(crate_of_path("/COMPONENT_X/src/wpa.c"), "[C]");
+        assert_eq!(crate_of_path("??"), "(no line info)");
     }
 
     #[test]

@@ -6,6 +6,7 @@ use provkit_sim::provkit_cc32xx::consts::status as ti_status;
 use provkit_sim::provkit_cc32xx::driver::NwpEvent;
 use provkit_sim::provkit_hal::Ssid;
 use provkit_sim::provkit_manager::{EspEvent, Event, FailReason, WireFailReason};
+use provkit_sim::provkit_protocomm::{ClientId, ProtocommEvent, TransportKind};
 
 /// The security settings of a running sim, as the user typed them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -223,11 +224,59 @@ pub fn event_lines(event: &SimEvent) -> (String, String) {
             obj("action_failed", vec![("detail", json_str(what))]),
             format!("device action failed: {what}"),
         ),
+        SimEvent::Protocomm(ProtocommEvent::AuthFailed {
+            client,
+            at_ms,
+            recent_failures,
+        }) => (
+            obj(
+                "auth_failed",
+                vec![
+                    ("client", json_str(&client_name(*client))),
+                    ("at_ms", at_ms.to_string()),
+                    ("recent_failures", recent_failures.to_string()),
+                ],
+            ),
+            format!(
+                "wrong proof of possession / password from {} ({recent_failures} recently)",
+                client_name(*client)
+            ),
+        ),
+        SimEvent::Protocomm(ProtocommEvent::AuthLockout {
+            client,
+            until_ms,
+            backoff_ms,
+            streak,
+        }) => (
+            obj(
+                "auth_lockout",
+                vec![
+                    ("until_ms", until_ms.to_string()),
+                    ("backoff_ms", backoff_ms.to_string()),
+                    ("streak", streak.to_string()),
+                    ("client", json_str(&client_name(*client))),
+                ],
+            ),
+            format!(
+                "too many wrong proofs (last from {}): new sessions refused for {backoff_ms} ms, until {until_ms} ms",
+                client_name(*client)
+            ),
+        ),
         other => {
             let text = format!("{other:?}");
             (obj("other", vec![("detail", json_str(&text))]), text)
         }
     }
+}
+
+/// `http:<cookie id>`, `ble:<connection>`, `console:<session>`: who a protocomm event is about.
+fn client_name(client: ClientId) -> String {
+    let transport = match client.transport {
+        TransportKind::Http => "http",
+        TransportKind::Ble => "ble",
+        TransportKind::Console => "console",
+    };
+    format!("{transport}:{}", client.id)
 }
 
 /// Name of a `SL_WLAN_PROVISIONING_*` status code (TI §7), lower case without the prefix.

@@ -68,6 +68,10 @@ pub struct SimArgs {
     /// Advertise `_esp_wifi_prov._tcp` over mDNS (what IDF v4.x devices did; off by default).
     #[arg(long)]
     mdns: bool,
+    /// First lockout (ms) after 5 wrong PoPs/passwords within 60 s; doubles per repeat up to
+    /// 15 min. Default: protocomm's 30 s. Short values help demos and tests.
+    #[arg(long = "auth-backoff-ms", value_name = "MS")]
+    auth_backoff_ms: Option<u64>,
 }
 
 /// The demo environment's joinable network, used in the printed esp_prov command.
@@ -161,6 +165,15 @@ pub fn run(args: SimArgs) -> Result<(), String> {
         None,
     )
     .map_err(|e| e.to_string())?;
+    let mut device = device;
+    if let Some(backoff_ms) = args.auth_backoff_ms {
+        let default = provkit_sim::provkit_protocomm::Throttle::DEFAULT;
+        device.set_throttle(Some(provkit_sim::provkit_protocomm::Throttle {
+            backoff_ms,
+            max_backoff_ms: default.max_backoff_ms.max(backoff_ms),
+            ..default
+        }));
+    }
     let device = Arc::new(Mutex::new(device));
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -255,6 +268,14 @@ async fn serve(
 struct LockedConsole(Arc<Mutex<SimDevice>>);
 
 impl provkit_sim::console::ConsoleDevice for LockedConsole {
+    fn max_line(&self) -> usize {
+        use provkit_sim::console::ConsoleDevice as _;
+        self.0
+            .lock()
+            .map(|d| d.max_line())
+            .unwrap_or(provkit_sim::provkit_protocomm::console::DEFAULT_MAX_LINE_LEN)
+    }
+
     fn handle_console_line(&mut self, line: &[u8]) -> Option<String> {
         self.0.lock().ok()?.handle_console_line(line)
     }

@@ -802,7 +802,7 @@ impl Transport for BleLink {
                 .map_err(|_| TransportError::Framing("value too long for ATT offsets"))?;
             let chunk = dev
                 .gatt
-                .read(index, offset, self.mtu)
+                .read(self.connection, index, offset, self.mtu)
                 .map_err(|_| TransportError::Framing("read failed"))?;
             value.extend_from_slice(chunk);
             if chunk.len() < usize::from(self.mtu) - 1 {

@@ -27,8 +27,8 @@ use provkit_protocomm::console::ConsoleFraming;
 use provkit_protocomm::http::{HttpFraming, HttpOutcome, HttpRequest};
 use provkit_protocomm::rand_core::CryptoRng;
 use provkit_protocomm::{
-    ClientId, DeviceSecurityConfig, HandlerError, Protocomm, RequestHandler, SecureRng,
-    TransportKind, VersionInfo,
+    ClientId, DeviceSecurityConfig, HandlerError, Protocomm, ProtocommEvent, RequestHandler,
+    SecureRng, TransportKind, VersionInfo,
 };
 use provkit_wifi::ScanLimits;
 
@@ -191,6 +191,18 @@ impl<F: EndpointFn + ?Sized> Device<F> {
         self.protocomm.as_ref()
     }
 
+    /// The running protocomm instance, mutable: for settings such as
+    /// [`Protocomm::set_throttle`] or [`Protocomm::set_owner_idle_timeout`] (None while idle).
+    pub fn protocomm_mut(&mut self) -> Option<&mut Protocomm> {
+        self.protocomm.as_mut()
+    }
+
+    /// The next protocomm event (failed PoP/password proof, brute-force lockout), oldest
+    /// first, so the application can log or display it. None while idle or when drained.
+    pub fn poll_protocomm_event(&mut self) -> Option<ProtocommEvent> {
+        self.protocomm.as_mut()?.poll_event()
+    }
+
     /// Build the protocomm instance for `security` from the manager's app info and custom
     /// endpoints. ESP adapters call [`Device::start`]; TI adapters call this when the NWP
     /// personality starts provisioning.
@@ -206,6 +218,7 @@ impl<F: EndpointFn + ?Sized> Device<F> {
                 .add_custom_endpoint(name)
                 .map_err(ManagerError::Protocomm)?;
         }
+        sync_registrations(&self.manager, &mut protocomm);
         self.protocomm = Some(protocomm);
         Ok(())
     }
@@ -269,6 +282,9 @@ impl<F: EndpointFn + ?Sized> Device<F> {
         self.manager.on_tick(now);
         let protocomm = self.protocomm.as_mut()?;
         protocomm.set_now(now.as_millis());
+        // Handlers come and go at run time (`endpoint_register` / `_unregister` on the
+        // manager): protocomm must see the current set so HTTP answers 404 for the others.
+        sync_registrations(&self.manager, protocomm);
         self.manager.on_client_activity(now);
         let limits = ScanLimits {
             max_entries: u32::try_from(self.manager.config().max_scan_results).unwrap_or(u32::MAX),
@@ -389,5 +405,13 @@ impl<F: EndpointFn + ?Sized> Device<F> {
         if self.manager.is_idle() {
             self.protocomm = None;
         }
+    }
+}
+
+/// Tells protocomm which created custom endpoints have a registered handler right now.
+fn sync_registrations(manager: &Manager, protocomm: &mut Protocomm) {
+    for name in manager.custom_endpoints() {
+        // Only fails for names protocomm does not know, which open_protocomm added.
+        let _ = protocomm.set_endpoint_registered(name, manager.is_endpoint_registered(name));
     }
 }

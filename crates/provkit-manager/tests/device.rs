@@ -452,7 +452,7 @@ fn ble_gatt_ops_through_device_serve_capped_scan_pages() {
     };
     write(&mut rig, &mut gatt, scan, &result.encode_to_vec(), 30).unwrap();
     // The response sits in the characteristic; read it whole (offset 0, large MTU).
-    let value = gatt.read(scan, 0, 512).unwrap().to_vec();
+    let value = gatt.read(CONNECTION, scan, 0, 512).unwrap().to_vec();
     let response = WiFiScanPayload::decode(value.as_slice()).unwrap();
     assert_eq!(response.status, Status::Success as i32);
     match response.payload {

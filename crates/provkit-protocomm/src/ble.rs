@@ -18,7 +18,10 @@
 //! (no response) is reported as [`AttErrorCode::InvalidPdu`], NimBLE's behaviour; an adapter
 //! that prefers Bluedroid's behaviour drops the link instead.
 //!
-//! Values are per characteristic, not per connection, as in the reference. A connection's
+//! Values are per characteristic, not per connection, as in the reference; but each value
+//! remembers the connection whose write produced it, and only that connection may read it
+//! (others get [`AttErrorCode::InsufficientAuthorization`]), so a second central cannot read
+//! the owner's last (possibly plaintext, for sec0) response. A connection's
 //! session is opened on connect and closed on disconnect ([`GattTable::on_connect`],
 //! [`GattTable::on_disconnect`]); the connection handle is the protocomm session id.
 
@@ -153,6 +156,8 @@ pub enum AttErrorCode {
     InvalidPdu = 0x04,
     /// Offset past the end of the value, or a non-contiguous prepare write.
     InvalidOffset = 0x07,
+    /// A read of a value another connection's write produced.
+    InsufficientAuthorization = 0x08,
     /// A long write to another characteristic is already queued on this connection.
     PrepareQueueFull = 0x09,
     /// Empty write, request longer than the value limit, or response longer than it.
@@ -177,6 +182,8 @@ pub struct GattCharacteristic {
     pub uuid: Uuid128,
     /// Last response of this endpoint (empty before the first write).
     value: Vec<u8>,
+    /// The connection whose write produced `value` (None before the first write).
+    written_by: Option<u16>,
 }
 
 impl GattCharacteristic {
@@ -214,6 +221,7 @@ impl GattTable {
                 short_id: e.ble_id,
                 uuid: service.with_short_id(e.ble_id),
                 value: Vec::new(),
+                written_by: None,
             })
             .collect();
         Self {
@@ -253,6 +261,14 @@ impl GattTable {
     /// A central disconnected: drop its queued long write and close its session.
     pub fn on_disconnect(&mut self, connection: u16, protocomm: &mut Protocomm) {
         self.pending.retain(|p| p.connection != connection);
+        // Connection handles are reused: the next central on this handle must not read the
+        // responses of the one that left.
+        for c in &mut self.characteristics {
+            if c.written_by == Some(connection) {
+                c.value.clear();
+                c.written_by = None;
+            }
+        }
         protocomm.close_session(client(connection));
     }
 
@@ -361,14 +377,24 @@ impl GattTable {
         )
     }
 
-    /// A Read (offset 0) or Read Blob Request of characteristic `index`: at most `mtu - 1`
-    /// bytes of the stored response from `offset`. Offset == length gives an empty read, the
-    /// client's signal to stop.
-    pub fn read(&self, index: usize, offset: u16, mtu: u16) -> Result<&[u8], AttErrorCode> {
+    /// A Read (offset 0) or Read Blob Request by `connection` of characteristic `index`: at
+    /// most `mtu - 1` bytes of the stored response from `offset`. Offset == length gives an
+    /// empty read, the client's signal to stop. A value written by another connection is
+    /// refused with [`AttErrorCode::InsufficientAuthorization`].
+    pub fn read(
+        &self,
+        connection: u16,
+        index: usize,
+        offset: u16,
+        mtu: u16,
+    ) -> Result<&[u8], AttErrorCode> {
         let c = self
             .characteristics
             .get(index)
             .ok_or(AttErrorCode::InvalidHandle)?;
+        if c.written_by.is_some_and(|writer| writer != connection) {
+            return Err(AttErrorCode::InsufficientAuthorization);
+        }
         read_window(&c.value, offset, mtu)
     }
 
@@ -408,6 +434,7 @@ impl GattTable {
             return Err(AttErrorCode::InvalidAttributeValueLength);
         }
         c.value = response;
+        c.written_by = Some(connection);
         Ok(())
     }
 }

@@ -29,6 +29,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use provkit_security::SecureRng;
+use subtle::ConstantTimeEq;
 
 use crate::protocomm::{ClientId, Protocomm, RequestHandler, TransportKind};
 
@@ -145,7 +146,7 @@ impl HttpFraming {
         // replies have no session side effects.
         let Some(endpoint) = path
             .strip_prefix('/')
-            .filter(|name| protocomm.endpoints().lookup(name).is_some())
+            .filter(|name| protocomm.is_endpoint_served(name))
         else {
             return HttpOutcome::Reply(plain_reply(404, NOT_FOUND_BODY));
         };
@@ -179,8 +180,10 @@ impl HttpFraming {
         request: &HttpRequest<'_>,
         rng: &mut R,
     ) -> Option<String> {
+        // Constant time: the cookie is the session's only credential on the SoftAP, so the
+        // comparison must not leak how many leading bytes of a guess were right.
         if let (Some(cookie), Some(current)) = (request.cookie, self.cookie_session)
-            && cookie == cookie_value(current).as_bytes()
+            && bool::from(cookie.ct_eq(cookie_value(current).as_bytes()))
         {
             self.socket_session = None;
             return None;

@@ -34,6 +34,17 @@
 //!   endpoint opens (and thereby owns) the session; bodies pass through unencrypted.
 //! * `proto-ver` is answered to anyone, always, without touching the session.
 //!
+//! # Owner idle timeout
+//!
+//! An HTTP session never ends by itself: closing the socket only drops its binding, the cookie
+//! keeps the session, and the ESP default runs without a provisioning window. So an owner that
+//! went quiet would lock the other transports out forever. Every request the owner makes
+//! (any endpoint but `proto-ver`) stamps its session with the protocomm clock; once
+//! [`Protocomm::owner_idle_timeout_ms`] (default [`Protocomm::DEFAULT_OWNER_IDLE_TIMEOUT_MS`], 60 s) has
+//! passed without one, the owner counts as gone and a client of another transport may claim
+//! the slot. Until somebody else claims it the idle owner keeps working.
+//! [`Protocomm::set_owner_idle_timeout`] changes or (`None`) disables the timeout.
+//!
 //! # Brute-force throttling
 //!
 //! Failed PoP / password proofs are counted; too many within a window lock `prov-session` for
@@ -89,6 +100,8 @@ pub trait RequestHandler {
 struct ActiveSession {
     client: ClientId,
     session: DeviceSession,
+    /// Protocomm clock (ms) of the owner's last request; drives the owner idle timeout.
+    last_activity_ms: u64,
 }
 
 /// Endpoint table + the one active security session + the proto-ver JSON.
@@ -104,9 +117,17 @@ pub struct Protocomm {
     throttle: ThrottleState,
     /// The adapter's clock (ms), as last reported; never goes backwards.
     now_ms: u64,
+    /// After this long without a request an owner may be displaced by another transport.
+    owner_idle_timeout_ms: Option<u64>,
+    /// Custom endpoints that exist in the table but have no handler registered yet
+    /// (`wifi_prov_mgr_endpoint_create` without `_register`): treated as absent.
+    unregistered: Vec<String>,
 }
 
 impl Protocomm {
+    /// Default [`Self::owner_idle_timeout_ms`]: 60 s without a request from the owner.
+    pub const DEFAULT_OWNER_IDLE_TIMEOUT_MS: u64 = 60_000;
+
     /// A device with the five standard endpoints, the given security scheme and proto-ver info.
     pub fn new(security: DeviceSecurityConfig, version_info: VersionInfo) -> Self {
         let proto_ver_body = render_proto_ver(&security, &version_info);
@@ -119,7 +140,51 @@ impl Protocomm {
             frozen: false,
             throttle: ThrottleState::new(Some(Throttle::DEFAULT)),
             now_ms: 0,
+            owner_idle_timeout_ms: Some(Self::DEFAULT_OWNER_IDLE_TIMEOUT_MS),
+            unregistered: Vec::new(),
         }
+    }
+
+    /// Sets the owner idle timeout (ms; `None` = an owner is never displaced by idleness, the
+    /// reference behaviour). See the module docs.
+    pub fn set_owner_idle_timeout(&mut self, timeout_ms: Option<u64>) {
+        self.owner_idle_timeout_ms = timeout_ms;
+    }
+
+    /// The owner idle timeout in force (ms), if any.
+    pub fn owner_idle_timeout_ms(&self) -> Option<u64> {
+        self.owner_idle_timeout_ms
+    }
+
+    /// Marks custom endpoint `name` as having (`true`) or lacking (`false`) a registered
+    /// handler. An unregistered endpoint keeps its place in the table (BLE characteristic,
+    /// id) but is treated as absent: HTTP answers 404, [`Self::handle`] refuses it with
+    /// [`ProtocommError::UnknownEndpoint`]. Endpoints start registered; the five standard
+    /// ones cannot be unregistered. Allowed after start (registration happens at run time).
+    pub fn set_endpoint_registered(
+        &mut self,
+        name: &str,
+        registered: bool,
+    ) -> Result<(), ProtocommError> {
+        let endpoint = self
+            .endpoints
+            .lookup(name)
+            .ok_or(ProtocommError::UnknownEndpoint)?;
+        if endpoint.class != EndpointClass::Request || is_standard_endpoint(name) {
+            return Err(ProtocommError::UnknownEndpoint);
+        }
+        let listed = self.unregistered.iter().any(|n| n == name);
+        if registered && listed {
+            self.unregistered.retain(|n| n != name);
+        } else if !registered && !listed {
+            self.unregistered.push(String::from(name));
+        }
+        Ok(())
+    }
+
+    /// True if `name` is in the table and served (a custom endpoint must be registered).
+    pub fn is_endpoint_served(&self, name: &str) -> bool {
+        self.endpoints.lookup(name).is_some() && !self.unregistered.iter().any(|n| n == name)
     }
 
     /// Replaces the brute-force throttle configuration; `None` turns throttling off (the
@@ -222,6 +287,9 @@ impl Protocomm {
         handler: &mut dyn RequestHandler,
         rng: &mut R,
     ) -> Result<Vec<u8>, ProtocommError> {
+        if !self.is_endpoint_served(endpoint) {
+            return Err(ProtocommError::UnknownEndpoint);
+        }
         let class = self
             .endpoints
             .lookup(endpoint)
@@ -233,7 +301,9 @@ impl Protocomm {
             EndpointClass::Session => {
                 // Checked before claiming, so a locked device does not even drop the slot.
                 self.throttle.check(self.now_ms)?;
+                let now_ms = self.now_ms;
                 let active = self.claim(client)?;
+                active.last_activity_ms = now_ms;
                 let result = active.session.handle_session(body, rng);
                 let established = active.session.is_established();
                 match &result {
@@ -272,12 +342,26 @@ impl Protocomm {
         self.is_sec0() || active.session.is_established()
     }
 
+    /// True if `active`'s owner has been quiet for the owner idle timeout or longer.
+    fn owner_idle(&self, active: &ActiveSession) -> bool {
+        self.owner_idle_timeout_ms
+            .is_some_and(|timeout| self.now_ms.saturating_sub(active.last_activity_ms) >= timeout)
+    }
+
+    /// True if another transport's live established session keeps `client` out.
+    fn blocked_by_owner(&self, active: &ActiveSession, client: ClientId) -> bool {
+        active.client.transport != client.transport
+            && self.holds_established(active)
+            && !self.owner_idle(active)
+    }
+
     /// Returns the session slot for `client`, opening a fresh session if the slot is free, held
-    /// by a half-finished handshake, or held by another client of the same transport.
+    /// by a half-finished handshake, by another client of the same transport, or by an owner
+    /// idle past the timeout.
     fn claim(&mut self, client: ClientId) -> Result<&mut ActiveSession, ProtocommError> {
         let replace = match &self.active {
             Some(a) if a.client == client => false,
-            Some(a) if a.client.transport != client.transport && self.holds_established(a) => {
+            Some(a) if self.blocked_by_owner(a, client) => {
                 return Err(ProtocommError::SessionOwnedElsewhere);
             }
             _ => true,
@@ -286,6 +370,7 @@ impl Protocomm {
             self.active = Some(ActiveSession {
                 client,
                 session: DeviceSession::new(self.security.clone()),
+                last_activity_ms: self.now_ms,
             });
         }
         self.active.as_mut().ok_or(ProtocommError::NoSession)
@@ -300,21 +385,34 @@ impl Protocomm {
     ) -> Result<Vec<u8>, ProtocommError> {
         if self.is_sec0() {
             // No handshake and no cipher: the request itself opens (or continues) the session.
-            self.claim(client)?;
+            let now_ms = self.now_ms;
+            self.claim(client)?.last_activity_ms = now_ms;
             return Ok(handler.handle_request(endpoint, body)?);
         }
+        let blocked = self
+            .active
+            .as_ref()
+            .is_some_and(|a| a.client != client && self.blocked_by_owner(a, client));
+        if blocked {
+            return Err(ProtocommError::SessionOwnedElsewhere);
+        }
+        let now_ms = self.now_ms;
         let active = match &mut self.active {
             Some(a) if a.client == client => a,
-            Some(a) if a.client.transport != client.transport && a.session.is_established() => {
-                return Err(ProtocommError::SessionOwnedElsewhere);
-            }
             _ => return Err(ProtocommError::NoSession),
         };
         if !active.session.is_established() {
             return Err(ProtocommError::NoSession);
         }
+        active.last_activity_ms = now_ms;
         let plaintext = active.session.decrypt(body)?;
         let response = handler.handle_request(endpoint, &plaintext)?;
         Ok(active.session.encrypt(&response)?)
     }
+}
+
+/// The five endpoints every device has; only custom ones take part in registration.
+fn is_standard_endpoint(name: &str) -> bool {
+    use crate::endpoint::{EP_CONFIG, EP_CTRL, EP_SCAN, EP_SESSION, EP_VERSION};
+    [EP_SESSION, EP_VERSION, EP_CONFIG, EP_SCAN, EP_CTRL].contains(&name)
 }

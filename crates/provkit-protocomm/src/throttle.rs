@@ -152,11 +152,13 @@ impl ThrottleState {
             self.streak = 0;
             self.locked_until = None;
         }
-        let window_start = now.saturating_sub(config.window_ms);
+        // Checked, not saturating: in the first window after boot nothing has expired yet
+        // (saturating to 0 used to drop a failure recorded at t = 0).
+        let window_start = now.checked_sub(config.window_ms);
         while self
             .failures
             .front()
-            .is_some_and(|&t| t <= window_start && t < now)
+            .is_some_and(|&t| window_start.is_some_and(|start| t <= start) && t < now)
         {
             self.failures.pop_front();
         }

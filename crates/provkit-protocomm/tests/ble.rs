@@ -85,7 +85,7 @@ fn write_then_read_returns_the_endpoint_response() {
     let mut h = EchoHandler::default();
     let session = index(&table, "prov-session");
     assert_eq!(
-        table.read(session, 0, 185),
+        table.read(7, session, 0, 185),
         Ok(&[][..]),
         "read before write is empty"
     );
@@ -93,7 +93,7 @@ fn write_then_read_returns_the_endpoint_response() {
     table
         .write(7, session, &SEC0_COMMAND, &mut pc, &mut h, &mut rng)
         .expect("write ok");
-    assert_eq!(table.read(session, 0, 185), Ok(&SEC0_RESPONSE[..]));
+    assert_eq!(table.read(7, session, 0, 185), Ok(&SEC0_RESPONSE[..]));
     let user_desc = table
         .read_user_description(session, 0, 23)
         .expect("descriptor");
@@ -116,7 +116,7 @@ fn long_reads_come_in_mtu_minus_one_chunks() {
         .expect("write");
     let mut got = Vec::new();
     loop {
-        let chunk = table.read(ver, got.len() as u16, 23).expect("read blob");
+        let chunk = table.read(1, ver, got.len() as u16, 23).expect("read blob");
         assert!(chunk.len() <= 22);
         if chunk.is_empty() {
             break;
@@ -126,10 +126,10 @@ fn long_reads_come_in_mtu_minus_one_chunks() {
     assert_eq!(got, pc.proto_ver_body());
     let len = got.len() as u16;
     assert_eq!(
-        table.read(ver, len + 1, 23),
+        table.read(1, ver, len + 1, 23),
         Err(AttErrorCode::InvalidOffset)
     );
-    assert_eq!(table.read(99, 0, 23), Err(AttErrorCode::InvalidHandle));
+    assert_eq!(table.read(1, 99, 0, 23), Err(AttErrorCode::InvalidHandle));
 }
 
 #[test]
@@ -148,7 +148,7 @@ fn prepare_execute_reassembles_and_enforces_limits() {
     table
         .execute_write(1, true, &mut pc, &mut h, &mut rng)
         .expect("execute");
-    assert_eq!(table.read(session, 0, 23), Ok(&SEC0_RESPONSE[..]));
+    assert_eq!(table.read(1, session, 0, 23), Ok(&SEC0_RESPONSE[..]));
 
     // Gaps and overflow of the 64-byte limit are refused with the ATT codes of the spec.
     assert_eq!(
@@ -218,14 +218,40 @@ fn write_errors_map_to_att_codes() {
             .map_err(AttErrorCode::code),
         Err(0x04)
     );
-    assert_eq!(table.read(custom, 0, 100), Ok(&b"custom-data:ok"[..]));
+    assert_eq!(table.read(1, custom, 0, 100), Ok(&b"custom-data:ok"[..]));
     // A response longer than the value limit is refused rather than stored.
     let long = [b'z'; 60];
     assert_eq!(
         table.write(1, custom, &long, &mut pc, &mut h, &mut rng),
         Err(AttErrorCode::InvalidAttributeValueLength)
     );
-    assert_eq!(table.read(custom, 0, 100), Ok(&b"custom-data:ok"[..]));
+    assert_eq!(table.read(1, custom, 0, 100), Ok(&b"custom-data:ok"[..]));
+}
+
+#[test]
+fn only_the_writing_connection_reads_a_response() {
+    let (mut pc, mut table) = device();
+    let mut rng = TestRng::new(6);
+    let mut h = EchoHandler::default();
+    let session = index(&table, "prov-session");
+    table.on_connect(7, &mut pc).expect("owner connects");
+    table
+        .write(7, session, &SEC0_COMMAND, &mut pc, &mut h, &mut rng)
+        .expect("owner writes");
+    // Another central (connected or not) must not read the owner's response, at any offset.
+    for offset in [0, 1] {
+        assert_eq!(
+            table.read(8, session, offset, 185),
+            Err(AttErrorCode::InsufficientAuthorization)
+        );
+    }
+    assert_eq!(AttErrorCode::InsufficientAuthorization.code(), 0x08);
+    assert_eq!(table.read(7, session, 0, 185), Ok(&SEC0_RESPONSE[..]));
+    // After the owner leaves, its responses are gone; a later central reusing the handle
+    // reads nothing of them.
+    table.on_disconnect(7, &mut pc);
+    assert_eq!(table.read(7, session, 0, 185), Ok(&[][..]));
+    assert_eq!(table.read(8, session, 0, 185), Ok(&[][..]));
 }
 
 #[test]
@@ -273,7 +299,7 @@ proptest! {
                 0 => { let _ = table.prepare_write(conn, idx, offset, &data); }
                 1 => { let _ = table.execute_write(conn, offset % 2 == 0, &mut pc, &mut h, &mut rng); }
                 2 => { let _ = table.write(conn, idx, &data, &mut pc, &mut h, &mut rng); }
-                _ => { let _ = table.read(idx, offset, 23 + offset); }
+                _ => { let _ = table.read(conn, idx, offset, 23 + offset); }
             }
         }
     }

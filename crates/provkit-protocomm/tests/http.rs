@@ -315,3 +315,84 @@ fn handshake_garbage_closes_the_socket() {
     ));
     assert_eq!(r.body, SEC0_RESPONSE);
 }
+
+#[test]
+fn unregistered_custom_endpoint_is_404_until_registered() {
+    let mut pc = Protocomm::new(DeviceSecurityConfig::Sec0, VersionInfo::default());
+    pc.add_custom_endpoint("custom-data").expect("created");
+    pc.set_endpoint_registered("custom-data", false)
+        .expect("custom endpoints can be unregistered");
+    assert!(!pc.is_endpoint_served("custom-data"));
+    // The five standard endpoints always exist.
+    assert!(
+        pc.set_endpoint_registered("prov-config", false).is_err(),
+        "standard endpoints have no registration"
+    );
+    let mut http = HttpFraming::new();
+    let mut rng = TestRng::new(31);
+    let mut h = EchoHandler::default();
+
+    let r = reply(http.handle(
+        &mut pc,
+        &post("/custom-data", None, b"x", 1),
+        &mut h,
+        &mut rng,
+    ));
+    assert_eq!((r.status, r.set_cookie.as_deref()), (404, None));
+    assert_eq!(r.body, b"Nothing matches the given URI");
+    assert!(h.seen.is_empty());
+    assert_eq!(http.session_id(), None, "a 404 has no session side effects");
+
+    pc.set_endpoint_registered("custom-data", true)
+        .expect("registered after start");
+    let r = reply(http.handle(
+        &mut pc,
+        &post("/custom-data", None, b"x", 1),
+        &mut h,
+        &mut rng,
+    ));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, b"custom-data:x");
+}
+
+#[test]
+fn a_cookie_differing_in_any_byte_or_length_opens_a_new_session() {
+    let mut pc = Protocomm::new(DeviceSecurityConfig::Sec0, VersionInfo::default());
+    let mut http = HttpFraming::new();
+    let mut rng = TestRng::new(32);
+    let mut h = EchoHandler::default();
+    let first = reply(http.handle(
+        &mut pc,
+        &post("/proto-ver", None, b"x", 1),
+        &mut h,
+        &mut rng,
+    ));
+    let cookie = first.set_cookie.expect("session opened");
+    let id = http.session_id().expect("id");
+    let good = reply(http.handle(
+        &mut pc,
+        &post("/proto-ver", Some(&cookie), b"x", 2),
+        &mut h,
+        &mut rng,
+    ));
+    assert_eq!(good.set_cookie, None, "the exact cookie keeps the session");
+    assert_eq!(http.session_id(), Some(id));
+
+    let mut near_misses = vec![format!("{cookie}0"), cookie[..cookie.len() - 1].to_string()];
+    let mut flipped = cookie.clone().into_bytes();
+    if let Some(last) = flipped.last_mut() {
+        *last = if *last == b'9' { b'8' } else { b'9' };
+    }
+    near_misses.push(String::from_utf8(flipped).expect("ascii"));
+    for (conn, bad) in (3..).zip(near_misses) {
+        let before = http.session_id();
+        let r = reply(http.handle(
+            &mut pc,
+            &post("/proto-ver", Some(&bad), b"x", conn),
+            &mut h,
+            &mut rng,
+        ));
+        assert!(r.set_cookie.is_some(), "cookie {bad:?} must not match");
+        assert_ne!(http.session_id(), before);
+    }
+}

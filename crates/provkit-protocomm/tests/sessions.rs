@@ -283,3 +283,61 @@ fn custom_endpoints_dispatch_by_name_and_freeze_at_first_request() {
     // Sec0 bodies pass through unencrypted, both ways.
     assert_eq!(h.seen, [("custom-data".to_string(), b"abc".to_vec())]);
 }
+
+#[test]
+fn an_idle_owner_is_displaced_by_another_transport_after_the_timeout() {
+    let (mut pc, cfg) = sec1();
+    assert_eq!(
+        pc.owner_idle_timeout_ms(),
+        Some(Protocomm::DEFAULT_OWNER_IDLE_TIMEOUT_MS)
+    );
+    pc.set_owner_idle_timeout(Some(1_000));
+    let mut rng = TestRng::new(21);
+    let mut h = EchoHandler::default();
+    pc.set_now(10_000);
+    let mut owner = handshake(&mut pc, HTTP_A, cfg.clone(), &mut rng);
+
+    // Activity by the owner restarts the idle clock.
+    pc.set_now(10_900);
+    assert_eq!(
+        roundtrip(&mut pc, HTTP_A, &mut owner, b"alive", &mut rng),
+        b"prov-config:alive"
+    );
+    pc.set_now(11_800);
+    let mut newcomer = ClientSession::new(cfg.clone());
+    let c0 = newcomer.start(&mut rng).expect("command0");
+    assert_eq!(
+        pc.handle(BLE, "prov-session", &c0, &mut h, &mut rng),
+        Err(ProtocommError::SessionOwnedElsewhere),
+        "900 ms after its last request the owner is still live"
+    );
+    assert_eq!(pc.session_client(), Some(HTTP_A));
+
+    // 1 s without a request: the HTTP owner (whose session never ends by itself) is gone.
+    pc.set_now(11_900);
+    let _ble = handshake(&mut pc, BLE, cfg, &mut rng);
+    assert_eq!(pc.session_client(), Some(BLE));
+    assert!(!pc.is_established(HTTP_A));
+    let ct = owner.encrypt(b"late").expect("encrypt");
+    assert_eq!(
+        pc.handle(HTTP_A, "prov-config", &ct, &mut h, &mut rng),
+        Err(ProtocommError::SessionOwnedElsewhere),
+        "the displaced owner is now the outsider"
+    );
+}
+
+#[test]
+fn without_an_idle_timeout_an_owner_is_never_displaced() {
+    let (mut pc, cfg) = sec1();
+    pc.set_owner_idle_timeout(None);
+    let mut rng = TestRng::new(22);
+    let mut h = EchoHandler::default();
+    let _owner = handshake(&mut pc, HTTP_A, cfg.clone(), &mut rng);
+    pc.set_now(u64::MAX / 2);
+    let mut newcomer = ClientSession::new(cfg);
+    let c0 = newcomer.start(&mut rng).expect("command0");
+    assert_eq!(
+        pc.handle(CONSOLE, "prov-session", &c0, &mut h, &mut rng),
+        Err(ProtocommError::SessionOwnedElsewhere)
+    );
+}

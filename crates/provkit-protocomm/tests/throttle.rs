@@ -360,3 +360,15 @@ fn sec2_wrong_passwords_lock_too() {
         Ok(())
     );
 }
+
+#[test]
+fn failures_in_the_first_window_after_boot_all_count() {
+    // A failure at t = 0 must not expire early because `now - window` saturates to 0.
+    let mut pc = sec1_device();
+    let mut rng = TestRng::new(40);
+    for now in 0..5u64 {
+        assert_eq!(pc.locked_until(), None, "locked before failure {now}");
+        assert_auth_failed(attempt(&mut pc, now, sec1_client(WRONG_POP), &mut rng));
+    }
+    assert_eq!(pc.locked_until(), Some(4 + Throttle::DEFAULT.backoff_ms));
+}

@@ -33,7 +33,9 @@ use provkit_manager::{
 };
 use provkit_protocomm::console::ConsoleFraming;
 use provkit_protocomm::http::HttpFraming;
-use provkit_protocomm::{DeviceSecurityConfig, HandlerError, VersionInfo};
+use provkit_protocomm::{
+    DeviceSecurityConfig, HandlerError, ProtocommEvent, Throttle, VersionInfo,
+};
 use provkit_security::rand_core::SeedableRng;
 use provkit_wifi::scan::ScanRequest;
 use rand_chacha::ChaCha20Rng;
@@ -83,6 +85,8 @@ pub enum SimEvent {
     TransportsStopped,
     /// A station or store operation the manager asked for failed.
     ActionFailed(String),
+    /// Protocomm's brute-force throttle: a wrong PoP/password, or a lockout of new sessions.
+    Protocomm(ProtocommEvent),
 }
 
 /// The simulated device.
@@ -181,6 +185,14 @@ impl SimDevice {
         &self.device
     }
 
+    /// Replaces protocomm's brute-force throttle (`None` turns it off); for a short back-off
+    /// in tests and demos. The default is [`Throttle::DEFAULT`].
+    pub fn set_throttle(&mut self, throttle: Option<Throttle>) {
+        if let Some(protocomm) = self.device.protocomm_mut() {
+            protocomm.set_throttle(throttle);
+        }
+    }
+
     /// Runs timers, station events and queued actions; collects events.
     pub fn pump(&mut self) {
         let now = self.clock.now();
@@ -198,6 +210,9 @@ impl SimDevice {
         self.reported_failures = self.runner.failures.len();
         while let Some(event) = self.device.manager.poll_event() {
             self.events.push(SimEvent::Manager(event));
+        }
+        while let Some(event) = self.device.poll_protocomm_event() {
+            self.events.push(SimEvent::Protocomm(event));
         }
     }
 
@@ -332,6 +347,10 @@ impl HttpDevice for SimDevice {
 }
 
 impl ConsoleDevice for SimDevice {
+    fn max_line(&self) -> usize {
+        self.console.max_line()
+    }
+
     fn handle_console_line(&mut self, line: &[u8]) -> Option<String> {
         self.with_device(|device, hooks, rng, _, console, now| {
             device.handle_console_line(console, line, hooks, rng, now)
