@@ -464,6 +464,23 @@ mod tests {
     }
 
     #[test]
+    fn auth_lockout_line_carries_until_ms_and_names_the_client() {
+        let event = SimEvent::Protocomm(ProtocommEvent::AuthLockout {
+            client: ClientId::new(TransportKind::Http, 42),
+            until_ms: 31_234,
+            backoff_ms: 30_000,
+            streak: 1,
+        });
+        let (json, human) = event_lines(&event);
+        let parsed: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+        assert_eq!(parsed["event"], "auth_lockout");
+        assert_eq!(parsed["until_ms"], 31_234);
+        assert_eq!(parsed["backoff_ms"], 30_000);
+        assert_eq!(parsed["client"], "http:42");
+        assert!(human.contains("31234"), "{human}");
+    }
+
+    #[test]
     fn event_json_lines_name_the_event_and_its_details() {
         let ssid = Ssid::new(b"Home\"Net").expect("ssid");
         let (json, human) =

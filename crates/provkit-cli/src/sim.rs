@@ -269,7 +269,6 @@ struct LockedConsole(Arc<Mutex<SimDevice>>);
 
 impl provkit_sim::console::ConsoleDevice for LockedConsole {
     fn max_line(&self) -> usize {
-        use provkit_sim::console::ConsoleDevice as _;
         self.0
             .lock()
             .map(|d| d.max_line())

@@ -683,6 +683,17 @@ pub struct BleLink {
     names: Vec<String>,
     /// Number of ATT operations issued (writes, prepares, executes, reads).
     pub att_operations: usize,
+    /// Write Requests of a whole value.
+    pub single_writes: usize,
+    /// Prepare Write Requests (long writes).
+    pub prepare_writes: usize,
+    /// Execute Write Requests.
+    pub execute_writes: usize,
+    /// Read and Read Blob Requests of characteristic values.
+    pub value_reads: usize,
+    /// Every answered exchange: (endpoint, request length, response length), so tests can
+    /// compute the ATT operations they imply.
+    pub exchanges: Vec<(String, usize, usize)>,
 }
 
 impl BleLink {
@@ -722,6 +733,11 @@ impl BleLink {
             mtu,
             names,
             att_operations: 0,
+            single_writes: 0,
+            prepare_writes: 0,
+            execute_writes: 0,
+            value_reads: 0,
+            exchanges: Vec::new(),
         })
     }
 
@@ -754,6 +770,7 @@ impl Transport for BleLink {
         let single_write_max = usize::from(self.mtu) - 3;
         let written = if body.len() <= single_write_max {
             self.att_operations += 1;
+            self.single_writes += 1;
             dev.device.ble_write(
                 &mut dev.gatt,
                 BleWrite {
@@ -771,6 +788,7 @@ impl Transport for BleLink {
             let mut result = Ok(());
             for (i, chunk) in body.chunks(chunk_len).enumerate() {
                 self.att_operations += 1;
+                self.prepare_writes += 1;
                 let offset = u16::try_from(i * chunk_len)
                     .map_err(|_| TransportError::InvalidRequest("request too long for ATT"))?;
                 result = dev
@@ -781,6 +799,7 @@ impl Transport for BleLink {
                 }
             }
             self.att_operations += 1;
+            self.execute_writes += 1;
             result.and_then(|()| {
                 dev.device.ble_execute_write(
                     &mut dev.gatt,
@@ -798,6 +817,7 @@ impl Transport for BleLink {
         let mut value = Vec::new();
         loop {
             self.att_operations += 1;
+            self.value_reads += 1;
             let offset = u16::try_from(value.len())
                 .map_err(|_| TransportError::Framing("value too long for ATT offsets"))?;
             let chunk = dev
@@ -809,6 +829,8 @@ impl Transport for BleLink {
                 break;
             }
         }
+        self.exchanges
+            .push((endpoint.to_string(), body.len(), value.len()));
         Ok(value)
     }
 }

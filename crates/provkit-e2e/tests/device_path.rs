@@ -11,12 +11,13 @@ use provkit_client::{
 use provkit_e2e::device_path::{DeviceConsoleLink, DeviceLink, ManagedDevice, SharedManaged};
 use provkit_e2e::{DetRng, DeviceSetup};
 use provkit_hal::{DisconnectReason, LinkEvent, Ssid};
+use provkit_manager::ManagerError;
 use provkit_manager::{
     Action, EspEvent, Event, ManagerConfig, Role, TiEvent, TiMode, TiStartParams, TiStatus,
 };
 use provkit_protocomm::console::REFERENCE_MAX_LINE_LEN;
-use provkit_protocomm::{ClientId, TransportKind};
-use provkit_security::{DeviceSecurityConfig, generate_sec2_credentials};
+use provkit_protocomm::{ClientId, ProtocommError, TransportKind};
+use provkit_security::{ClientSession, DeviceSecurityConfig, generate_sec2_credentials};
 
 const USER: &[u8] = b"wifiprov";
 const PASSWORD: &[u8] = b"abcd1234";
@@ -516,13 +517,47 @@ mod random_sequences {
                 pair
             );
         }
-        if let Some(pc) = dev.device.protocomm() {
-            let established = [BLE_CLIENT, HTTP_CLIENT]
-                .iter()
-                .filter(|c| pc.is_established(**c))
-                .count();
-            prop_assert!(established <= 1, "two owners");
+        let owner = dev.device.protocomm().and_then(|pc| {
+            [BLE_CLIENT, HTTP_CLIENT]
+                .into_iter()
+                .find(|c| pc.is_established(*c))
+        });
+        drop(dev);
+        if let Some(owner) = owner {
+            // The client of the other transport tries to open a session: it must get no
+            // answer, and the owner must keep its established session.
+            let outsider = if owner == BLE_CLIENT {
+                HTTP_CLIENT
+            } else {
+                BLE_CLIENT
+            };
+            let mut probe = ClientSession::new(ClientSecurityConfig::Sec1 { pop: None });
+            let command0 = probe
+                .start(&mut DetRng::seeded(153))
+                .map_err(|e| TestCaseError::fail(format!("probe command0: {e:?}")))?;
+            let answer = device
+                .borrow_mut()
+                .request(outsider, "prov-session", &command0);
+            prop_assert!(
+                matches!(
+                    answer,
+                    Err(ManagerError::Protocomm(
+                        ProtocommError::SessionOwnedElsewhere
+                    ))
+                ),
+                "non-owner {:?} was not refused while {:?} owns the session: {:?}",
+                outsider,
+                owner,
+                answer
+            );
+            let dev = device.borrow();
+            let still = dev
+                .device
+                .protocomm()
+                .is_some_and(|pc| pc.is_established(owner));
+            prop_assert!(still, "the refused probe disturbed the owner");
         }
+        let dev = device.borrow();
         prop_assert_eq!(
             dev.runner.station.overlapping_connects,
             0,
@@ -535,6 +570,11 @@ mod random_sequences {
         let mut setup = DeviceSetup::new(DeviceSecurityConfig::Sec1 { pop: None }, 151);
         setup.manager.auto_stop_ms = None;
         let device = ManagedDevice::start(setup);
+        // Ownership must be stable for this property: displacement of an idle owner has its
+        // own tests (protocomm `sessions.rs`, e2e `flows.rs`).
+        if let Some(pc) = device.borrow_mut().device.protocomm_mut() {
+            pc.set_owner_idle_timeout(None);
+        }
         let ids = [BLE_CLIENT, HTTP_CLIENT];
         let mut clients: Vec<Client<DeviceLink>> = ids
             .iter()

@@ -200,12 +200,42 @@ fn ble_counts_long_writes_and_reads() {
         .connect(&secrets, None, &mut DetRng::seeded(5))
         .expect("connect");
     drop(client);
-    // proto-ver: 1 write + 5 reads of 22 bytes (~90-byte JSON); Command0: >18 prepares.
-    eprintln!(
-        "sec2 handshake at MTU 23: {} ATT operations",
-        link.att_operations
+    // The ATT rules at MTU 23: a request of up to MTU-3 = 20 bytes is one Write Request,
+    // longer ones go as Prepare Writes of MTU-5 = 18 bytes plus one Execute Write; a response
+    // is read in MTU-1 = 22-byte pieces until a short (possibly empty) piece.
+    let mtu = 23usize;
+    let (mut writes, mut prepares, mut executes, mut reads) = (0, 0, 0, 0);
+    for (_, request, response) in &link.exchanges {
+        if *request <= mtu - 3 {
+            writes += 1;
+        } else {
+            prepares += request.div_ceil(mtu - 5);
+            executes += 1;
+        }
+        reads += response / (mtu - 1) + 1;
+    }
+    let endpoints: Vec<&str> = link.exchanges.iter().map(|(e, _, _)| e.as_str()).collect();
+    // proto-ver, then the sec2 handshake: Command0 (SRP A, ~400 bytes) and Command1.
+    assert_eq!(endpoints, ["proto-ver", "prov-session", "prov-session"]);
+    let (_, command0, response0) = link.exchanges[1];
+    assert!(command0 > 384 && response0 > 384, "{command0} {response0}");
+    let proto_ver_len = device
+        .borrow()
+        .device
+        .protocomm()
+        .expect("running")
+        .proto_ver_body()
+        .len();
+    assert_eq!(link.exchanges[0].2, proto_ver_len);
+    assert_eq!(link.prepare_writes, prepares, "prepare writes");
+    assert_eq!(link.execute_writes, executes, "execute writes");
+    assert_eq!(link.single_writes, writes, "single writes");
+    assert_eq!(link.value_reads, reads, "read + read blob requests");
+    assert_eq!(
+        link.att_operations,
+        writes + prepares + executes + reads,
+        "nothing else was sent"
     );
-    assert!(link.att_operations > 40, "{}", link.att_operations);
 }
 
 /// Every scheme, sec2 with both patches included, over the console: provkit's default line
@@ -510,4 +540,183 @@ fn runs_are_deterministic() {
         out
     }
     assert_eq!(transcript(), transcript());
+}
+
+/// An HTTP owner never ends its session by itself (the cookie outlives the socket) and the
+/// ESP default has no provisioning window: after the owner idle timeout a BLE central takes
+/// over, provisions, and the stale HTTP client is the one refused.
+#[test]
+fn idle_http_owner_is_displaced_by_ble_after_the_idle_timeout() {
+    let device = SimDevice::start(DeviceSetup::new(sec2_config(Sec2Patch::Patch1, 71), 72));
+    let timeout = device
+        .borrow()
+        .device
+        .protocomm()
+        .and_then(|pc| pc.owner_idle_timeout_ms())
+        .expect("an owner idle timeout is on by default");
+    let secrets = Secrets {
+        username: Some(USER.to_vec()),
+        password: Some(PASSWORD.to_vec()),
+        ..Secrets::default()
+    };
+    let mut rng = DetRng::seeded(73);
+    let mut http = Client::new(HttpLink::new(&device));
+    http.connect(&secrets, None, &mut rng)
+        .expect("http session");
+    assert!(matches!(http.get_status(), Ok(WifiStatus::Connecting)));
+
+    // Shortly before the timeout the owner still blocks BLE.
+    device.borrow_mut().advance(timeout / 2);
+    let early = BleLink::connect(&device, 5, 185);
+    assert!(
+        matches!(&early, Err(TransportError::Io(why)) if why.contains("SessionOwnedElsewhere")),
+        "a BLE central is refused while the HTTP owner is live"
+    );
+    assert_eq!(
+        device.borrow().session_client().map(|c| c.transport),
+        Some(TransportKind::Http),
+        "HTTP still owns the session"
+    );
+
+    // The HTTP client goes quiet (its socket closed; the cookie would keep the session).
+    device.borrow_mut().advance(timeout);
+    let mut ble = Client::new(BleLink::connect(&device, 6, 185).expect("ble link"));
+    ble.connect(&secrets, None, &mut rng)
+        .expect("BLE takes over from the idle HTTP owner");
+    assert_eq!(
+        device.borrow().session_client(),
+        Some(ClientId::new(TransportKind::Ble, 6))
+    );
+    let info = ble
+        .provision(
+            &WifiCredentials::new("myssid", "mypassword"),
+            PollPolicy::default(),
+            || {},
+        )
+        .expect("provisioned over BLE");
+    assert_eq!(info.ssid, b"myssid");
+    // The displaced HTTP client's old session is gone: no answer.
+    assert_eq!(
+        http.get_status(),
+        Err(ClientError::Transport(TransportError::NoResponse))
+    );
+}
+
+/// Wrong Wi-Fi passphrase, then the right one, on the same client and session with no
+/// `ctrl_reset` between: GetStatus reports the retry (AttemptFailed) and then
+/// ConnectionFailed(AuthError); the working profile stored before is untouched by the failure;
+/// SetConfig + ApplyConfig with the right passphrase then connects.
+fn wrong_then_right_passphrase_without_reset<T: Transport>(
+    name: &str,
+    device: &SharedDevice,
+    transport: T,
+) {
+    let mut client = Client::new(transport);
+    client
+        .connect(&Secrets::default(), None, &mut DetRng::seeded(81))
+        .unwrap_or_else(|e| panic!("{name}: connect: {e}"));
+    // A working profile from before.
+    client
+        .provision(
+            &WifiCredentials::new("myssid", "mypassword"),
+            PollPolicy::default(),
+            || {},
+        )
+        .unwrap_or_else(|e| panic!("{name}: first provisioning: {e}"));
+    let before = device.borrow().stored().to_vec();
+    assert_eq!(before.len(), 1, "{name}");
+    client
+        .ctrl_reprov()
+        .unwrap_or_else(|e| panic!("{name}: reprov: {e}"));
+
+    client
+        .set_config(&WifiCredentials::new("Guest Net", "not-guestpass"))
+        .unwrap_or_else(|e| panic!("{name}: set_config (bad): {e}"));
+    client
+        .apply_config()
+        .unwrap_or_else(|e| panic!("{name}: apply_config (bad): {e}"));
+    let mut seen = Vec::new();
+    for _ in 0..30 {
+        device.borrow_mut().advance(1_000);
+        let status = client
+            .get_status()
+            .unwrap_or_else(|e| panic!("{name}: get_status: {e}"));
+        let done = matches!(status, WifiStatus::Failed(_));
+        seen.push(status);
+        if done {
+            break;
+        }
+    }
+    assert!(
+        seen.iter()
+            .any(|s| matches!(s, WifiStatus::AttemptFailed { .. })),
+        "{name}: the retry is visible: {seen:?}"
+    );
+    assert_eq!(
+        seen.last(),
+        Some(&WifiStatus::Failed(FailReason::AuthError)),
+        "{name}: {seen:?}"
+    );
+    assert_eq!(
+        device.borrow().stored(),
+        before.as_slice(),
+        "{name}: the failed attempt left the stored profile alone"
+    );
+
+    // Same client, same session, no reset: the right passphrase connects.
+    client
+        .set_config(&WifiCredentials::new("Guest Net", "guestpass"))
+        .unwrap_or_else(|e| panic!("{name}: set_config after the failure: {e}"));
+    client
+        .apply_config()
+        .unwrap_or_else(|e| panic!("{name}: apply_config after the failure: {e}"));
+    let info = client
+        .wait_for_connection(PollPolicy::default(), || device.borrow_mut().advance(1_000))
+        .unwrap_or_else(|e| panic!("{name}: right passphrase: {e}"));
+    assert_eq!(info.ssid, b"Guest Net", "{name}");
+    let stored = device.borrow().stored().to_vec();
+    assert!(
+        stored
+            .iter()
+            .any(|p| p.credentials.ssid.as_bytes() == b"Guest Net"
+                && p.credentials.passphrase.as_bytes() == b"guestpass"),
+        "{name}: {stored:?}"
+    );
+    assert!(
+        stored
+            .iter()
+            .all(|p| p.credentials.passphrase.as_bytes() != b"not-guestpass"),
+        "{name}: the wrong passphrase was never stored"
+    );
+    let events = esp_events(device);
+    let fail = events
+        .iter()
+        .position(|e| matches!(e, EspEvent::CredFail { .. }))
+        .unwrap_or_else(|| panic!("{name}: no CredFail in {events:?}"));
+    let success_after = events
+        .iter()
+        .skip(fail)
+        .any(|e| *e == EspEvent::CredSuccess);
+    assert!(success_after, "{name}: {events:?}");
+}
+
+fn retrying_setup(seed: u64) -> DeviceSetup {
+    let mut setup = DeviceSetup::new(DeviceSecurityConfig::Sec1 { pop: None }, seed);
+    setup.manager.wifi_conn_attempts = 2;
+    setup.manager.auto_stop_ms = None; // reprov requires auto-stop disabled
+    setup
+}
+
+#[test]
+fn http_wrong_then_right_passphrase_without_reset() {
+    let device = SimDevice::start(retrying_setup(82));
+    let link = HttpLink::new(&device);
+    wrong_then_right_passphrase_without_reset("http", &device, link);
+}
+
+#[test]
+fn ble_wrong_then_right_passphrase_without_reset() {
+    let device = SimDevice::start(retrying_setup(83));
+    let link = BleLink::connect(&device, 9, 185).expect("ble");
+    wrong_then_right_passphrase_without_reset("ble", &device, link);
 }

@@ -400,10 +400,15 @@ impl<F: EndpointFn + ?Sized> Device<F> {
     }
 
     /// Timer tick; drops protocomm once the manager is idle again (transports are down).
+    /// Also tells protocomm the time, so its clock-driven rules (owner idle timeout,
+    /// lockout end) see the present on calls that carry no time, such as
+    /// [`Self::ble_connect`].
     pub fn on_tick(&mut self, now: Instant) {
         self.manager.on_tick(now);
         if self.manager.is_idle() {
             self.protocomm = None;
+        } else if let Some(protocomm) = self.protocomm.as_mut() {
+            protocomm.set_now(now.as_millis());
         }
     }
 }

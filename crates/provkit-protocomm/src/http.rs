@@ -5,7 +5,8 @@
 //! [`HttpOutcome`]: a reply to send, or "close the socket without answering".
 //!
 //! ```text
-//!  POST /<ep>  ──► method/path check (405 / 404, no session side effects)
+//!  POST /<ep>  ──► method/path check (405 / 404, no session side effects; a custom
+//!                  endpoint without a registered handler is 404, as in esp_http_server)
 //!              ──► cookie/socket session rules (may replace the session, add Set-Cookie)
 //!              ──► body length 1..=4096, else Close
 //!              ──► Protocomm::handle(ClientId{Http, cookie}) ── Err ──► Close
@@ -13,7 +14,8 @@
 //! ```
 //!
 //! Session rules, exactly as the reference keeps them in two variables (cookie id, socket):
-//! 1. `Cookie` present and its whole value is `session=<current id>` → same session; the socket
+//! 1. `Cookie` present and its whole value is `session=<current id>` (compared in constant
+//!    time) → same session; the socket
 //!    binding is forgotten (from now on only the cookie identifies it).
 //! 2. No `Cookie` header and the request comes on the socket that created the session → same
 //!    session.

@@ -23,7 +23,8 @@
 //!   for it, replacing the old one — *unless* the current session is established and belongs to
 //!   a client of a **different transport**. Then the newcomer is refused
 //!   ([`ProtocommError::SessionOwnedElsewhere`], i.e. no answer, the way the reference treats a
-//!   stale session) until the owner's session ends through [`Protocomm::close_session`]. Within
+//!   stale session) until the owner's session ends through [`Protocomm::close_session`] or
+//!   the owner goes idle (see *Owner idle timeout* below). Within
 //!   one transport the reference rule stays: a new transport session replaces the old one
 //!   (the HTTP server keeps one socket, a BLE link is one connection, a new console id restarts).
 //!   A half-finished handshake never blocks anybody.

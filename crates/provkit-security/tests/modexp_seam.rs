@@ -15,8 +15,8 @@ use provkit_security::modexp::{N_BYTES, modulus_be};
 use provkit_security::sec2::Sec2Patch;
 use provkit_security::srp::DeviceCredentials;
 use provkit_security::{
-    ClientSecurityConfig, ClientSession, DeviceSecurityConfig, DeviceSession, ModExp,
-    PreparedSec2, SecurityError, SoftwareModExp,
+    ClientSecurityConfig, ClientSession, DeviceSecurityConfig, DeviceSession, ModExp, PreparedSec2,
+    SecurityError, SoftwareModExp,
 };
 
 /// What a test double does with each call.
@@ -87,7 +87,10 @@ impl ModExp for CountingEngine {
                 *out = independent_pow(base, exponent);
                 let mut software = [0u8; N_BYTES];
                 SoftwareModExp.mod_exp(base, exponent, &mut software)?;
-                assert_eq!(*out, software, "software engine disagrees with crypto-bigint");
+                assert_eq!(
+                    *out, software,
+                    "software engine disagrees with crypto-bigint"
+                );
                 Ok(())
             }
             Behaviour::Fail => Err(SecurityError::InvalidConfig("unit busy")),
@@ -231,7 +234,11 @@ fn software_engine_matches_generic_pow_and_rejects_bad_operands() {
         assert_eq!(out, independent_pow(&base, &exponent), "len {exponent_len}");
     }
     let mut out = [0u8; N_BYTES];
-    assert!(SoftwareModExp.mod_exp(&modulus_be(), &[3], &mut out).is_err());
+    assert!(
+        SoftwareModExp
+            .mod_exp(&modulus_be(), &[3], &mut out)
+            .is_err()
+    );
     assert!(
         SoftwareModExp
             .mod_exp(&[1; N_BYTES], &[1; N_BYTES + 1], &mut out)

@@ -23,9 +23,11 @@
 
 #![no_std]
 
+extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
+pub mod console;
 pub mod dhcp;
 mod error;
 pub mod gatt_layout;

@@ -178,8 +178,8 @@ mod chip {
                 .ok_or(SecurityError::InvalidConfig("exponent too long"))?;
             let base_words =
                 be_to_le_words(base).ok_or(SecurityError::InvalidConfig("base too long"))?;
-            let mut rsa = critical_section::with(|cs| self.rsa.borrow_ref_mut(cs).take())
-                .ok_or(BUSY)?;
+            let mut rsa =
+                critical_section::with(|cs| self.rsa.borrow_ref_mut(cs).take()).ok_or(BUSY)?;
             let mut result = [0u32; WORDS];
             self.run(
                 &mut rsa,
@@ -313,7 +313,11 @@ mod tests {
         assert_eq!(search_position(32), 255);
         assert_eq!(search_position(64), 511);
         assert_eq!(search_position(N_BYTES), 3071);
-        assert_eq!(search_position(0), 7, "an empty exponent still scans a zero byte");
+        assert_eq!(
+            search_position(0),
+            7,
+            "an empty exponent still scans a zero byte"
+        );
     }
 
     #[test]

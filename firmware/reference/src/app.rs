@@ -20,14 +20,17 @@ use alloc::vec::Vec;
 use heapless::Deque;
 #[cfg(not(feature = "softap"))]
 use provkit_esp32::ble::GattHandler;
+use provkit_esp32::console::ConsoleHandler;
 #[cfg(feature = "softap")]
 use provkit_esp32::http::{HttpAnswer, HttpHandler, HttpRequestParts};
 use provkit_hal::{Credentials, ScanConfig, ScanEntry};
+use provkit_protocomm::console::ConsoleFraming;
 #[cfg(feature = "softap")]
 use provkit_protocomm::http::{HttpFraming, HttpOutcome, HttpRequest};
+#[cfg(not(feature = "softap"))]
+use provkit_protocomm::{ClientId, TransportKind};
 use provkit_protocomm::{
-    ClientId, DeviceSecurityConfig, HandlerError, Protocomm, RequestHandler, Sec2Patch,
-    TransportKind, VersionInfo,
+    DeviceSecurityConfig, HandlerError, Protocomm, RequestHandler, Sec2Patch, VersionInfo,
 };
 use provkit_security::sec2::DeviceCredentials;
 use provkit_security::{ModExp, PreparedSec2, SecurityError};
@@ -177,6 +180,8 @@ pub struct Provisioner {
     // of it (LTO drops unreferenced code; the BLE image likewise never names the HTTP side).
     #[cfg(feature = "softap")]
     http: HttpFraming,
+    /// The console's session rule and line limit (USB-Serial-JTAG, next to BLE or SoftAP).
+    pub console: ConsoleFraming,
     rng: EspRng,
     /// Shared with the Wi-Fi loop.
     pub wifi: WifiShared,
@@ -205,9 +210,22 @@ impl Provisioner {
             protocomm: Protocomm::new(security, version),
             #[cfg(feature = "softap")]
             http: HttpFraming::new(),
+            console: ConsoleFraming::new(),
             rng,
             wifi: WifiShared::new(),
         })
+    }
+}
+
+impl ConsoleHandler for Provisioner {
+    fn on_line(&mut self, line: &[u8]) -> Option<String> {
+        let mut handlers = WifiHandlers {
+            shared: &mut self.wifi,
+            // A console client is a PC script like esp_prov over HTTP: same page sizes.
+            scan_limits: ScanLimits::HTTP,
+        };
+        self.console
+            .handle_line(&mut self.protocomm, line, &mut handlers, &mut self.rng)
     }
 }
 

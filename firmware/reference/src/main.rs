@@ -153,18 +153,31 @@ async fn main(spawner: Spawner) -> ! {
             Ok(engine) => MOD_EXP.init(engine),
             Err(_) => fatal("RSA peripheral parameters"),
         };
-        let provisioner =
-            match Provisioner::new(sec2::SEC2_SALT, sec2::SEC2_VERIFIER, mod_exp, rng) {
-                Ok(p) => RefCell::new(p),
-                Err(_) => fatal("build-time sec2 verifier rejected"),
-            };
+        let provisioner = match Provisioner::new(sec2::SEC2_SALT, sec2::SEC2_VERIFIER, mod_exp, rng)
+        {
+            Ok(p) => RefCell::new(p),
+            Err(_) => fatal("build-time sec2 verifier rejected"),
+        };
+        // The console transport (protocomm's line protocol on USB-Serial-JTAG) runs next to
+        // BLE or SoftAP; it never ends on its own, so only the Wi-Fi loop ends provisioning.
+        let mut usb = esp_hal::usb::usb_serial_jtag::UsbSerialJtag::new(p.USB_DEVICE).into_async();
+        let max_line = provisioner.borrow().console.max_line();
+        let console = async {
+            if provkit_esp32::console::serve(&mut usb, &provisioner, max_line)
+                .await
+                .is_err()
+            {
+                println!("console transport stopped");
+            }
+            core::future::pending::<()>().await
+        };
         #[cfg(not(feature = "softap"))]
         {
             let transport = ble::serve(p.BT, mac, name.as_str(), &provisioner);
             let wifi = wifi_loop(&mut station, sta_stack, &mut store, &provisioner);
             // The Wi-Fi loop ends on success; dropping the BLE future stops advertising and
             // frees the controller, like wifi_prov_mgr deinitialising BLE after provisioning.
-            let _ = select(transport, wifi).await;
+            let _ = select(select(transport, console), wifi).await;
         }
         #[cfg(feature = "softap")]
         {
@@ -173,7 +186,7 @@ async fn main(spawner: Spawner) -> ! {
             }
             let transport = softap::serve(spawner, seed, &provisioner);
             let wifi = wifi_loop(&mut station, sta_stack, &mut store, &provisioner);
-            let _ = select(transport, wifi).await;
+            let _ = select(select(transport, console), wifi).await;
             let _ = station.set_access_point(None);
         }
         println!("provisioning done");

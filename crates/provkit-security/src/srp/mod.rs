@@ -494,7 +494,9 @@ impl DeviceCredentials {
             return Err(SecurityError::InvalidPublicKey);
         }
         // u is public, so the exponentiation may branch and index on it.
-        let engine_vu = self.engine.and_then(|engine| engine_pow(engine, &self.v, &u));
+        let engine_vu = self
+            .engine
+            .and_then(|engine| engine_pow(engine, &self.v, &u));
         let vu = match (engine_vu, &self.v_comb) {
             (Some(vu), _) => vu,
             (None, Some(table)) => table.pow_vartime(&u),
