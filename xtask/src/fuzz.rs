@@ -109,7 +109,7 @@ fn smoke_run(secs: u64) -> Result<(), String> {
         .arg(fuzz_dir()))?;
     let mut failed = Vec::new();
     for target in &all {
-        if let Err(e) = run_target(&toolchain, target, secs) {
+        if let Err(e) = run_target_quiet(&toolchain, target, secs) {
             eprintln!("fuzz smoke: {target} FAILED: {e}");
             failed.push(target.clone());
         }
@@ -126,9 +126,13 @@ fn smoke_run(secs: u64) -> Result<(), String> {
 }
 
 fn run_target(toolchain: &str, target: &str, secs: u64) -> Result<(), String> {
+    run(&mut fuzz_command(toolchain, target, secs))
+}
+
+fn fuzz_command(toolchain: &str, target: &str, secs: u64) -> Command {
     let corpus = fuzz_dir().join("corpus").join(target);
-    run(Command::new("cargo")
-        .arg(toolchain)
+    let mut cmd = Command::new("cargo");
+    cmd.arg(toolchain)
         .args(["fuzz", "run", "--fuzz-dir"])
         .arg(fuzz_dir())
         .arg(target)
@@ -138,7 +142,43 @@ fn run_target(toolchain: &str, target: &str, secs: u64) -> Result<(), String> {
         // Generous per-input bound: sec2 inputs run SRP-3072 under ASan.
         .arg("-timeout=30")
         .arg("-rss_limit_mb=2048")
-        .arg("-print_final_stats=1"))
+        .arg("-print_final_stats=1");
+    cmd
+}
+
+/// A smoke run keeps libFuzzer's progress lines (megabytes over all targets) in
+/// `fuzz/artifacts/<target>/smoke.log` and prints one summary line, or the log's tail when
+/// the target fails.
+fn run_target_quiet(toolchain: &str, target: &str, secs: u64) -> Result<(), String> {
+    let dir = fuzz_dir().join("artifacts").join(target);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    let log_path = dir.join("smoke.log");
+    let log = std::fs::File::create(&log_path)
+        .map_err(|e| format!("creating {}: {e}", log_path.display()))?;
+    let log_err = log
+        .try_clone()
+        .map_err(|e| format!("cloning {}: {e}", log_path.display()))?;
+    let mut cmd = fuzz_command(toolchain, target, secs);
+    cmd.current_dir(root()).stdout(log).stderr(log_err);
+    let status = cmd
+        .status()
+        .map_err(|e| format!("starting cargo fuzz for {target}: {e}"))?;
+    let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+    if status.success() {
+        let runs = text
+            .lines()
+            .find_map(|l| l.strip_prefix("stat::number_of_executed_units:"))
+            .map(str::trim)
+            .unwrap_or("?");
+        println!("fuzz smoke: {target:<20} {runs:>9} inputs in {secs} s, no crash");
+        Ok(())
+    } else {
+        let lines: Vec<&str> = text.lines().collect();
+        for line in &lines[lines.len().saturating_sub(60)..] {
+            eprintln!("  {line}");
+        }
+        Err(format!("{status} (full log: {})", log_path.display()))
+    }
 }
 
 fn parse_secs(value: Option<&String>, flag: &str) -> Result<u64, String> {
