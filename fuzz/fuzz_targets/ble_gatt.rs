@@ -29,6 +29,7 @@ enum Op {
         commit: bool,
     },
     Read {
+        conn: u16,
         index: u8,
         offset: u16,
         mtu: u16,
@@ -84,8 +85,13 @@ fuzz_target!(|input: (u8, Vec<Op>)| {
                     &mut rng,
                 );
             }
-            Op::Read { index, offset, mtu } => {
-                if let Ok(window) = table.read(usize::from(index), offset, mtu) {
+            Op::Read {
+                conn,
+                index,
+                offset,
+                mtu,
+            } => {
+                if let Ok(window) = table.read(conn % 4, usize::from(index), offset, mtu) {
                     assert!(
                         window.len() < usize::from(mtu.max(ATT_MIN_MTU)),
                         "read past the MTU"
