@@ -48,7 +48,7 @@ pub fn test(_args: &[String]) -> Result<(), String> {
     })?;
     // Unit, known-answer, property, end-to-end and crash-safety tests of every host crate;
     // includes the codegen freshness test.
-    step("test", &|| run(cargo().args(["test", "--workspace"])))?;
+    step("test", &workspace_tests)?;
     step("no_std builds", &nostd)?;
     // Espressif's esp_prov against `provkit sim` over loopback; never skipped.
     step("esp_prov interop", &crate::interop::interop)?;
@@ -67,6 +67,39 @@ pub fn test(_args: &[String]) -> Result<(), String> {
     eprintln!("{:>18}: {:>4} s", "total", started.elapsed().as_secs());
     println!("xtask test: all steps passed");
     Ok(())
+}
+
+/// `cargo test --workspace`, with the hostile-input crate (minutes of mostly waiting on
+/// timeouts and SIGKILLed simulators) running beside the rest instead of after it.
+fn workspace_tests() -> Result<(), String> {
+    const SLOW: &str = "provkit-hostile";
+    run(cargo().args(["test", "--workspace", "--no-run"]))?;
+    let log_path = crate::root().join("target").join("hostile-tests.log");
+    let log = std::fs::File::create(&log_path)
+        .map_err(|e| format!("creating {}: {e}", log_path.display()))?;
+    let log_err = log
+        .try_clone()
+        .map_err(|e| format!("cloning a log handle: {e}"))?;
+    eprintln!("$ cargo test -p {SLOW}   (in the background; output follows when it ends)");
+    let mut slow = cargo()
+        .args(["test", "-p", SLOW])
+        .current_dir(crate::root())
+        .stdout(log)
+        .stderr(log_err)
+        .spawn()
+        .map_err(|e| format!("starting the {SLOW} tests: {e}"))?;
+    let rest = run(cargo().args(["test", "--workspace", "--exclude", SLOW]));
+    let slow_status = slow
+        .wait()
+        .map_err(|e| format!("waiting for the {SLOW} tests: {e}"))?;
+    eprintln!("---- cargo test -p {SLOW} ----");
+    eprint!("{}", std::fs::read_to_string(&log_path).unwrap_or_default());
+    rest?;
+    if slow_status.success() {
+        Ok(())
+    } else {
+        Err(format!("cargo test -p {SLOW} failed with {slow_status}"))
+    }
 }
 
 /// `cargo xtask bench`: every criterion bench (each prints its figures), then the
