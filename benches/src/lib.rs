@@ -7,8 +7,6 @@
 
 pub mod flows;
 
-use std::collections::VecDeque;
-use std::convert::Infallible;
 use std::path::{Path, PathBuf};
 
 use provkit_proto::{
@@ -19,44 +17,14 @@ use provkit_security::sec1::Sec1Cipher;
 use provkit_security::sec2::{DeviceCredentials, GcmCipher, Sec2Patch, device_handle_cmd0};
 use provkit_security::{DeviceSecurityConfig, DeviceSession};
 
-/// `../shared/vectors` relative to the workspace root, as seen from this package.
+/// `../shared/vectors` relative to the workspace root.
 pub fn default_vectors_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors")
+    provkit_testkit::vectors_dir()
 }
 
-/// Replays fixed bytes as randomness (the device's recorded `b` and nonce).
-pub struct ReplayRng(VecDeque<u8>);
-
-impl ReplayRng {
-    /// Queues `bytes`; running dry panics (a bench setup bug, never reached from the peer).
-    pub fn new(bytes: &[u8]) -> Self {
-        Self(bytes.iter().copied().collect())
-    }
-}
-
-impl rand_core::TryRng for ReplayRng {
-    type Error = Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        let mut b = [0u8; 4];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u32::from_le_bytes(b))
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        let mut b = [0u8; 8];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u64::from_le_bytes(b))
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        for d in dst {
-            *d = self
-                .0
-                .pop_front()
-                .expect("replay RNG ran out of recorded bytes");
-        }
-        Ok(())
-    }
-}
-impl rand_core::TryCryptoRng for ReplayRng {}
+/// Replays fixed bytes as randomness (the device's recorded `b` and nonce); running dry
+/// panics (a bench setup bug, never reached from the peer).
+pub type ReplayRng = provkit_testkit::ScriptedRng;
 
 /// One recorded sec2 (patch 1) session, device side.
 pub struct Sec2Replay {
@@ -75,10 +43,7 @@ pub struct Sec2Replay {
     pub nonce: Vec<u8>,
 }
 
-fn hex_field(v: &serde_json::Value) -> Result<Vec<u8>, String> {
-    let s = v.as_str().ok_or("expected a hex string")?;
-    hex::decode(s).map_err(|e| e.to_string())
-}
+use provkit_testkit::try_hex_of as hex_field;
 
 fn sec2_payload_of(body: &[u8]) -> Result<sec2_payload::Payload, String> {
     let data = SessionData::decode(body).map_err(|e| e.to_string())?;
@@ -104,9 +69,7 @@ impl Sec2Replay {
     /// Case 0 (`basic`) of `sec2_patch1.json` in `vectors_dir`.
     pub fn load(vectors_dir: &Path) -> Result<Self, String> {
         let path = vectors_dir.join("sec2_patch1.json");
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        let json = provkit_testkit::read_json(&path)?;
         let case = &json["cases"][0];
         let hs = &case["handshake"];
         let cmd0 = match sec2_payload_of(&hex_field(&hs[0]["hex"])?)? {
@@ -153,7 +116,7 @@ impl Sec2Replay {
         &self,
         credentials: &DeviceCredentials,
     ) -> (Vec<u8>, Vec<u8>, GcmCipher) {
-        let mut rng = ReplayRng::new(&self.device_randomness);
+        let mut rng = ReplayRng::new(&[&self.device_randomness]);
         // Borrows the credentials, as the façade does: nothing per-device is copied.
         let (device, r0) = device_handle_cmd0(credentials, Sec2Patch::Patch1, &self.cmd0, &mut rng)
             .expect("Command0");
@@ -185,7 +148,7 @@ impl Sec2Replay {
     /// One handshake through the façade, the way protocomm runs it: a new `DeviceSession`
     /// from a clone of the (prepared) config, fed the recorded request bodies.
     pub fn facade_handshake(&self, config: &DeviceSecurityConfig) -> (Vec<u8>, Vec<u8>) {
-        let mut rng = ReplayRng::new(&self.device_randomness);
+        let mut rng = ReplayRng::new(&[&self.device_randomness]);
         let mut session = DeviceSession::new(config.clone());
         let r0 = session
             .handle_session(&self.request0, &mut rng)
@@ -239,9 +202,7 @@ impl Sec1Replay {
     /// Case 0 of `sec1.json` in `vectors_dir`.
     pub fn load(vectors_dir: &Path) -> Result<Self, String> {
         let path = vectors_dir.join("sec1.json");
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        let json = provkit_testkit::read_json(&path)?;
         let case = &json["cases"][0];
         let hs = &case["handshake"];
         let cmd0 = match sec1_payload_of(&hex_field(&hs[0]["hex"])?)? {
@@ -274,7 +235,7 @@ impl Sec1Replay {
 
     /// One device-side handshake, Command0 → Response1; returns the two response bodies.
     pub fn device_handshake(&self) -> (Vec<u8>, Vec<u8>) {
-        let mut rng = ReplayRng::new(&self.device_randomness);
+        let mut rng = ReplayRng::new(&[&self.device_randomness]);
         let pop = (!self.pop.is_empty()).then_some(self.pop.as_slice());
         let device = provkit_security::sec1::DeviceAwaitCmd0::new(pop);
         let (device, r0) = device.handle_cmd0(&self.cmd0, &mut rng).expect("Command0");

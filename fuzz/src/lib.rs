@@ -137,6 +137,22 @@ impl RequestHandler for EchoHandler {
     }
 }
 
+/// The body of the `proto_*` targets: decode arbitrary bytes as `M` and check that
+/// decode → encode → decode is stable and the encoding canonical.
+pub fn proto_roundtrip<M: provkit_proto::Message + Default + PartialEq + core::fmt::Debug>(
+    data: &[u8],
+) {
+    if let Ok(first) = M::decode(data) {
+        let bytes = first.encode_to_vec();
+        let second = match M::decode(bytes.as_slice()) {
+            Ok(m) => m,
+            Err(e) => panic!("re-decoding our own encoding failed: {e}"),
+        };
+        assert_eq!(first, second);
+        assert_eq!(bytes, second.encode_to_vec(), "encoding is not canonical");
+    }
+}
+
 /// The handshake driver shared by the `handshake_sec*` targets.
 pub mod handshake {
     use super::*;

@@ -17,7 +17,7 @@ use std::net::{TcpListener, TcpStream};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use common::{ScriptedRng, Transcript, drive_like_esp_prov};
+use common::{Transcript, drive_like_esp_prov, scripted_rng};
 use provkit_client::http::HttpTransport;
 use provkit_client::{Client, Transport, TransportError};
 
@@ -131,7 +131,7 @@ fn serve_transcript(t: &Transcript) -> (String, JoinHandle<Result<usize, String>
 fn replay_over_http(name: &str) {
     let t = Transcript::load(name);
     let (addr, server) = serve_transcript(&t);
-    let mut rng = ScriptedRng::new(&t.randomness);
+    let mut rng = scripted_rng(&t.randomness);
     let mut client = Client::new(HttpTransport::new(&addr).with_timeout(Duration::from_secs(10)));
     drive_like_esp_prov(&t, &mut client, &mut rng);
     assert_eq!(client.transport().cookie(), Some("session=2882400001"));

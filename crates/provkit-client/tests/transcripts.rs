@@ -12,8 +12,8 @@
 mod common;
 
 use common::{
-    ProtoVerMode, ReplayTransport, ScriptedRng, TRANSCRIPTS, Transcript, bytes, chosen_ssid,
-    drive_like_esp_prov, secrets_of,
+    ProtoVerMode, ReplayTransport, TRANSCRIPTS, Transcript, bytes, chosen_ssid,
+    drive_like_esp_prov, scripted_rng, secrets_of,
 };
 use provkit_client::{
     Client, ScanPlan, Scheme, Sec2Patch, WifiCredentials, WifiStatus, select_scheme,
@@ -21,7 +21,7 @@ use provkit_client::{
 
 fn replay_strict(name: &str) {
     let t = Transcript::load(name);
-    let mut rng = ScriptedRng::new(&t.randomness);
+    let mut rng = scripted_rng(&t.randomness);
     let mut transport = ReplayTransport::new(&t, ProtoVerMode::Strict);
     let mut client = Client::new(&mut transport);
     drive_like_esp_prov(&t, &mut client, &mut rng);
@@ -31,7 +31,8 @@ fn replay_strict(name: &str) {
         "{name}: recorded randomness not all used"
     );
     assert_eq!(
-        rng.overrun, 0,
+        rng.overrun(),
+        0,
         "{name}: client asked for more randomness than recorded"
     );
     assert_eq!(
@@ -67,7 +68,7 @@ fn sec2_patch0_legacy_reset_requests_match_esp_prov() {
 fn own_flow_matches_every_transcript() {
     for name in TRANSCRIPTS {
         let t = Transcript::load(name);
-        let mut rng = ScriptedRng::new(&t.randomness);
+        let mut rng = scripted_rng(&t.randomness);
         let mut transport = ReplayTransport::new(&t, ProtoVerMode::Lenient);
         let mut client = Client::new(&mut transport);
         let scheme = client
@@ -134,6 +135,6 @@ fn own_flow_matches_every_transcript() {
             0,
             "{name}: recorded exchanges left over"
         );
-        assert_eq!(rng.overrun, 0, "{name}: randomness overrun");
+        assert_eq!(rng.overrun(), 0, "{name}: randomness overrun");
     }
 }

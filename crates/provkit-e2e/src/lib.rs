@@ -33,7 +33,6 @@ pub mod device_path;
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::convert::Infallible;
 use std::rc::Rc;
 
 use provkit_client::{Transport, TransportError};
@@ -50,72 +49,14 @@ use provkit_protocomm::ble::{GattTable, Uuid128};
 use provkit_protocomm::console::{ConsoleFraming, format_line, parse_response};
 use provkit_protocomm::http::{HttpFraming, HttpOutcome, HttpRequest};
 use provkit_protocomm::{ClientId, DeviceSecurityConfig, HandlerError, VersionInfo};
-use provkit_security::rand_core::{TryCryptoRng, TryRng};
 /// The service UUID the Espressif examples set (spec §5.2).
 pub const EXAMPLE_SERVICE_UUID: &str = "021a9004-0382-4aea-bff4-6b3f1c5adfb4";
 
 /// Scripted bytes first, then a seeded xorshift64* stream. Deterministic by construction.
-#[derive(Debug, Clone)]
-pub struct DetRng {
-    script: VecDeque<u8>,
-    state: u64,
-}
-
-impl DetRng {
-    /// A seeded generator (`seed` 0 is replaced: xorshift must not start at zero).
-    pub fn seeded(seed: u64) -> Self {
-        Self {
-            script: VecDeque::new(),
-            state: seed.max(1),
-        }
-    }
-
-    /// Bytes to hand out before the seeded stream (e.g. recorded device secrets).
-    pub fn with_script(mut self, chunks: &[Vec<u8>]) -> Self {
-        self.script = chunks.iter().flatten().copied().collect();
-        self
-    }
-
-    /// Scripted bytes not consumed yet.
-    pub fn script_left(&self) -> usize {
-        self.script.len()
-    }
-
-    fn next_byte(&mut self) -> u8 {
-        if let Some(b) = self.script.pop_front() {
-            return b;
-        }
-        self.state ^= self.state >> 12;
-        self.state ^= self.state << 25;
-        self.state ^= self.state >> 27;
-        (self.state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 56) as u8
-    }
-}
-
-impl TryRng for DetRng {
-    type Error = Infallible;
-
-    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        let mut b = [0u8; 4];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u32::from_le_bytes(b))
-    }
-
-    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        let mut b = [0u8; 8];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u64::from_le_bytes(b))
-    }
-
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        for b in dst {
-            *b = self.next_byte();
-        }
-        Ok(())
-    }
-}
-
-impl TryCryptoRng for DetRng {}
+/// Build it with `DetRng::seeded(seed)`, optionally `.with_script(&chunks)` to replay recorded
+/// device randomness first; `remaining()` is the number of scripted bytes not consumed yet.
+/// The implementation is the shared test-support RNG.
+pub type DetRng = provkit_testkit::ScriptedRng;
 
 /// One simulated access point.
 #[derive(Debug, Clone)]

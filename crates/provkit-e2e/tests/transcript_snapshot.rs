@@ -150,7 +150,7 @@ fn snapshot(name: &str) {
         );
     }
     assert_eq!(
-        device.borrow().rng.script_left(),
+        device.borrow().rng.remaining(),
         0,
         "{name}: recorded device randomness unused"
     );
@@ -209,7 +209,7 @@ fn client_and_device_together_reproduce_sec1_recording() {
         .expect("provisioned");
     drop(client);
     assert_eq!(link.inner.cookie(), Some("session=2882400001"));
-    assert_eq!(rng.script_left(), 0);
+    assert_eq!(rng.remaining(), 0);
     // Everything after proto-ver — handshake, custom data, config, both status polls — is
     // the recorded traffic, request and response, byte for byte.
     let recorded: Vec<(String, String, String)> = t["exchanges"]

@@ -6,9 +6,6 @@
 //! through a scripted RNG, so every handshake body and every record must come out byte for
 //! byte as recorded.
 
-use std::collections::VecDeque;
-use std::convert::Infallible;
-
 use provkit_proto::{
     Message, S2SessionCmd0, S2SessionCmd1, S2SessionResp0, S2SessionResp1, Sec2MsgType,
     Sec2Payload, SessionData, Status, sec2_payload::Payload, session_data::Proto,
@@ -22,55 +19,23 @@ use provkit_security::srp::{self, DeviceCredentials};
 use serde_json::Value;
 
 fn vectors(file: &str) -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/vectors/").to_owned() + file;
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).expect("vector JSON")
+    provkit_testkit::load_json(file)
 }
 
 fn hx(v: &Value) -> Vec<u8> {
-    hex::decode(v.as_str().expect("hex string")).expect("valid hex")
+    provkit_testkit::hex_of(v)
 }
 
 fn arr32(v: &Value) -> [u8; 32] {
-    hx(v).try_into().expect("32 bytes")
+    provkit_testkit::array_of(v)
 }
 
 fn s(v: &Value) -> &str {
     v.as_str().expect("string")
 }
 
-/// Hands out exactly the queued bytes; running dry is a test failure.
-struct ScriptedRng(VecDeque<u8>);
-
-impl ScriptedRng {
-    fn new(chunks: &[&[u8]]) -> Self {
-        Self(chunks.iter().flat_map(|c| c.iter().copied()).collect())
-    }
-}
-
-impl rand_core::TryRng for ScriptedRng {
-    type Error = Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        let mut b = [0u8; 4];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u32::from_le_bytes(b))
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        let mut b = [0u8; 8];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u64::from_le_bytes(b))
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        for d in dst {
-            *d = self
-                .0
-                .pop_front()
-                .expect("scripted RNG ran out of recorded bytes");
-        }
-        Ok(())
-    }
-}
-impl rand_core::TryCryptoRng for ScriptedRng {}
+// Hands out exactly the queued bytes; running dry is a test failure.
+use provkit_testkit::ScriptedRng;
 
 fn wrap(msg: Sec2MsgType, payload: Payload) -> Vec<u8> {
     SessionData {
@@ -257,7 +222,7 @@ fn check_device_role(case: &Value) {
     let (mut cipher, r1) = if patch == Sec2Patch::Patch0 && nonce.len() == 12 {
         // No firmware sends a 12-byte patch-0 nonce (the case exists to show the client
         // logic); a patch-0 device here draws 16 bytes, so the 12 are given explicitly.
-        rng.0.clear();
+        rng = ScriptedRng::new(&[]);
         await1.handle_cmd1_with_nonce(&c1, &nonce).unwrap()
     } else {
         await1.handle_cmd1(&c1, &mut rng).unwrap()
@@ -268,7 +233,7 @@ fn check_device_role(case: &Value) {
         "{name}: response1"
     );
     assert!(
-        rng.0.is_empty(),
+        rng.remaining() == 0,
         "{name}: device drew less randomness than recorded"
     );
     assert!(run_session(case, &mut cipher, "device") > 0);
@@ -325,7 +290,7 @@ fn check_client_role(case: &Value) {
         a2[0] |= 0x80;
         assert_eq!(again.client_pubkey, srp::public_a(&a2));
         assert_eq!(again.client_pubkey.len(), 384);
-        assert!(rng.0.is_empty());
+        assert!(rng.remaining() == 0);
     }
 
     // The SRP values, from the client's arithmetic.

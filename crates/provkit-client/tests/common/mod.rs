@@ -5,7 +5,6 @@
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
-use std::path::PathBuf;
 
 use provkit_client::{
     Client, ClientSecurityConfig, PollPolicy, ScanPlan, Sec2Patch, Secrets, Transport,
@@ -14,77 +13,22 @@ use provkit_client::{
 use provkit_security::rand_core::{TryCryptoRng, TryRng};
 use serde_json::Value;
 
-/// `../shared/vectors`, relative to the workspace root.
-pub fn vectors_dir() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/vectors"
-    ))
+// JSON loading and hex decoding live in the shared test-support crate. Each test binary
+// uses a different subset of this module, hence the allow.
+#[allow(unused_imports)]
+pub use provkit_testkit::{hex_of as hex_field, load_json};
+
+/// The scripted RNG this crate's tests use: hands out recorded random bytes in order; what is
+/// asked beyond the script yields a fixed byte and is counted in `overrun()`, so a test can
+/// assert the client consumed exactly the recorded randomness.
+pub type ScriptedRng = provkit_testkit::ScriptedRng;
+
+/// A [`ScriptedRng`] over a transcript's recorded chunks that counts overruns instead of
+/// panicking (the filler is not random on purpose: an overrun must fail the test, not pass
+/// by luck).
+pub fn scripted_rng(chunks: &[Vec<u8>]) -> ScriptedRng {
+    ScriptedRng::from_chunks(chunks).fill_when_dry(0xA5)
 }
-
-pub fn load_json(relative: &str) -> Value {
-    let path = vectors_dir().join(relative);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    serde_json::from_str(&text).expect("vector file is JSON")
-}
-
-pub fn hex_field(v: &Value) -> Vec<u8> {
-    hex::decode(v.as_str().expect("hex string")).expect("valid hex")
-}
-
-/// Hands out recorded random bytes in order; counts what was asked beyond the script so a
-/// test can assert the client consumed exactly the recorded randomness.
-#[derive(Debug, Default)]
-pub struct ScriptedRng {
-    queue: VecDeque<u8>,
-    pub overrun: usize,
-}
-
-impl ScriptedRng {
-    pub fn new(chunks: &[Vec<u8>]) -> Self {
-        Self {
-            queue: chunks.iter().flatten().copied().collect(),
-            overrun: 0,
-        }
-    }
-
-    pub fn remaining(&self) -> usize {
-        self.queue.len()
-    }
-}
-
-impl TryRng for ScriptedRng {
-    type Error = Infallible;
-
-    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        let mut b = [0u8; 4];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u32::from_le_bytes(b))
-    }
-
-    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        let mut b = [0u8; 8];
-        self.try_fill_bytes(&mut b)?;
-        Ok(u64::from_le_bytes(b))
-    }
-
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        for byte in dst.iter_mut() {
-            *byte = match self.queue.pop_front() {
-                Some(b) => b,
-                None => {
-                    self.overrun += 1;
-                    // Not random on purpose: an overrun must fail the test, not pass by luck.
-                    0xA5
-                }
-            };
-        }
-        Ok(())
-    }
-}
-
-impl TryCryptoRng for ScriptedRng {}
 
 /// A small deterministic generator (xorshift64*) for tests that need "some" randomness.
 #[derive(Debug)]
