@@ -82,7 +82,7 @@ fn workspace_tests() -> Result<(), String> {
         .map_err(|e| format!("cloning a log handle: {e}"))?;
     eprintln!("$ cargo test -p {SLOW}   (in the background; output follows when it ends)");
     let mut slow = cargo()
-        .args(["test", "-p", SLOW])
+        .args(["test", "-p", SLOW, "--", "--nocapture"])
         .current_dir(crate::root())
         .stdout(log)
         .stderr(log_err)
@@ -112,7 +112,7 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     for what in [
         &["request", "--kind", "get-status", "--count", "20000"][..],
         &["request", "--kind", "set-config", "--count", "20000"],
-        &["sessions", "--devices", "4", "--seconds", "5"],
+        &["sessions", "--devices", "8", "--seconds", "5"],
     ] {
         run(cargo()
             .args(["run", "--release", "-p", "provkit-bench", "--"])
