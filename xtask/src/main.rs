@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         Some("test") => steps::test(&args[1..]),
         Some("nostd") => steps::nostd(),
         Some("bench") => steps::bench(&args[1..]),
+        Some("crash") => steps::crash(&args[1..]),
         Some("flash") if cc32xx::wants(&args[1..]) => cc32xx::flash(&args[1..]),
         Some("flash") => flash::flash(&args[1..]),
         Some("firmware") => flash::firmware_ci(),
@@ -46,6 +47,7 @@ fn print_help() {
          codegen   regenerate crates/provkit-proto/src/generated.rs from proto/*.proto\n  \
          test      everything CI runs: fmt, clippy, tests, no_std builds, codegen freshness\n  \
          nostd     build the no_std crates for the embedded targets only\n  \
+         crash     SIGKILL the simulator during credential commits: [--count N] (default 200)\n  \
          bench     run the criterion benches and the handshake replay binary, printing figures\n  \
          pyenv     create .venv with Espressif's esp_prov client (esp-rainmaker-cli)\n  \
          interop   run esp_prov against `provkit sim` in every interop scenario\n  \

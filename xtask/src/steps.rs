@@ -54,6 +54,17 @@ pub fn test(_args: &[String]) -> Result<(), String> {
     step("esp_prov interop", &crate::interop::interop)?;
     // The bench binary replays the recorded client messages and checks every response.
     step("bench binary", &|| bench_binary(3))?;
+    // The ESP32 adapter's logic (flash record format, store under power cuts, DHCP, GATT layout,
+    // reason mapping, console, RSA seam) on the host: `firmware/` is its own workspace.
+    step("esp32 adapter host tests", &|| {
+        run(cargo().args([
+            "test",
+            "--manifest-path",
+            "firmware/Cargo.toml",
+            "-p",
+            "provkit-esp32",
+        ]))
+    })?;
     // ESP32-C3/C6 images through `--image-only`, with their size report.
     step("firmware images", &crate::flash::firmware_ci)?;
     // The CC32xx adapter and firmware compile for thumbv7em-none-eabi (no TI SDK needed).
@@ -100,6 +111,27 @@ fn workspace_tests() -> Result<(), String> {
     } else {
         Err(format!("cargo test -p {SLOW} failed with {slow_status}"))
     }
+}
+
+/// `cargo xtask crash [--count N]`: the SIGKILL-during-commit test with N kills (default 200,
+/// as in `cargo xtask test`).
+pub fn crash(args: &[String]) -> Result<(), String> {
+    let count = match args {
+        [] => "200".to_string(),
+        [flag, n] if flag == "--count" && n.parse::<u32>().is_ok() => n.clone(),
+        _ => return Err("usage: cargo xtask crash [--count N]".into()),
+    };
+    run(cargo()
+        .args([
+            "test",
+            "-p",
+            "provkit-hostile",
+            "--test",
+            "crash",
+            "--",
+            "--nocapture",
+        ])
+        .env("PROVKIT_CRASH_COUNT", count))
 }
 
 /// `cargo xtask bench`: every criterion bench (each prints its figures), then the
