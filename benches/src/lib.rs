@@ -1,7 +1,7 @@
 //! Shared replay fixtures for the `provkit-bench` binary and the criterion benches.
 //!
 //! A [`Sec2Replay`] holds the recorded client messages of `sec2_patch1.json` case 0 (from
-//! `../shared/vectors`) and the device randomness that produced the recorded responses, so the
+//! `tests/vectors`) and the device randomness that produced the recorded responses, so the
 //! device side can be driven through a whole handshake again and again and every run checked
 //! against the recording. [`Sec1Replay`] does the same for `sec1.json` case 0.
 
@@ -17,7 +17,7 @@ use provkit_security::sec1::Sec1Cipher;
 use provkit_security::sec2::{DeviceCredentials, GcmCipher, Sec2Patch, device_handle_cmd0};
 use provkit_security::{DeviceSecurityConfig, DeviceSession};
 
-/// `../shared/vectors` relative to the workspace root.
+/// `tests/vectors` relative to the workspace root.
 pub fn default_vectors_dir() -> PathBuf {
     provkit_testkit::vectors_dir()
 }

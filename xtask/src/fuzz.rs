@@ -10,7 +10,7 @@
 //! `fuzz/` lives outside the workspace and needs a nightly toolchain (sanitizers); this step
 //! uses the installed `nightly` (installing a minimal one if none is present) and installs
 //! `cargo-fuzz` when it is missing. Corpora are seeded from every hex value in the JSON
-//! vectors under `../shared/vectors`; they are build products (gitignored), so a fresh clone
+//! vectors under `tests/vectors`; they are build products (gitignored), so a fresh clone
 //! regenerates them. A crash leaves its input under `fuzz/artifacts/<target>/` and fails the run.
 
 use std::collections::hash_map::DefaultHasher;
@@ -254,7 +254,7 @@ fn prepare() -> Result<String, String> {
 /// Writes every hex value found in the vector JSON files into each target's corpus directory
 /// (file name = hash of the content, so reruns are idempotent). Returns files written.
 fn seed_corpora(targets: &[String]) -> Result<usize, String> {
-    let vectors = root().join("../shared/vectors");
+    let vectors = root().join("tests/vectors");
     let mut json_files = Vec::new();
     collect_json(&vectors, &mut json_files)?;
     let mut seeds: Vec<Vec<u8>> = Vec::new();

@@ -591,12 +591,12 @@ fn scenario_custom_data(provkit: &Path) -> Result<(), String> {
     expect_event(&sim, "custom_data", "hello from esp_prov")
 }
 
-/// `../shared/vectors/transcripts/sec0_auto.json` records esp_prov (ESP-IDF's copy) run with
+/// `tests/vectors/transcripts/sec0_auto.json` records esp_prov (ESP-IDF's copy) run with
 /// `--proto_ver v1.1` and no `--sec_ver` against a reference device. The same command against
 /// the sim must print the same lines up to ApplyConfig (the status polls differ only in how
 /// many "Connecting" answers the recording's device gave) and then succeed.
 fn scenario_transcript_sec0_auto(provkit: &Path) -> Result<(), String> {
-    let transcript = root().join("../shared/vectors/transcripts/sec0_auto.json");
+    let transcript = root().join("tests/vectors/transcripts/sec0_auto.json");
     let recorded = Command::new(venv_python())
         .args([
             "-c",

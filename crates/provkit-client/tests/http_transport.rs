@@ -1,6 +1,6 @@
 //! The std HTTP transport against a loopback server.
 //!
-//! * Each recorded run in `../shared/vectors/transcripts/*.json` is served back over real TCP:
+//! * Each recorded run in `tests/vectors/transcripts/*.json` is served back over real TCP:
 //!   path, body and the `Cookie` header of every request must equal the recording (the
 //!   device sets `session=2882400001` on the first answer; esp_prov echoes it exactly), and the
 //!   recorded response headers (`Set-Cookie`, `Content-Type: text/html`) are sent back.

@@ -1,5 +1,5 @@
 //! The client against the recorded esp_prov HTTP runs in
-//! `../shared/vectors/transcripts/*.json`.
+//! `tests/vectors/transcripts/*.json`.
 //!
 //! * `*_requests_match_esp_prov`: the client is driven through the same calls esp_prov made
 //!   (parsed from the recorded command line), with the recorded client randomness; every

@@ -1,4 +1,4 @@
-//! The client's codecs against `../shared/vectors/messages.json`:
+//! The client's codecs against `tests/vectors/messages.json`:
 //! * `proto_ver.responses[]`: capability checks, `sec_patch_ver` and the version match agree
 //!   with `esp_prov_interpretation`; the detected scheme follows spec §3.2 (which differs from
 //!   esp_prov only where the JSON says `sec_ver: 2`).

@@ -1,4 +1,4 @@
-//! Snapshot of the HTTP flow against `../shared/vectors/transcripts/*.json`: a simulated
+//! Snapshot of the HTTP flow against `tests/vectors/transcripts/*.json`: a simulated
 //! device built from each transcript's `device` inputs (security secrets, scan results) and
 //! replaying the recorded device randomness (cookie id, X25519 key / device_random, SRP `b`,
 //! nonce) receives esp_prov's recorded requests — path, Cookie header, body — and must give the
@@ -20,7 +20,7 @@ const COOKIE_ID: u32 = 2_882_400_001;
 fn load(name: &str) -> Value {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/vectors/transcripts/"
+        "/../../tests/vectors/transcripts/"
     );
     let text = std::fs::read_to_string(format!("{path}{name}.json")).expect("transcript");
     serde_json::from_str(&text).expect("json")

@@ -1,4 +1,4 @@
-//! Known answers from `shared/vectors/messages.json` (esp_prov's own encodings):
+//! Known answers from `tests/vectors/messages.json` (esp_prov's own encodings):
 //! * every recorded encoding decodes with the generated type and re-encodes byte-identically;
 //! * its wire fields, read independently of prost, are exactly the recorded `fields`;
 //! * the generated types carry exactly the field numbers and wire types of the `fields` table,
@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 fn vectors() -> Value {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/vectors/messages.json"
+        "/../../tests/vectors/messages.json"
     );
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {path}: {e}"));
     serde_json::from_str(&text).expect("messages.json parses")

@@ -1,4 +1,4 @@
-//! HTTP framing (spec §5.1) — replay of `../shared/vectors/transcripts/sec0_auto.json` plus
+//! HTTP framing (spec §5.1) — replay of `tests/vectors/transcripts/sec0_auto.json` plus
 //! the cookie/socket session rules, limits and error paths.
 
 mod common;

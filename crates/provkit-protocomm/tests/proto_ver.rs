@@ -1,5 +1,5 @@
 //! `proto-ver` JSON against the recorded device answers in
-//! `../shared/vectors/messages.json` → `proto_ver.responses` (cJSON_Print output of real
+//! `tests/vectors/messages.json` → `proto_ver.responses` (cJSON_Print output of real
 //! firmware configurations). Each answer must parse to the same JSON value as ours for the same
 //! configuration; the formatted ones must also match byte for byte.
 

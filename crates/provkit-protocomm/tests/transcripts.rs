@@ -1,4 +1,4 @@
-//! Full HTTP replays of every transcript in `../shared/vectors/transcripts/` through
+//! Full HTTP replays of every transcript in `tests/vectors/transcripts/` through
 //! `HttpFraming` + `Protocomm` + the real `provkit-security` device session.
 //!
 //! The device's randomness is replayed from the vectors (HTTP cookie id via `next_u32`; then,

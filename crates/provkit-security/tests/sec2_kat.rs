@@ -1,6 +1,6 @@
 //! Known-answer tests for security 2, from both roles, against the vectors produced by
-//! Espressif's own client: `../shared/vectors/sec2_patch1.json`, `sec2_patch0.json` and
-//! `sec2_verifier.json` (see `../shared/vectors/README.md`).
+//! Espressif's own client: `tests/vectors/sec2_patch1.json`, `sec2_patch0.json` and
+//! `sec2_verifier.json` (see `tests/vectors/README.md`).
 //!
 //! The recorded randomness (`a`, `b`, the device nonce, the generator's salt bytes) is replayed
 //! through a scripted RNG, so every handshake body and every record must come out byte for

@@ -7,7 +7,7 @@
 //!   drew when a vector was made) and then, depending on how it was built, panics, yields a
 //!   fixed byte while counting the overrun, or continues with a seeded xorshift64* stream.
 //! * [`vectors_dir`], [`load_json`], [`read_json`], [`hex_of`], [`try_hex_of`], [`array_of`] —
-//!   find and read the JSON vectors under `../shared/vectors` (relative to the workspace
+//!   find and read the JSON vectors under `tests/vectors` (relative to the workspace
 //!   root; no absolute path of any machine is ever baked in).
 //!
 //! It is deliberately `std` and panics freely: a malformed vector or an unexpected draw of
@@ -20,12 +20,12 @@ use std::path::{Path, PathBuf};
 use rand_core::{TryCryptoRng, TryRng};
 use serde_json::Value;
 
-/// `../shared/vectors` relative to the workspace root (this crate sits at `crates/<name>`,
+/// `tests/vectors` relative to the workspace root (this crate sits at `crates/<name>`,
 /// the same depth as every crate whose tests use it).
 pub fn vectors_dir() -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/vectors"
+        "/../../tests/vectors"
     ))
 }
 

@@ -1,5 +1,5 @@
 //! Malformed requests: each is a typed error (no response), never a panic. Bytes come from
-//! `../shared/vectors/messages.json` where a recorded request can be damaged.
+//! `tests/vectors/messages.json` where a recorded request can be damaged.
 
 mod support;
 

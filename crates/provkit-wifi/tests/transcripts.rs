@@ -1,5 +1,5 @@
 //! Replays the decrypted Wi-Fi requests of the complete esp_prov HTTP runs in
-//! `../shared/vectors/transcripts/*.json` through the handlers, with a backend scripted from
+//! `tests/vectors/transcripts/*.json` through the handlers, with a backend scripted from
 //! each transcript's `device` inputs (`get_status_sequence`, `scan_results`), and checks every
 //! response plaintext byte for byte against `device_view.response_plaintext`.
 
@@ -117,7 +117,7 @@ fn scan_result(entry: &Value) -> ScanEntry {
 fn replay(file: &str) -> usize {
     let vectors = messages();
     let path = format!(
-        "{}/../../../shared/vectors/transcripts/{file}.json",
+        "{}/../../tests/vectors/transcripts/{file}.json",
         env!("CARGO_MANIFEST_DIR")
     );
     let transcript: Value =

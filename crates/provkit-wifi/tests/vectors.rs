@@ -1,4 +1,4 @@
-//! Known-answer tests against `../shared/vectors/messages.json` (sections `wifi_config`,
+//! Known-answer tests against `tests/vectors/messages.json` (sections `wifi_config`,
 //! `wifi_scan`, `wifi_ctrl`): the recorded esp_prov request, fed to the handler with a backend
 //! in the state the recorded device response describes, must give exactly the recorded bytes.
 //! The backend state is built from the vector's decoded `fields`, never from the response

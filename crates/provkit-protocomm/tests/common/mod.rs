@@ -12,7 +12,7 @@ use provkit_protocomm::{HandlerError, RequestHandler};
 pub fn vectors_dir() -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/vectors"
+        "/../../tests/vectors"
     ))
 }
 

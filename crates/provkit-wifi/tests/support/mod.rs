@@ -13,7 +13,7 @@ use serde_json::Value;
 pub fn messages() -> Value {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/vectors/messages.json"
+        "/../../tests/vectors/messages.json"
     );
     let text = std::fs::read_to_string(path).expect("shared vectors present");
     serde_json::from_str(&text).expect("messages.json parses")
