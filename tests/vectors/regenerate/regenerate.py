@@ -4,9 +4,10 @@
 
 Reads each vector file from --from (the committed copy, tests/vectors), recomputes every value
 it can with esp_prov and the device model in `kat/`, and writes the result to --out in the
-committed formatting. It prints, per file, how many values were recomputed, adapted and carried
-over (see kat/ledger.py); --list-carried also lists which paths were carried. --manifest writes
-every value's path and kind as JSON, for `cargo xtask vectors` to choose values to corrupt.
+committed formatting. It prints, per file, how many values were recomputed, adapted, and carried
+over as input or unused (see kat/ledger.py and tests/vectors/README.md); --list-carried also
+lists the paths of all but the recomputed ones. --manifest writes every value's path and kind
+as JSON, from which `cargo xtask vectors --self-test` picks the values it corrupts.
 
 Run it with the venv of `cargo xtask pyenv`, from a directory without a `proto/` subdirectory
 (esp_prov imports a top-level module named `proto`); `cargo xtask vectors` does both.

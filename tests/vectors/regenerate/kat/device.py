@@ -196,7 +196,8 @@ class SrpDevice:
 
     def challenge(self, a_bytes):
         if self.a_length == "exactly_384" and len(a_bytes) != N_LEN:
-            raise DeviceRejects("SessionCmd0", "client_pubkey.len != PUBLIC_KEY_LEN (384) ('Invalid public key length')")
+            raise DeviceRejects("SessionCmd0",
+                                "client_pubkey.len != PUBLIC_KEY_LEN (384) ('Invalid public key length')")
         A = int.from_bytes(a_bytes, "big")
         self.A_hashed = pad(a_bytes) if self.hash_a_padded else a_bytes
         self.u = int.from_bytes(sha512(pad(a_bytes), pad(self.B_bytes)), "big")
@@ -214,7 +215,8 @@ class SrpDevice:
 
     def verify(self, client_proof):
         if self.a_length == "exactly_384" and len(client_proof) != 64:
-            raise DeviceRejects("SessionCmd1", "client_proof.len != CLIENT_PROOF_LEN (64) ('The client proof length does not match')")
+            raise DeviceRejects("SessionCmd1", "client_proof.len != CLIENT_PROOF_LEN (64) "
+                                               "('The client proof length does not match')")
         if client_proof != self.M:
             raise DeviceRejects("SessionCmd1", "client proof != M ('Failed to authenticate client proof!')")
         return self.H_AMK
@@ -309,13 +311,6 @@ SIMULATED_ACCESS_POINTS = [
 ]
 SIMULATED_DHCP_ADDRESS = "192.168.1.42"
 CUSTOM_DATA_REPLY = b"SUCCESS"  # the wifi_prov_mgr example's custom-data handler
-
-
-def encode_response(endpoint, view):
-    """A device answer given as the vectors' JSON view (raw_ascii for custom-data)."""
-    if endpoint == "custom-data":
-        return view["raw_ascii"].encode("ascii")
-    return pbjson.encode(ENDPOINT_MESSAGES[endpoint], view)
 
 
 def decode_message(endpoint, data):

@@ -66,8 +66,8 @@ def _x_case(case, ledger):
     })
     for name, x in variants.items():
         v = verifier_of(x)
-        ledger.put_all(case["x_variants"][name], {"x": format(x, "0128x"), "verifier": v.hex(),
-                                                   "verifier_len": len(v)})
+        ledger.put_all(case["x_variants"][name],
+                       {"x": format(x, "0128x"), "verifier": v.hex(), "verifier_len": len(v)})
     gen = case["esp_prov_generate_salt_and_verifier"]
     urandom = bytes.fromhex(gen["urandom(len_s)"])
     with client.fixed_urandom([urandom]):

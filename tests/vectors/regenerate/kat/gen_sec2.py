@@ -22,7 +22,8 @@ def esp_prov_verifier(username, password, salt):
     return client.long_to_bytes(pow(g, x, n))
 
 
-_GENERATED = re.compile(r"^srp6a\.generate_salt_and_verifier\(username, password, (\d+)\) with os\.urandom -> salt_random$")
+_GENERATED = re.compile(
+    r"^srp6a\.generate_salt_and_verifier\(username, password, (\d+)\) with os\.urandom -> salt_random$")
 _GIVEN_SALT = "g^x mod N with x = srp6a.calculate_x(SHA512, bytes_to_long(salt), username, password)"
 
 

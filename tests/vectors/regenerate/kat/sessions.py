@@ -1,6 +1,6 @@
 """Replays `session_messages` (sec1.json, sec2_patch*.json): esp_prov builds and encrypts each
-request with its `prov/*.py` functions, the device model decrypts it and encrypts the recorded
-answer, and esp_prov's matching response function decrypts and parses that answer."""
+request with its `prov/*.py` functions, the device model decrypts it, answers it and encrypts
+the answer, and esp_prov's matching response function decrypts and parses that answer."""
 
 import re
 
@@ -11,6 +11,14 @@ prov = client.prov
 # What the scenario sends where the `what` label does not say it (the credentials).
 SCENARIO_SSID = "myssid"
 SCENARIO_PASSPHRASE = "mypassword"
+
+# The device's GetStatus answers, scripted by the answers' `what` labels: the same scenario as
+# transcripts/sec1_pop.json's `get_status_sequence` (one failed attempt with 4 left, then up).
+STATUS_SCRIPT = {
+    "RespGetStatus(attempt_failed)": "attempt_failed(attempts_remaining=4)",
+    "RespGetStatus(connected)": "connected",
+    "RespGetStatus(connecting)": "connecting",
+}
 
 _LABEL = re.compile(r'^(?:raw bytes "(?P<raw>[^"]*)"|(?P<name>\w+)(?:\((?P<args>[^)]*)\))?)$')
 
@@ -81,6 +89,8 @@ def replay(ledger, messages, sec, channel, position_key):
     recorder = client.Recorder(sec)
     if len(messages) % 2:
         raise ValueError("session_messages must alternate request / response")
+    script = [STATUS_SCRIPT[m["what"]] for m in messages if m["what"].startswith("RespGetStatus")]
+    handlers = device.WifiProvHandlers(script)
     for index in range(0, len(messages), 2):
         request, answer = messages[index], messages[index + 1]
         if request["from"] != "client" or answer["from"] != "device":
@@ -99,8 +109,11 @@ def replay(ledger, messages, sec, channel, position_key):
         _put_message(ledger, request, index, plaintext, ciphertext, position, position_key)
         ledger.put(request, "decoded", device.decode_message(endpoint, plaintext))
 
-        # Answer: the recorded device answer, encrypted by the device, parsed by esp_prov.
-        plain_answer = device.encode_response(endpoint, answer["decoded"])
+        # Answer: the device model's, encrypted by the device, parsed by esp_prov.
+        plain_answer = handlers.handle(endpoint, plaintext)
+        view = device.decode_message(endpoint, plain_answer)
+        if not _label_matches(answer["what"], view):
+            raise AssertionError(f"message {index + 1}: the device answers {view}, not {answer['what']}")
         position = channel.position
         cipher_answer = channel.encrypt(plain_answer)
         result, stdout, error = client.capture(parse, sec, cipher_answer.decode("latin-1"))
@@ -110,8 +123,17 @@ def replay(ledger, messages, sec, channel, position_key):
         if seen != plain_answer or client_position != position:
             raise AssertionError(f"message {index + 1}: esp_prov decrypts something else")
         _put_message(ledger, answer, index + 1, plain_answer, cipher_answer, position, position_key)
+        ledger.put(answer, "decoded", view)
         ledger.put(answer, "client_result", result)
         ledger.put(answer, "client_stdout", stdout)
+
+
+def _label_matches(what, view):
+    """`RespScanStatus(finished, 3)` names msg TypeRespScanStatus; `raw bytes "X" (...)` names X."""
+    m = re.match(r'^raw bytes "([^"]*)"', what)
+    if m:
+        return view.get("raw_ascii") == m.group(1)
+    return view.get("msg") == "Type" + re.match(r"^\w+", what).group(0)
 
 
 def _put_message(ledger, entry, index, plaintext, ciphertext, position, position_key):
