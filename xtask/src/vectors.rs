@@ -3,11 +3,12 @@
 //! checks them against the committed copy, byte for byte.
 //!
 //! The generator is `tests/vectors/regenerate/regenerate.py`; it prints, per file, how many
-//! values it recomputed, how many it adapted (computed with the PyPI copy after undoing a
-//! recorded difference from the ESP-IDF copy) and how many it carried over unchanged. This
-//! module runs it into a temporary directory and compares; on a difference it names the first
-//! differing value by its JSON path (`cases[0].derived.K`), using the path syntax of the
-//! generator's manifest.
+//! values it recomputed, how many it adapted (computed with the PyPI copy after undoing one of
+//! the two differences from the ESP-IDF copy that made the vectors) and how many it carried
+//! over unchanged, split into inputs (read by the generator) and unused values (checked by
+//! nothing); `tests/vectors/README.md` explains each. This module runs it into a temporary
+//! directory and compares; on a difference it names the first differing value by its JSON path
+//! (`cases[0].derived.K`), in the path syntax of the generator's manifest.
 //!
 //! * `cargo xtask vectors` checks; `--list-carried` also lists which values were carried;
 //! * `cargo xtask vectors --write` rewrites the committed files with the regenerated ones;
