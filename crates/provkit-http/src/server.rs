@@ -249,12 +249,16 @@ where
         // Keep what follows the request: the start of the next one. Line breaks a client
         // sends after a body (allowed before a request line) do not start a request, so
         // they do not turn the idle wait into the shorter request deadline.
-        let rest = buffer.get(consumed.min(filled)..filled).unwrap_or_default();
-        let skip = rest
-            .iter()
-            .take_while(|&&b| b == b'\r' || b == b'\n')
-            .count();
-        let start = consumed.min(filled) + skip;
+        let mut start = consumed.min(filled);
+        while let Some(rest) = buffer.get(start..filled) {
+            if rest.starts_with(b"\r\n") {
+                start += 2;
+            } else if rest.starts_with(b"\n") {
+                start += 1;
+            } else {
+                break;
+            }
+        }
         buffer.copy_within(start..filled, 0);
         filled -= start;
     }
