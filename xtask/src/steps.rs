@@ -10,6 +10,7 @@ pub const NO_STD_CRATES: &[(&str, &[&str])] = &[
     ("provkit-security", &[]),
     ("provkit-protocomm", &[]),
     ("provkit-hal", &[]),
+    ("provkit-http", &[]),
     ("provkit-wifi", &[]),
     ("provkit-manager", &[]),
     // The client's HTTP transport needs std; its sans-I/O core does not.

@@ -30,7 +30,7 @@ pub const MAX_CONNECTIONS: usize = 4;
 
 /// The reply as esp_http_server sends it: error statuses close the connection after them;
 /// `None` (a header that cannot be sent) closes it without a response.
-pub fn response_of(reply: HttpReply) -> Option<Response> {
+fn response_of(reply: HttpReply) -> Option<Response> {
     let status = Status::from_code(reply.status).or_else(|| Status::custom(reply.status, ""))?;
     let mut response = Response::new(status, reply.body)
         .with_content_type(reply.content_type)
