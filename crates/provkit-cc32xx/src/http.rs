@@ -222,6 +222,12 @@ impl ProtocommHttpServer {
             };
             *served += 1;
             conn.buf.drain(..consumed.min(conn.buf.len()));
+            // Line breaks after a body (allowed before a request line) start no request:
+            // the connection is idle again, under the idle timeout.
+            while conn.buf.starts_with(b"\r\n") || conn.buf.starts_with(b"\n") {
+                let eol = if conn.buf.starts_with(b"\n") { 1 } else { 2 };
+                conn.buf.drain(..eol);
+            }
             conn.since = now;
             let response = match outcome {
                 HttpOutcome::Close => return false,
