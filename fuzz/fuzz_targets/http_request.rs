@@ -158,7 +158,10 @@ fuzz_target!(|data: &[u8]| {
 
     let whole = one_shot(&stream);
     let split = incremental(&pieces);
-    assert_eq!(whole, split, "splitting the stream changed what it parses to");
+    assert_eq!(
+        whole, split,
+        "splitting the stream changed what it parses to"
+    );
 
     let mut io = Chunks {
         pieces: pieces.iter().copied().collect(),
