@@ -12,6 +12,9 @@ pub const NO_STD_CRATES: &[(&str, &[&str])] = &[
     ("provkit-hal", &[]),
     ("provkit-wifi", &[]),
     ("provkit-manager", &[]),
+    // The async engine every async target runs, with the BLE transport it drives.
+    ("provkit-engine", &["--features", "ble"]),
+    ("provkit-ble", &[]),
     // The client's HTTP transport needs std; its sans-I/O core does not.
     ("provkit-client", &["--no-default-features"]),
 ];

@@ -99,6 +99,7 @@ impl Default for ValueStorage {
 
 /// What answers the requests that arrive over BLE: the device's protocomm (through
 /// `provkit_protocomm::ble::GattTable`), behind whatever lock the application uses.
+#[allow(async_fn_in_trait)] // single-executor firmware and one host thread: no Send needed
 pub trait GattBackend {
     /// The peripheral (re)started advertising and can be found now. The default does nothing.
     fn advertising(&mut self) {}
@@ -108,8 +109,10 @@ pub trait GattBackend {
     fn disconnected(&mut self, connection: u16);
     /// A whole value written to endpoint `endpoint` (index into
     /// [`PeripheralConfig::endpoints`]) by `connection`. `Ok` is the response the central reads
-    /// next; `Err` answers the write with that ATT error.
-    fn write(
+    /// next; `Err` answers the write with that ATT error. Async because some requests are
+    /// answered only when the device is ready (a blocking ScanStart waits for the scan); the
+    /// link keeps running meanwhile.
+    async fn write(
         &mut self,
         connection: u16,
         endpoint: usize,
@@ -277,9 +280,16 @@ impl<'d> ProvisioningGatt<'d> {
                         GattEvent::Write(write) => match self.endpoint_of(write.handle()) {
                             Some(index) => {
                                 let handle = write.handle();
-                                let outcome = write.with_data(|offset, data| {
-                                    self.on_write(id, index, handle, offset, data, backend)
-                                });
+                                // The value is copied out: the backend may take its time
+                                // (a blocking scan) and the event borrows the stack's buffer.
+                                let request = write
+                                    .with_data(|offset, data| (offset == 0).then(|| data.to_vec()));
+                                let outcome = match request {
+                                    Some(data) => {
+                                        self.on_write(id, index, handle, &data, backend).await
+                                    }
+                                    None => Err(AttErrorCode::InvalidOffset),
+                                };
                                 match outcome {
                                     Ok(()) => write.accept_unprocessed(),
                                     Err(code) => write.reject(wire_error(code)),
@@ -314,23 +324,20 @@ impl<'d> ProvisioningGatt<'d> {
         }
     }
 
-    /// One whole write to endpoint `index`: the backend's response becomes the value.
-    fn on_write<B: GattBackend>(
+    /// One whole write (from offset 0) to endpoint `index`: the backend's response becomes
+    /// the value.
+    async fn on_write<B: GattBackend>(
         &self,
         connection: u16,
         index: usize,
         handle: u16,
-        offset: usize,
         data: &[u8],
         backend: &mut B,
     ) -> Result<(), AttErrorCode> {
-        if offset != 0 {
-            return Err(AttErrorCode::InvalidOffset);
-        }
         if data.is_empty() {
             return Ok(());
         }
-        let response = backend.write(connection, index, data)?;
+        let response = backend.write(connection, index, data).await?;
         if response.len() > MAX_VALUE_LEN {
             return Err(AttErrorCode::InvalidAttributeValueLength);
         }
