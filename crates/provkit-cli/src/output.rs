@@ -39,7 +39,8 @@ fn json_str(s: &str) -> String {
 /// The ESP provisioning QR payload (what `wifi_prov_print_qr` prints and the phone apps read):
 /// `{"ver":"v1","name":…,"username":…,"pop":…,"transport":"softap","security":N}`, with
 /// `username` only for sec2 and `pop` (the sec2 password, or the sec1 PoP) only when set.
-pub fn qr_payload(name: &str, security: &SimSecurity) -> String {
+/// `transport` is `softap` or `ble`: which of Espressif's apps the code is for.
+pub fn qr_payload(name: &str, security: &SimSecurity, transport: &str) -> String {
     let mut fields = vec![
         format!("\"ver\":\"v1\""),
         format!("\"name\":{}", json_str(name)),
@@ -54,7 +55,7 @@ pub fn qr_payload(name: &str, security: &SimSecurity) -> String {
             fields.push(format!("\"pop\":{}", json_str(password)));
         }
     }
-    fields.push("\"transport\":\"softap\"".to_string());
+    fields.push(format!("\"transport\":{}", json_str(transport)));
     fields.push(format!("\"security\":{}", security.sec_ver()));
     format!("{{{}}}", fields.join(","))
 }
@@ -78,6 +79,7 @@ pub const ESP_PROV_LAUNCHER: (&str, &str) = (".venv/bin/python", "tests/interop/
 /// The esp_prov command line that provisions this sim (`ssid`/`passphrase` of the demo
 /// environment, or placeholders).
 pub fn esp_prov_command(
+    transport: &str,
     service: &str,
     security: &SimSecurity,
     ssid: &str,
@@ -87,7 +89,7 @@ pub fn esp_prov_command(
         ESP_PROV_LAUNCHER.0.into(),
         ESP_PROV_LAUNCHER.1.into(),
         "--transport".into(),
-        "softap".into(),
+        transport.into(),
         "--service_name".into(),
         service.into(),
         "--sec_ver".into(),
@@ -216,6 +218,21 @@ pub fn event_lines(event: &SimEvent) -> (String, String) {
                 format!("custom data on {endpoint}: {text:?}"),
             )
         }
+        SimEvent::BleAdvertising => (obj("ble_advertising", vec![]), "BLE: advertising".into()),
+        SimEvent::BleLink { connection, up } => (
+            obj(
+                if *up {
+                    "ble_connected"
+                } else {
+                    "ble_disconnected"
+                },
+                vec![("connection", connection.to_string())],
+            ),
+            format!(
+                "BLE: central {} (connection {connection})",
+                if *up { "connected" } else { "left" }
+            ),
+        ),
         SimEvent::TransportsStopped => (
             obj("transports_stopped", vec![]),
             "transports stopped".into(),
@@ -410,7 +427,7 @@ mod tests {
             patch: 1,
         };
         assert_eq!(
-            qr_payload("PROV_ABC", &sec2),
+            qr_payload("PROV_ABC", &sec2, "softap"),
             r#"{"ver":"v1","name":"PROV_ABC","username":"wifiprov","pop":"abcd1234","transport":"softap","security":2}"#
         );
         assert_eq!(
@@ -418,17 +435,19 @@ mod tests {
                 "n\"q",
                 &SimSecurity::Sec1 {
                     pop: Some("p".into())
-                }
+                },
+                "softap"
             ),
             r#"{"ver":"v1","name":"n\"q","pop":"p","transport":"softap","security":1}"#
         );
         assert_eq!(
-            qr_payload("n", &SimSecurity::Sec0),
-            r#"{"ver":"v1","name":"n","transport":"softap","security":0}"#
+            qr_payload("n", &SimSecurity::Sec0, "ble"),
+            r#"{"ver":"v1","name":"n","transport":"ble","security":0}"#
         );
         // Every payload is valid JSON.
         for sec in [SimSecurity::Sec0, sec2] {
-            let v: serde_json::Value = serde_json::from_str(&qr_payload("x", &sec)).expect("json");
+            let v: serde_json::Value =
+                serde_json::from_str(&qr_payload("x", &sec, "softap")).expect("json");
             assert_eq!(v["security"], u64::from(sec.sec_ver()));
         }
     }
@@ -436,6 +455,7 @@ mod tests {
     #[test]
     fn esp_prov_command_quotes_what_the_shell_would_split() {
         let cmd = esp_prov_command(
+            "softap",
             "127.0.0.1:8080",
             &SimSecurity::Sec1 {
                 pop: Some("it's".into()),

@@ -3,11 +3,13 @@
 
 use crate::output::{self, SimSecurity};
 use clap::{Args, ValueEnum};
+use provkit_sim::ble::BleOptions;
 use provkit_sim::device::{DeviceOptions, SimDevice};
 use provkit_sim::env::RadioEnv;
 use provkit_sim::http::HttpServer;
 use provkit_sim::nwp::server::{ServerOptions, run_sim_with_events};
 use provkit_sim::nwp::{NwpSettings, announce::ANNOUNCE_PORT};
+use provkit_sim::provkit_ble::hci::HciSpec;
 use provkit_sim::provkit_manager::Role;
 use provkit_sim::provkit_security::{DeviceSecurityConfig, Sec2Patch, generate_sec2_credentials};
 use provkit_sim::station::SimClock;
@@ -35,6 +37,10 @@ pub struct SimArgs {
     /// Also serve the console transport on stdin/stdout (events then go to stderr).
     #[arg(long)]
     console: bool,
+    /// Also serve BLE GATT on an HCI controller: `hci-tcp:HOST:PORT` (a virtual controller,
+    /// e.g. bumble's) or `hci-uart:PATH[@BAUD]` (a USB HCI dongle, default 1000000 baud).
+    #[arg(long, value_name = "CONTROLLER")]
+    ble: Option<HciSpec>,
     /// Security scheme.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(0..=2))]
     security: u8,
@@ -56,7 +62,8 @@ pub struct SimArgs {
     /// Directory for the stored credentials (default: a fresh temporary directory).
     #[arg(long, value_name = "DIR")]
     state: Option<PathBuf>,
-    /// Service name (SoftAP SSID); default PROV_ plus 6 random hex digits.
+    /// Service name (SoftAP SSID, BLE device name); default PROV_ plus 6 random hex digits,
+    /// or 3 with --ble so the name fits in the advertisement itself.
     #[arg(long)]
     name: Option<String>,
     /// Provisioning semantics.
@@ -103,12 +110,26 @@ pub fn run(args: SimArgs) -> Result<(), String> {
         Some(n) if n.is_empty() || n.len() > 32 => {
             return Err(format!("--name must be 1 to 32 bytes, got {}", n.len()));
         }
+        Some(n)
+            if args.ble.is_some()
+                && n.len() > provkit_sim::provkit_ble::advertising::MAX_DEVICE_NAME_LEN =>
+        {
+            return Err(format!(
+                "--name must be at most {} bytes with --ble (BLE device names), got {}",
+                provkit_sim::provkit_ble::advertising::MAX_DEVICE_NAME_LEN,
+                n.len()
+            ));
+        }
         Some(n) => n.clone(),
         None => {
             let mut suffix = [0u8; 3];
             getrandom::fill(&mut suffix)
                 .map_err(|e| format!("the OS random source failed: {e}"))?;
-            format!("PROV_{}", hex::encode_upper(suffix))
+            let hex = hex::encode_upper(suffix);
+            // With BLE, `PROV_` + 3 hex digits: flags, the service UUID and the name then fit
+            // in the advertisement itself, which is all some controllers show a scanner.
+            let digits = if args.ble.is_some() { 3 } else { 6 };
+            format!("PROV_{}", &hex[..digits])
         }
     };
     let (security, shown) = match args.security {
@@ -221,6 +242,24 @@ async fn serve(
         });
     }
 
+    // BLE runs on a thread of its own (TrouBLE's futures are not Send); its end, which only a
+    // controller failure causes, ends the sim.
+    let (ble_tx, mut ble_rx) = tokio::sync::mpsc::channel::<String>(1);
+    if let Some(controller) = args.ble.clone() {
+        let options = BleOptions {
+            controller,
+            device_name: name.clone(),
+        };
+        let ble_device = Arc::clone(&device);
+        std::thread::spawn(move || {
+            let why = match provkit_sim::ble::run(&options, ble_device) {
+                Ok(()) => "BLE stopped".to_string(),
+                Err(e) => e,
+            };
+            let _ = ble_tx.blocking_send(why);
+        });
+    }
+
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let served = Arc::clone(&device);
     let server_task = tokio::spawn(async move {
@@ -238,6 +277,9 @@ async fn serve(
         tokio::select! {
             signal = tokio::signal::ctrl_c() => {
                 break signal.map_err(|e| format!("cannot listen for Ctrl-C: {e}"));
+            }
+            Some(why) = ble_rx.recv() => {
+                break Err(why);
             }
             _ = ticker.tick() => {
                 let events = match device.lock() {
@@ -287,13 +329,15 @@ fn print_banner(
     addr: SocketAddr,
     state_dir: &std::path::Path,
 ) {
-    let payload = output::qr_payload(name, shown);
+    // Espressif's BLE app is the default one; with --ble the code is for it.
+    let transport = if args.ble.is_some() { "ble" } else { "softap" };
+    let payload = output::qr_payload(name, shown, transport);
     let (ssid, passphrase) = if args.env.is_none() {
         (DEMO_SSID, DEMO_PASSPHRASE)
     } else {
         ("<SSID>", "<PASSPHRASE>")
     };
-    let command = output::esp_prov_command(&addr.to_string(), shown, ssid, passphrase);
+    let command = output::esp_prov_command("softap", &addr.to_string(), shown, ssid, passphrase);
     // In JSON mode stdout carries only JSON lines, in console mode only the console.
     let mut text = String::new();
     text.push_str(&format!(
@@ -314,7 +358,8 @@ fn print_banner(
                 .quiet_zone(true)
                 .build();
             text.push_str(&format!(
-                "\nscan with the ESP SoftAP Provisioning app:\n{qr}\n"
+                "\nscan with the ESP {} Provisioning app:\n{qr}\n",
+                if args.ble.is_some() { "BLE" } else { "SoftAP" }
             ));
         }
         Err(e) => text.push_str(&format!("(QR code unavailable: {e})\n")),
@@ -324,6 +369,19 @@ fn print_banner(
         "provision it with Espressif's esp_prov (from the provkit checkout, after `cargo xtask pyenv`):\n  \
          {command}\n(with ESP-IDF: python $IDF_PATH/tools/esp_prov/esp_prov.py and the same arguments)\n"
     ));
+    if let Some(controller) = &args.ble {
+        let ble = output::esp_prov_command("ble", name, shown, ssid, passphrase);
+        text.push_str(&format!(
+            "BLE: GATT service on {controller}, advertising as \"{name}\"; over BLE:\n  {ble}\n"
+        ));
+        if matches!(controller, HciSpec::Tcp { .. }) {
+            text.push_str(&format!(
+                "  (esp_prov's scanner must reach a controller linked to {controller}: with bumble's \
+                 virtual controllers, put tests/interop/ble on PYTHONPATH and name the linked \
+                 controller in PROVKIT_BLE_HCI)\n"
+            ));
+        }
+    }
     let listening = format!(
         "{{\"event\":\"listening\",\"addr\":\"{addr}\",\"name\":{},\"qr\":{payload}}}",
         serde_json::Value::String(name.to_string())

@@ -29,7 +29,6 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use heapless::Vec as HVec;
 use provkit_security::SecureRng;
 
 use crate::endpoint::EndpointTable;
@@ -44,10 +43,6 @@ pub const BLUEDROID_MAX_VALUE_LEN: usize = 257;
 pub const NIMBLE_MAX_VALUE_LEN: usize = 512;
 /// The ATT minimum MTU; smaller values passed in are raised to it.
 pub const ATT_MIN_MTU: u16 = 23;
-/// Longest advertised name (`MAX_BLE_DEVNAME_LEN`).
-pub const MAX_DEVICE_NAME_LEN: usize = 29;
-/// Legacy advertising / scan response payload size.
-pub const MAX_ADV_LEN: usize = 31;
 
 /// A 128-bit UUID, stored in canonical (big-endian, text) byte order.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -398,6 +393,19 @@ impl GattTable {
         read_window(&c.value, offset, mtu)
     }
 
+    /// The whole value of characteristic `index` as `connection` may read it, for a GATT
+    /// server that serves reads and long reads itself: the same rule as [`Self::read`].
+    pub fn read_value(&self, connection: u16, index: usize) -> Result<&[u8], AttErrorCode> {
+        let c = self
+            .characteristics
+            .get(index)
+            .ok_or(AttErrorCode::InvalidHandle)?;
+        if c.written_by.is_some_and(|writer| writer != connection) {
+            return Err(AttErrorCode::InsufficientAuthorization);
+        }
+        Ok(&c.value)
+    }
+
     /// A read of the 0x2901 user description of characteristic `index` (the endpoint name).
     pub fn read_user_description(
         &self,
@@ -448,47 +456,4 @@ fn read_window(value: &[u8], offset: u16, mtu: u16) -> Result<&[u8], AttErrorCod
     let chunk = usize::from(mtu.max(ATT_MIN_MTU)) - 1;
     let rest = value.get(offset..).ok_or(AttErrorCode::InvalidOffset)?;
     Ok(rest.get(..chunk).unwrap_or(rest))
-}
-
-/// The ADV_IND payload: Flags (LE General Discoverable, BR/EDR not supported) and the complete
-/// list of 128-bit service UUIDs holding `service` (NimBLE layout; 21 bytes).
-pub fn advertising_data(service: Uuid128) -> HVec<u8, MAX_ADV_LEN> {
-    let mut adv = HVec::new();
-    // 3 + 18 = 21 bytes always fit in 31, so the pushes cannot fail.
-    let _ = adv.extend_from_slice(&[0x02, 0x01, 0x06, 0x11, 0x07]);
-    let _ = adv.extend_from_slice(&service.to_le_bytes());
-    adv
-}
-
-/// The scan response: Complete Local Name (1..=29 bytes) and, if given, Manufacturer Specific
-/// Data (AD type 0xFF, bytes as given — the first two should be the company id).
-pub fn scan_response_data(
-    name: &[u8],
-    manufacturer_data: Option<&[u8]>,
-) -> Result<HVec<u8, MAX_ADV_LEN>, ProtocommError> {
-    if name.is_empty() || name.len() > MAX_DEVICE_NAME_LEN {
-        return Err(ProtocommError::InvalidDeviceName);
-    }
-    let mut out: HVec<u8, MAX_ADV_LEN> = HVec::new();
-    push_ad(&mut out, 0x09, name)?;
-    if let Some(data) = manufacturer_data {
-        push_ad(&mut out, 0xFF, data)?;
-    }
-    Ok(out)
-}
-
-fn push_ad(
-    out: &mut HVec<u8, MAX_ADV_LEN>,
-    ad_type: u8,
-    data: &[u8],
-) -> Result<(), ProtocommError> {
-    let available = MAX_ADV_LEN.saturating_sub(out.len() + 2);
-    let too_long = ProtocommError::ManufacturerDataTooLong { available };
-    let len = u8::try_from(data.len() + 1).map_err(|_| too_long.clone())?;
-    if data.len() > available {
-        return Err(too_long);
-    }
-    out.extend_from_slice(&[len, ad_type])
-        .and_then(|()| out.extend_from_slice(data))
-        .map_err(|_| too_long)
 }

@@ -46,13 +46,6 @@ pub enum ProtocommError {
     MalformedConsoleLine(ConsoleLineReason),
     /// A UUID string is not in the canonical `8-4-4-4-12` hex form.
     InvalidUuid,
-    /// The BLE device name is empty or longer than 29 bytes.
-    InvalidDeviceName,
-    /// Manufacturer data does not fit in the scan response next to the name.
-    ManufacturerDataTooLong {
-        /// Bytes of manufacturer data that would still fit.
-        available: usize,
-    },
 }
 
 impl fmt::Display for ProtocommError {
@@ -77,10 +70,6 @@ impl fmt::Display for ProtocommError {
             Self::Handler(e) => write!(f, "handler: {e}"),
             Self::MalformedConsoleLine(r) => write!(f, "malformed console line: {r}"),
             Self::InvalidUuid => f.write_str("invalid UUID text"),
-            Self::InvalidDeviceName => f.write_str("BLE device name must be 1..=29 bytes"),
-            Self::ManufacturerDataTooLong { available } => {
-                write!(f, "manufacturer data too long ({available} bytes fit)")
-            }
         }
     }
 }

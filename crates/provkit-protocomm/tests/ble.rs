@@ -5,9 +5,7 @@ mod common;
 
 use common::{EchoHandler, SEC0_COMMAND, SEC0_RESPONSE, TestRng};
 use proptest::prelude::*;
-use provkit_protocomm::ble::{
-    AttErrorCode, GattTable, NIMBLE_MAX_VALUE_LEN, Uuid128, advertising_data, scan_response_data,
-};
+use provkit_protocomm::ble::{AttErrorCode, GattTable, NIMBLE_MAX_VALUE_LEN, Uuid128};
 use provkit_protocomm::{DeviceSecurityConfig, Protocomm, ProtocommError, VersionInfo};
 
 fn device() -> (Protocomm, GattTable) {
@@ -252,37 +250,6 @@ fn only_the_writing_connection_reads_a_response() {
     table.on_disconnect(7, &mut pc);
     assert_eq!(table.read(7, session, 0, 185), Ok(&[][..]));
     assert_eq!(table.read(8, session, 0, 185), Ok(&[][..]));
-}
-
-#[test]
-fn advertising_payloads() {
-    let adv = advertising_data(Uuid128::EXAMPLE_SERVICE);
-    let mut expected = vec![0x02, 0x01, 0x06, 0x11, 0x07];
-    expected.extend_from_slice(&Uuid128::EXAMPLE_SERVICE.to_le_bytes());
-    assert_eq!(adv.as_slice(), expected.as_slice());
-
-    let sr = scan_response_data(b"PROV_A1B2C3", Some(&[0xe5, 0x02, 0x01])).expect("fits");
-    let mut expected = vec![12, 0x09];
-    expected.extend_from_slice(b"PROV_A1B2C3");
-    expected.extend_from_slice(&[4, 0xff, 0xe5, 0x02, 0x01]);
-    assert_eq!(sr.as_slice(), expected.as_slice());
-
-    let name29 = [b'n'; 29];
-    assert_eq!(scan_response_data(&name29, None).map(|v| v.len()), Ok(31));
-    assert_eq!(
-        scan_response_data(&[b'n'; 30], None),
-        Err(ProtocommError::InvalidDeviceName)
-    );
-    assert_eq!(
-        scan_response_data(b"", None),
-        Err(ProtocommError::InvalidDeviceName)
-    );
-    // 31 - (2 + 11) - 2 = 16 bytes of manufacturer data fit next to an 11-byte name.
-    assert!(scan_response_data(b"PROV_A1B2C3", Some(&[0; 16])).is_ok());
-    assert_eq!(
-        scan_response_data(b"PROV_A1B2C3", Some(&[0; 17])),
-        Err(ProtocommError::ManufacturerDataTooLong { available: 16 })
-    );
 }
 
 proptest! {

@@ -29,8 +29,9 @@ use crate::station::{SimClock, SimStation};
 use crate::store::FileStore;
 use provkit_hal::{Clock, Instant};
 use provkit_manager::{
-    Action, Event, Manager, ManagerConfig, RequestHooks, Runner, SendDevice, ServiceInfo,
+    Action, BleWrite, Event, Manager, ManagerConfig, RequestHooks, Runner, SendDevice, ServiceInfo,
 };
+use provkit_protocomm::ble::{AttErrorCode, GattTable, NIMBLE_MAX_VALUE_LEN, Uuid128};
 use provkit_protocomm::console::ConsoleFraming;
 use provkit_protocomm::http::HttpFraming;
 use provkit_protocomm::{
@@ -87,6 +88,13 @@ pub enum SimEvent {
     ActionFailed(String),
     /// Protocomm's brute-force throttle: a wrong PoP/password, or a lockout of new sessions.
     Protocomm(ProtocommEvent),
+    /// The BLE peripheral advertises (again) and can be found.
+    BleAdvertising,
+    /// A BLE central connected (`up`) or left.
+    BleLink {
+        connection: u16,
+        up: bool,
+    },
 }
 
 /// The simulated device.
@@ -94,6 +102,8 @@ pub struct SimDevice {
     device: SendDevice,
     http: HttpFraming,
     console: ConsoleFraming,
+    /// The GATT service's framing state (built from protocomm's endpoint table at start).
+    gatt: Option<GattTable>,
     runner: Runner<SimStation, FileStore>,
     clock: SimClock,
     rng: ChaCha20Rng,
@@ -161,10 +171,18 @@ impl SimDevice {
                 .endpoint_register(name)
                 .map_err(|e| manager_err("endpoint_register", e))?;
         }
+        let gatt = inner.protocomm().map(|protocomm| {
+            GattTable::new(
+                Uuid128::EXAMPLE_SERVICE,
+                protocomm.endpoints(),
+                NIMBLE_MAX_VALUE_LEN,
+            )
+        });
         let mut device = SimDevice {
             device: inner,
             http: HttpFraming::new(),
             console: ConsoleFraming::default(),
+            gatt,
             runner,
             clock,
             rng: ChaCha20Rng::from_seed(seed),
@@ -226,6 +244,72 @@ impl SimDevice {
         let manager = self.device.manager.next_deadline().map(Instant::as_millis);
         let station = self.runner.station.radio.next_event_at();
         [manager, station].into_iter().flatten().min()
+    }
+
+    /// The GATT service's endpoints (name, characteristic UUID), in characteristic order;
+    /// empty when protocomm is not running.
+    pub fn ble_endpoints(&self) -> Vec<(String, Uuid128)> {
+        self.gatt
+            .iter()
+            .flat_map(|g| g.characteristics())
+            .map(|c| (c.endpoint.clone(), c.uuid))
+            .collect()
+    }
+
+    /// The BLE peripheral advertises.
+    pub fn ble_advertising(&mut self) {
+        self.events.push(SimEvent::BleAdvertising);
+    }
+
+    /// A BLE central connected: its protocomm session opens (refused, and the link kept, while
+    /// a client of another transport owns provisioning).
+    pub fn ble_connected(&mut self, connection: u16) {
+        self.pump();
+        if let Some(gatt) = self.gatt.as_mut() {
+            // A refusal is protocomm's ownership rule at work; the central's requests will be
+            // refused the same way, so there is nothing else to do with it here.
+            let _ = self.device.ble_connect(gatt, connection);
+        }
+        self.events.push(SimEvent::BleLink {
+            connection,
+            up: true,
+        });
+    }
+
+    /// A BLE central left: its queued long write and its session go.
+    pub fn ble_disconnected(&mut self, connection: u16) {
+        if let Some(gatt) = self.gatt.as_mut() {
+            self.device.ble_disconnect(gatt, connection);
+        }
+        self.events.push(SimEvent::BleLink {
+            connection,
+            up: false,
+        });
+        self.pump();
+    }
+
+    /// A whole value written to characteristic `index` by `connection`: the response the
+    /// central reads next, or the ATT error to answer the write with.
+    pub fn ble_write(
+        &mut self,
+        connection: u16,
+        index: usize,
+        data: &[u8],
+    ) -> Result<Vec<u8>, AttErrorCode> {
+        let Some(mut gatt) = self.gatt.take() else {
+            return Err(AttErrorCode::InvalidHandle);
+        };
+        let write = BleWrite {
+            connection,
+            index,
+            data,
+        };
+        let result = self.with_device(|device, hooks, rng, _, _, now| {
+            device.ble_write(&mut gatt, write, hooks, rng, now)
+        });
+        let response = result.and_then(|()| gatt.read_value(connection, index).map(<[u8]>::to_vec));
+        self.gatt = Some(gatt);
+        response
     }
 
     /// Runs `f` with the inner device, the framings, the RNG and the hooks borrowing the rest

@@ -7,6 +7,7 @@
 //! console, [`console`]). The protocol logic (protocomm, security, manager) stays in the
 //! sans-I/O crates; this crate only feeds them bytes and time.
 
+pub mod ble;
 pub mod console;
 pub mod device;
 pub mod env;
@@ -16,6 +17,7 @@ pub mod nwp;
 pub mod station;
 pub mod store;
 
+pub use provkit_ble;
 pub use provkit_cc32xx;
 pub use provkit_hal;
 pub use provkit_manager;

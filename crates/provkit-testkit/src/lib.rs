@@ -23,10 +23,7 @@ use serde_json::Value;
 /// `tests/vectors` relative to the workspace root (this crate sits at `crates/<name>`,
 /// the same depth as every crate whose tests use it).
 pub fn vectors_dir() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/vectors"
-    ))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/vectors"))
 }
 
 /// Reads and parses a JSON file, reporting failures as text (for callers that return errors,

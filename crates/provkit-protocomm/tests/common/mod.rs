@@ -10,10 +10,7 @@ use provkit_protocomm::{HandlerError, RequestHandler};
 
 /// The shared vectors directory, relative to the workspace.
 pub fn vectors_dir() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/vectors"
-    ))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/vectors"))
 }
 
 pub fn load_json(relative: &str) -> serde_json::Value {
