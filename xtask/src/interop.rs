@@ -164,7 +164,8 @@ impl Transport {
     fn label(self) -> String {
         match self {
             Transport::Http => String::new(),
-            Transport::Ble { mtu } => format!("ble mtu {mtu}: "),
+            Transport::Ble { mtu: 23 } => "ble (MTU 23): ".into(),
+            Transport::Ble { mtu } => format!("ble (asks MTU {mtu}): "),
         }
     }
 }
@@ -178,7 +179,8 @@ const HTTP_ONLY: &[&str] = &["recorded transcript sec0_auto (esp_prov's output a
 
 /// The ATT MTU each BLE scenario's central asks for: 23 (no exchange) where messages are
 /// largest (sec2's 384-byte SRP values, scan results, custom data) so long writes and long
-/// reads are exercised, 517 (BlueZ's request) elsewhere.
+/// reads are exercised, 517 (BlueZ's request) elsewhere -- what the sim grants is its own
+/// choice (251 with TrouBLE's packet pool, so sec2's 384-byte values are long writes there too).
 fn ble_mtu(name: &str) -> u16 {
     const AT_23: &[&str] = &[
         "sec1 with PoP",
@@ -400,17 +402,16 @@ impl Sim {
             .args(["sim", "--json", "--http", &addr, "--state"])
             .arg(state.path.join("creds"))
             .args(args);
-        let (controllers, ble_name) = match transport {
-            Transport::Http => (None, String::new()),
+        // BLE: the sim's default name (`PROV_` + 3 hex digits, so flags, the 128-bit UUID and
+        // the name fit in the legacy advertisement), read back from its `listening` event.
+        let controllers = match transport {
+            Transport::Http => None,
             Transport::Ble { .. } => {
                 let controllers = LinkedControllers::start(&state.path)?;
-                // Legacy advertising (31 bytes) holds flags, the 128-bit UUID and 8 name bytes.
-                let name = format!("PROV_{:03x}", port & 0xfff);
                 command
                     .arg("--ble")
-                    .arg(format!("hci-tcp:127.0.0.1:{}", controllers.peripheral_port))
-                    .args(["--name", &name]);
-                (Some(controllers), name)
+                    .arg(format!("hci-tcp:127.0.0.1:{}", controllers.peripheral_port));
+                Some(controllers)
             }
         };
         let child = command
@@ -424,7 +425,7 @@ impl Sim {
             port,
             log,
             transport,
-            ble_name,
+            ble_name: String::new(),
             runs: std::cell::Cell::new(0),
             controllers,
             _state: state,
@@ -432,16 +433,19 @@ impl Sim {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let listening = TcpStream::connect(("127.0.0.1", port)).is_ok();
-            let advertising = sim.controllers.is_none()
-                || sim.log_text().contains("\"event\":\"ble_advertising\"");
+            let log = sim.log_text();
+            let advertising =
+                sim.controllers.is_none() || log.contains("\"event\":\"ble_advertising\"");
             if listening && advertising {
+                if sim.controllers.is_some() {
+                    sim.ble_name = listening_name(&log).ok_or_else(|| {
+                        format!("provkit sim reported no name in its listening event: {log}")
+                    })?;
+                }
                 return Ok(sim);
             }
             if let Ok(Some(status)) = sim.child.try_wait() {
-                return Err(format!(
-                    "provkit sim exited early ({status}): {}",
-                    sim.log_text()
-                ));
+                return Err(format!("provkit sim exited early ({status}): {log}"));
             }
             if Instant::now() > deadline {
                 let what = if listening {
@@ -449,10 +453,7 @@ impl Sim {
                 } else {
                     "listen"
                 };
-                return Err(format!(
-                    "provkit sim did not {what} on {addr}: {}",
-                    sim.log_text()
-                ));
+                return Err(format!("provkit sim did not {what} on {addr}: {log}"));
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -557,6 +558,17 @@ impl Drop for Sim {
             let _ = std::fs::copy(&self.log, dir.join(format!("{}-sim.log", self.ble_name)));
         }
     }
+}
+
+/// The `name` of the sim's `{"event":"listening",…,"name":"…"}` line (names are plain ASCII
+/// here: `PROV_` and hex digits).
+fn listening_name(log: &str) -> Option<String> {
+    let line = log
+        .lines()
+        .find(|l| l.contains("\"event\":\"listening\""))?;
+    let (_, rest) = line.split_once("\"name\":\"")?;
+    let (name, _) = rest.split_once('"')?;
+    Some(name.to_string())
 }
 
 /// `PROVKIT_INTEROP_LOGS=DIR`: where BLE runs keep the central's bumble debug log, its btsnoop

@@ -272,10 +272,11 @@ async def guarded(link: Link, what: str, operation):
     try:
         return await operation
     except att.ATT_Error as error:
+        # The code says it all; bumble's own rendering of the PDU would only add colour codes.
         raise BleakError(
             f"{what}: ATT error 0x{error.error_code:02X} "
             f"({att.ErrorCode(error.error_code).name})"
-        ) from error
+        ) from None
     except asyncio.CancelledError:
         # bumble cancels the pending request when the link drops; a cancellation of this
         # task itself (shutdown) propagates unchanged.
