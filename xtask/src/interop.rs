@@ -320,6 +320,7 @@ impl LinkedControllers {
         let mut child = Command::new(venv_python())
             .arg("-u")
             .arg(root().join(CONTROLLERS_SCRIPT))
+            .arg("--until-stdin-closes")
             .current_dir(dir)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

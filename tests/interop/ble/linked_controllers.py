@@ -5,8 +5,11 @@ does, with two differences that make it safe to start from a test:
 * the ports are chosen by the system (port 0) and printed once both listen, as one JSON line
   `{"event": "controllers_ready", "ports": [A, B]}`, so a test never races another process
   for a port and never has to probe a port (a probe connection would count as the host);
-* the process exits when its standard input closes, so controllers never outlive the test
-  that started them, even if that test is killed.
+* with `--until-stdin-closes` the process exits when its standard input closes, so
+  controllers never outlive the test that started them, even if that test is killed.
+  (Not the default: a shell's background job may have no standard input at all.)
+
+Usage: `linked_controllers.py [--until-stdin-closes]`; otherwise it runs until interrupted.
 
 A controller keeps connections and other state across HCI_Reset: start a fresh pair for every
 scenario. `BUMBLE_LOGLEVEL=DEBUG` logs every packet the controllers pass (stderr).
@@ -23,19 +26,17 @@ from bumble.link import LocalLink
 from bumble.transport.tcp_server import open_tcp_server_transport
 
 
-async def serve(count: int) -> None:
+async def serve(until_stdin_closes: bool) -> None:
     loop = asyncio.get_running_loop()
-    stdin_closed = loop.create_future()
+    stop = loop.create_future()
 
     def wait_for_stdin_eof() -> None:
         sys.stdin.buffer.read()
-        loop.call_soon_threadsafe(
-            lambda: stdin_closed.done() or stdin_closed.set_result(None)
-        )
+        loop.call_soon_threadsafe(lambda: stop.done() or stop.set_result(None))
 
     link = LocalLink()
     transports, ports = [], []
-    for index in range(count):
+    for index in range(2):
         transport = await open_tcp_server_transport("127.0.0.1:0")
         transports.append(transport)
         ports.append(transport.server.sockets[0].getsockname()[1])
@@ -46,19 +47,25 @@ async def serve(count: int) -> None:
             link=link,
         )
     print(json.dumps({"event": "controllers_ready", "ports": ports}), flush=True)
-    threading.Thread(target=wait_for_stdin_eof, daemon=True).start()
-    await stdin_closed
-    for transport in transports:
-        transport.server.close()
-        await transport.close()
+    if until_stdin_closes:
+        threading.Thread(target=wait_for_stdin_eof, daemon=True).start()
+    try:
+        await stop
+    finally:
+        for transport in transports:
+            transport.server.close()
+            await transport.close()
 
 
 def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 2
-    if count < 2:
-        sys.exit("usage: linked_controllers.py [COUNT >= 2]")
+    args = sys.argv[1:]
+    if args not in ([], ["--until-stdin-closes"]):
+        sys.exit("usage: linked_controllers.py [--until-stdin-closes]")
     bumble.logging.setup_basic_logging("WARNING")
-    asyncio.run(serve(count))
+    try:
+        asyncio.run(serve(until_stdin_closes=bool(args)))
+    except KeyboardInterrupt:
+        pass
 
 
 if __name__ == "__main__":

@@ -239,7 +239,7 @@ def run_central(mode: str) -> None:
 
 async def start_controllers():
     process = await asyncio.create_subprocess_exec(
-        sys.executable, os.path.join(HERE, "linked_controllers.py"),
+        sys.executable, os.path.join(HERE, "linked_controllers.py"), "--until-stdin-closes",
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
     )
     line = await asyncio.wait_for(process.stdout.readline(), 20)
