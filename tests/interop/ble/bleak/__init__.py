@@ -30,7 +30,7 @@ from bumble import hci
 from bumble.core import AdvertisingData
 
 from . import exc
-from ._central import DEFAULT_MTU, Link, central, scan_seconds
+from ._central import ATT_DEFAULT_MTU, Link, central, scan_seconds
 from .exc import BleakCharacteristicNotFoundError, BleakDeviceNotFoundError, BleakError
 
 __all__ = [
@@ -312,7 +312,7 @@ class BleakClient:
 
     @property
     def mtu_size(self) -> int:
-        return self._link.connection.att_mtu if self._link is not None else DEFAULT_MTU
+        return self._link.connection.att_mtu if self._link is not None else ATT_DEFAULT_MTU
 
     @property
     def services(self) -> BleakGATTServiceCollection:
