@@ -6,6 +6,7 @@
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
 use provkit_fuzz::{EchoHandler, configs, fixed_rng};
+use provkit_hal::Instant;
 use provkit_protocomm::ble::{ATT_MIN_MTU, BLUEDROID_MAX_VALUE_LEN, GattTable, Uuid128};
 use provkit_protocomm::{Protocomm, VersionInfo};
 
@@ -51,11 +52,14 @@ fuzz_target!(|input: (u8, Vec<Op>)| {
         BLUEDROID_MAX_VALUE_LEN,
     );
     let mut rng = fixed_rng(5);
-    for op in ops {
+    // Each operation is 700 ms after the previous one, so throttle windows, lockouts and
+    // owner timeouts come and go within one input.
+    for (step, op) in (0u64..).zip(ops) {
+        let now = Instant::from_millis(step * 700);
         // Connection handles are small in practice; folding them makes collisions likely.
         match op {
             Op::Connect(c) => {
-                let _ = table.on_connect(c % 4, &mut protocomm);
+                let _ = table.on_connect(c % 4, &mut protocomm, now);
             }
             Op::Disconnect(c) => table.on_disconnect(c % 4, &mut protocomm),
             Op::Write { conn, index, data } => {
@@ -66,6 +70,7 @@ fuzz_target!(|input: (u8, Vec<Op>)| {
                     &mut protocomm,
                     &mut EchoHandler,
                     &mut rng,
+                    now,
                 );
             }
             Op::Prepare {
@@ -83,6 +88,7 @@ fuzz_target!(|input: (u8, Vec<Op>)| {
                     &mut protocomm,
                     &mut EchoHandler,
                     &mut rng,
+                    now,
                 );
             }
             Op::Read {

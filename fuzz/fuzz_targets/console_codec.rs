@@ -23,8 +23,12 @@ fuzz_target!(|data: &[u8]| {
     let mut protocomm = Protocomm::new(device_cfg, VersionInfo::default());
     let mut framing = ConsoleFraming::new();
     let mut rng = fixed_rng(9);
-    for line in data.split(|&b| b == b'\n') {
-        if let Some(out) = framing.handle_line(&mut protocomm, line, &mut EchoHandler, &mut rng) {
+    // One line every 700 ms: lockouts and owner timeouts come and go within one input.
+    for (step, line) in (0u64..).zip(data.split(|&b| b == b'\n')) {
+        let now = provkit_hal::Instant::from_millis(step * 700);
+        if let Some(out) =
+            framing.handle_line(&mut protocomm, line, &mut EchoHandler, &mut rng, now)
+        {
             assert!(out.starts_with("\r\n") && out.ends_with("\r\n"), "{out:?}");
         }
     }

@@ -47,7 +47,9 @@ fuzz_target!(|input: (u8, Vec<Op>)| {
     let mut protocomm = Protocomm::new(device_cfg, VersionInfo::default());
     let mut framing = HttpFraming::new();
     let mut rng = fixed_rng(3);
-    for op in ops {
+    // One operation every 700 ms: lockouts and owner timeouts come and go within one input.
+    for (step, op) in (0u64..).zip(ops) {
+        let now = provkit_hal::Instant::from_millis(step * 700);
         match op {
             Op::Close(c) => framing.connection_closed(u32::from(c)),
             Op::Request {
@@ -81,7 +83,7 @@ fuzz_target!(|input: (u8, Vec<Op>)| {
                     .next()
                     .and_then(|p| p.strip_prefix('/'))
                     .is_some_and(|name| protocomm.endpoints().lookup(name).is_some());
-                match framing.handle(&mut protocomm, &request, &mut EchoHandler, &mut rng) {
+                match framing.handle(&mut protocomm, &request, &mut EchoHandler, &mut rng, now) {
                     HttpOutcome::Reply(reply) => {
                         assert!(matches!(reply.status, 200 | 404 | 405), "{reply:?}");
                         if reply.status != 200 {

@@ -26,6 +26,7 @@ fuzz_target!(|data: &[u8]| {
         data,
         &mut EchoHandler,
         &mut fixed_rng(1),
+        provkit_hal::Instant::from_millis(0),
     );
     assert_eq!(answer.as_deref(), Ok(expected.as_slice()));
     assert_eq!(

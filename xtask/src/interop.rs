@@ -66,7 +66,7 @@ fn venv_dir() -> PathBuf {
     root().join(".venv")
 }
 
-fn venv_python() -> PathBuf {
+pub(crate) fn venv_python() -> PathBuf {
     if cfg!(windows) {
         venv_dir().join("Scripts").join("python.exe")
     } else {

@@ -10,6 +10,7 @@ mod flash;
 mod fuzz;
 mod interop;
 mod steps;
+mod vectors;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -25,6 +26,7 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::fuzz(&args[1..]),
         Some("pyenv") => interop::pyenv(),
         Some("interop") => interop::interop(),
+        Some("vectors") => vectors::vectors(&args[1..]),
         Some("help") | Some("--help") | None => {
             print_help();
             Ok(())
@@ -51,6 +53,8 @@ fn print_help() {
          bench     run the criterion benches and the handshake replay binary, printing figures\n  \
          pyenv     create .venv with Espressif's esp_prov client (esp-rainmaker-cli)\n  \
          interop   run esp_prov against `provkit sim` in every interop scenario\n  \
+         vectors   regenerate tests/vectors from esp_prov and compare byte for byte:\n            \
+         [--write | --self-test | --list-carried]\n  \
          fuzz      cargo-fuzz targets: --smoke [--smoke-secs N] | TARGET [--time S] | seed | list\n  \
          flash     build the ESP32 firmware and flash it (--board B [--image-only FILE])\n  \
          firmware  build both boards' firmware images and print their sizes (CI step)"

@@ -52,6 +52,7 @@ pub fn test(_args: &[String]) -> Result<(), String> {
     step("no_std builds", &nostd)?;
     // Espressif's esp_prov against `provkit sim` over loopback; never skipped.
     step("esp_prov interop", &crate::interop::interop)?;
+    step("vectors", &crate::vectors::ci)?;
     // The bench binary replays the recorded client messages and checks every response.
     step("bench binary", &|| bench_binary(3))?;
     // The ESP32 adapter's logic (flash record format, store under power cuts, DHCP, GATT layout,

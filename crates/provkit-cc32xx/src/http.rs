@@ -12,6 +12,7 @@
 use alloc::format;
 use alloc::vec::Vec;
 
+use provkit_hal::Instant;
 use provkit_protocomm::http::{HttpFraming, HttpOutcome, HttpReply, HttpRequest, MAX_BODY_LEN};
 use provkit_protocomm::{Protocomm, RequestHandler, SecureRng};
 
@@ -184,13 +185,14 @@ impl ProtocommHttpServer {
         }
     }
 
-    /// Accept, read, answer. Returns how many requests were answered or closed.
+    /// Accept, read, answer, at time `now`. Returns how many requests were answered or closed.
     pub fn poll<S: NwpSockets, R: SecureRng + ?Sized>(
         &mut self,
         sockets: &mut S,
         protocomm: &mut Protocomm,
         handler: &mut dyn RequestHandler,
         rng: &mut R,
+        now: Instant,
     ) -> Result<usize, Cc32xxError> {
         let Some(listener) = self.listener else {
             return Ok(0);
@@ -224,6 +226,7 @@ impl ProtocommHttpServer {
                     protocomm,
                     handler,
                     rng,
+                    now,
                     &mut served,
                 ),
                 None => break,
@@ -240,6 +243,7 @@ impl ProtocommHttpServer {
     }
 
     /// Returns false when the connection must be closed.
+    #[allow(clippy::too_many_arguments)]
     fn serve_connection<S: NwpSockets, R: SecureRng + ?Sized>(
         conn: &mut Connection,
         framing: &mut HttpFraming,
@@ -247,6 +251,7 @@ impl ProtocommHttpServer {
         protocomm: &mut Protocomm,
         handler: &mut dyn RequestHandler,
         rng: &mut R,
+        now: Instant,
         served: &mut usize,
     ) -> bool {
         let mut chunk = [0u8; 512];
@@ -277,7 +282,7 @@ impl ProtocommHttpServer {
                         connection: conn.id,
                     };
                     (
-                        framing.handle(protocomm, &request, handler, rng),
+                        framing.handle(protocomm, &request, handler, rng, now),
                         req.consumed,
                     )
                 }

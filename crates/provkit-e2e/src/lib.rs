@@ -648,8 +648,9 @@ impl BleLink {
         {
             let mut guard = device.borrow_mut();
             let dev = &mut *guard;
+            let now = dev.clock.now();
             dev.device
-                .ble_connect(&mut dev.gatt, connection)
+                .ble_connect(&mut dev.gatt, connection, now)
                 .map_err(|e| TransportError::Io(format!("{e:?}")))?;
             for index in 0..dev.gatt.characteristics().len() {
                 // Discovery: read the whole user description with Read Blob.

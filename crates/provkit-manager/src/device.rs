@@ -259,7 +259,7 @@ impl<F: EndpointFn + ?Sized> Device<F> {
     ) -> Result<Vec<u8>, ManagerError> {
         self.with_framing(client.transport, now, &mut NoHooks, |protocomm, handler| {
             protocomm
-                .handle(client, endpoint, body, handler, rng)
+                .handle(client, endpoint, body, handler, rng, now)
                 .map_err(ManagerError::Protocomm)
         })
         .ok_or(ManagerError::WrongState {
@@ -268,10 +268,10 @@ impl<F: EndpointFn + ?Sized> Device<F> {
         })?
     }
 
-    /// The general entry for framings: ticks the manager, tells protocomm the time, marks
-    /// client activity and runs `f` with the protocomm instance and the request dispatcher
-    /// (scan limits of `transport`, `hooks` for the adapter). `None` while idle (no protocomm;
-    /// the transports are down).
+    /// The general entry for framings: ticks the manager, marks client activity and runs `f`
+    /// with the protocomm instance and the request dispatcher (scan limits of `transport`,
+    /// `hooks` for the adapter); `f` hands `now` on to protocomm. `None` while idle (no
+    /// protocomm; the transports are down).
     pub fn with_framing<T>(
         &mut self,
         transport: TransportKind,
@@ -281,7 +281,6 @@ impl<F: EndpointFn + ?Sized> Device<F> {
     ) -> Option<T> {
         self.manager.on_tick(now);
         let protocomm = self.protocomm.as_mut()?;
-        protocomm.set_now(now.as_millis());
         // Handlers come and go at run time (`endpoint_register` / `_unregister` on the
         // manager): protocomm must see the current set so HTTP answers 404 for the others.
         sync_registrations(&self.manager, protocomm);
@@ -311,7 +310,7 @@ impl<F: EndpointFn + ?Sized> Device<F> {
         now: Instant,
     ) -> HttpOutcome {
         self.with_framing(TransportKind::Http, now, hooks, |protocomm, handler| {
-            framing.handle(protocomm, request, handler, rng)
+            framing.handle(protocomm, request, handler, rng, now)
         })
         .unwrap_or(HttpOutcome::Close)
     }
@@ -327,22 +326,24 @@ impl<F: EndpointFn + ?Sized> Device<F> {
         now: Instant,
     ) -> Option<String> {
         self.with_framing(TransportKind::Console, now, hooks, |protocomm, handler| {
-            framing.handle_line(protocomm, line, handler, rng)
+            framing.handle_line(protocomm, line, handler, rng, now)
         })
         .flatten()
     }
 
-    /// A BLE central connected: open its session (refused while another client owns one).
+    /// A BLE central connected at `now`: open its session (refused while another client owns
+    /// one).
     pub fn ble_connect(
         &mut self,
         gatt: &mut GattTable,
         connection: u16,
+        now: Instant,
     ) -> Result<(), ManagerError> {
         let protocomm = self.protocomm.as_mut().ok_or(ManagerError::WrongState {
             state: self.manager.state(),
             operation: "ble_connect",
         })?;
-        gatt.on_connect(connection, protocomm)
+        gatt.on_connect(connection, protocomm, now)
             .map_err(ManagerError::Protocomm)
     }
 
@@ -371,6 +372,7 @@ impl<F: EndpointFn + ?Sized> Device<F> {
                 protocomm,
                 handler,
                 rng,
+                now,
             )
         })
         .unwrap_or(Err(AttErrorCode::InvalidHandle))
@@ -387,7 +389,7 @@ impl<F: EndpointFn + ?Sized> Device<F> {
         now: Instant,
     ) -> Result<(), AttErrorCode> {
         self.with_framing(TransportKind::Ble, now, hooks, |protocomm, handler| {
-            gatt.execute_write(connection, commit, protocomm, handler, rng)
+            gatt.execute_write(connection, commit, protocomm, handler, rng, now)
         })
         .unwrap_or(Err(AttErrorCode::InvalidHandle))
     }
@@ -400,15 +402,10 @@ impl<F: EndpointFn + ?Sized> Device<F> {
     }
 
     /// Timer tick; drops protocomm once the manager is idle again (transports are down).
-    /// Also tells protocomm the time, so its clock-driven rules (owner idle timeout,
-    /// lockout end) see the present on calls that carry no time, such as
-    /// [`Self::ble_connect`].
     pub fn on_tick(&mut self, now: Instant) {
         self.manager.on_tick(now);
         if self.manager.is_idle() {
             self.protocomm = None;
-        } else if let Some(protocomm) = self.protocomm.as_mut() {
-            protocomm.set_now(now.as_millis());
         }
     }
 }

@@ -415,7 +415,9 @@ fn ble_gatt_ops_through_device_serve_capped_scan_pages() {
     };
     let (session, scan) = (index(&gatt, "prov-session"), index(&gatt, "prov-scan"));
     const CONNECTION: u16 = 3;
-    rig.device.ble_connect(&mut gatt, CONNECTION).unwrap();
+    rig.device
+        .ble_connect(&mut gatt, CONNECTION, Instant::from_millis(0))
+        .unwrap();
     let write = |rig: &mut Rig, gatt: &mut GattTable, index: usize, data: &[u8], now: u64| {
         rig.device.ble_write(
             gatt,

@@ -50,8 +50,9 @@ fn wrong_pops_surface_as_protocomm_events_through_device() {
     let mut rng = ChaCha20Rng::seed_from_u64(9);
     assert_eq!(device.poll_protocomm_event(), None);
     let mut lockout = None;
+    let mut now = Instant::from_millis(0);
     for attempt in 0..throttle.max_failures {
-        let now = Instant::from_millis(u64::from(attempt) * 10);
+        now = Instant::from_millis(u64::from(attempt) * 10);
         let mut client = ClientSession::new(ClientSecurityConfig::Sec1 {
             pop: Some(b"wrong-pop".to_vec()),
         });
@@ -91,7 +92,7 @@ fn wrong_pops_surface_as_protocomm_events_through_device() {
             assert_eq!(client, BLE);
             assert_eq!(
                 Some(until_ms),
-                device.protocomm().and_then(|p| p.locked_until())
+                device.protocomm().and_then(|p| p.locked_until(now))
             );
         }
         other => panic!("expected AuthLockout after the last failure, got {other:?}"),

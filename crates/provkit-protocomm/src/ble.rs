@@ -28,6 +28,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
+use provkit_hal::Instant;
 
 use provkit_security::SecureRng;
 
@@ -249,8 +250,9 @@ impl GattTable {
         &mut self,
         connection: u16,
         protocomm: &mut Protocomm,
+        now: Instant,
     ) -> Result<(), ProtocommError> {
-        protocomm.open_session(client(connection))
+        protocomm.open_session(client(connection), now)
     }
 
     /// A central disconnected: drop its queued long write and close its session.
@@ -267,7 +269,7 @@ impl GattTable {
         protocomm.close_session(client(connection));
     }
 
-    /// A Write Request of a complete value to characteristic `index`.
+    /// A Write Request of a complete value to characteristic `index`, arriving at `now`.
     #[allow(clippy::too_many_arguments)]
     pub fn write<R: SecureRng + ?Sized>(
         &mut self,
@@ -277,6 +279,7 @@ impl GattTable {
         protocomm: &mut Protocomm,
         handler: &mut dyn RequestHandler,
         rng: &mut R,
+        now: Instant,
     ) -> Result<(), AttErrorCode> {
         if index >= self.characteristics.len() {
             return Err(AttErrorCode::InvalidHandle);
@@ -284,7 +287,7 @@ impl GattTable {
         if data.is_empty() || data.len() > self.max_value_len {
             return Err(AttErrorCode::InvalidAttributeValueLength);
         }
-        self.dispatch(connection, index, data, protocomm, handler, rng)
+        self.dispatch(connection, index, data, protocomm, handler, rng, now)
     }
 
     /// A Prepare Write Request: queue `data` at `offset` of characteristic `index`.
@@ -344,6 +347,7 @@ impl GattTable {
 
     /// An Execute Write Request: `commit == false` cancels the queue, `true` delivers the
     /// reassembled value like a single write. Executing an empty queue succeeds (ATT rule).
+    #[allow(clippy::too_many_arguments)]
     pub fn execute_write<R: SecureRng + ?Sized>(
         &mut self,
         connection: u16,
@@ -351,6 +355,7 @@ impl GattTable {
         protocomm: &mut Protocomm,
         handler: &mut dyn RequestHandler,
         rng: &mut R,
+        now: Instant,
     ) -> Result<(), AttErrorCode> {
         let Some(pos) = self.pending.iter().position(|p| p.connection == connection) else {
             return Ok(());
@@ -369,6 +374,7 @@ impl GattTable {
             protocomm,
             handler,
             rng,
+            now,
         )
     }
 
@@ -420,6 +426,7 @@ impl GattTable {
         read_window(c.endpoint.as_bytes(), offset, mtu)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn dispatch<R: SecureRng + ?Sized>(
         &mut self,
         connection: u16,
@@ -428,6 +435,7 @@ impl GattTable {
         protocomm: &mut Protocomm,
         handler: &mut dyn RequestHandler,
         rng: &mut R,
+        now: Instant,
     ) -> Result<(), AttErrorCode> {
         let max = self.max_value_len;
         let c = self
@@ -435,7 +443,7 @@ impl GattTable {
             .get_mut(index)
             .ok_or(AttErrorCode::InvalidHandle)?;
         let response = protocomm
-            .handle(client(connection), &c.endpoint, data, handler, rng)
+            .handle(client(connection), &c.endpoint, data, handler, rng, now)
             .map_err(|_| AttErrorCode::InvalidPdu)?;
         if response.len() > max {
             // Recent IDF code rejects the write rather than leave a stale value readable.

@@ -24,6 +24,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
+use provkit_hal::Instant;
 
 use provkit_security::SecureRng;
 
@@ -273,13 +274,15 @@ impl ConsoleFraming {
         })
     }
 
-    /// Handles one input line; `Some(text)` is printed, `None` means print nothing.
+    /// Handles one input line arriving at `now`; `Some(text)` is printed, `None` means print
+    /// nothing.
     pub fn handle_line<R: SecureRng + ?Sized>(
         &mut self,
         protocomm: &mut Protocomm,
         line: &[u8],
         handler: &mut dyn RequestHandler,
         rng: &mut R,
+        now: Instant,
     ) -> Option<String> {
         let command = self.accept_line(line, protocomm.endpoints()).ok()?;
         if let Some(old) = command.close_first {
@@ -292,6 +295,7 @@ impl ConsoleFraming {
                 &command.body,
                 handler,
                 rng,
+                now,
             )
             .ok()
             .map(|body| format_response(&body))

@@ -29,6 +29,7 @@
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use provkit_hal::Instant;
 
 use provkit_security::SecureRng;
 use subtle::ConstantTimeEq;
@@ -132,13 +133,14 @@ impl HttpFraming {
         }
     }
 
-    /// Handles one request. `rng` is used only to draw a new session id.
+    /// Handles one request arriving at `now`. `rng` is used only to draw a new session id.
     pub fn handle<R: SecureRng + ?Sized>(
         &mut self,
         protocomm: &mut Protocomm,
         request: &HttpRequest<'_>,
         handler: &mut dyn RequestHandler,
         rng: &mut R,
+        now: Instant,
     ) -> HttpOutcome {
         let path = match request.path.split_once('?') {
             Some((p, _query)) => p,
@@ -164,7 +166,7 @@ impl HttpFraming {
         if request.body.is_empty() || request.body.len() > MAX_BODY_LEN {
             return HttpOutcome::Close;
         }
-        match protocomm.handle(client, endpoint, request.body, handler, rng) {
+        match protocomm.handle(client, endpoint, request.body, handler, rng, now) {
             Ok(body) => HttpOutcome::Reply(HttpReply {
                 status: 200,
                 set_cookie,

@@ -25,7 +25,7 @@
 //! * [`throttle`]: brute-force throttling of PoP / password guesses (not in the reference):
 //!   after [`Throttle::max_failures`] failed proofs within a window, `prov-session` is refused
 //!   for a doubling back-off; on by default, configurable with [`Protocomm::set_throttle`],
-//!   observable through [`Protocomm::poll_event`], driven by [`Protocomm::set_now`] time.
+//!   observable through [`Protocomm::poll_event`], driven by the `now` each call carries.
 //!
 //! Every `Err` from [`Protocomm::handle`] means "no response", the reference's only failure
 //! signal; each framing maps it to its transport's form of silence.

@@ -40,7 +40,7 @@
 //! An HTTP session never ends by itself: closing the socket only drops its binding, the cookie
 //! keeps the session, and the ESP default runs without a provisioning window. So an owner that
 //! went quiet would lock the other transports out forever. Every request the owner makes
-//! (any endpoint but `proto-ver`) stamps its session with the protocomm clock; once
+//! (any endpoint but `proto-ver`) stamps its session with the time of that request; once
 //! [`Protocomm::owner_idle_timeout_ms`] (default [`Protocomm::DEFAULT_OWNER_IDLE_TIMEOUT_MS`], 60 s) has
 //! passed without one, the owner counts as gone and a client of another transport may claim
 //! the slot. Until somebody else claims it the idle owner keeps working.
@@ -50,8 +50,11 @@
 //!
 //! Failed PoP / password proofs are counted; too many within a window lock `prov-session` for
 //! a doubling back-off (see [`crate::throttle`], on by default with [`Throttle::DEFAULT`]).
-//! Time comes in through [`Protocomm::set_now`] / [`Protocomm::handle_at`]; lockouts and
-//! failures are reported through [`Protocomm::poll_event`].
+//! Time is an argument of every call that needs it ([`Protocomm::handle`],
+//! [`Protocomm::open_session`], [`Protocomm::locked_until`]), the adapter's monotonic clock in
+//! [`Instant`]s; nothing here keeps a clock of its own, so throttles and owner timeouts behave
+//! the same on every target. Lockouts and failures are reported through
+//! [`Protocomm::poll_event`].
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -60,6 +63,7 @@ use crate::endpoint::{EndpointClass, EndpointTable};
 use crate::error::{HandlerError, ProtocommError};
 use crate::proto_ver::{VersionInfo, render_proto_ver};
 use crate::throttle::{ProtocommEvent, Throttle, ThrottleState};
+use provkit_hal::Instant;
 use provkit_security::{DeviceSecurityConfig, DeviceSession, SecureRng, SecurityError};
 
 /// The transport a client came in on.
@@ -101,7 +105,7 @@ pub trait RequestHandler {
 struct ActiveSession {
     client: ClientId,
     session: DeviceSession,
-    /// Protocomm clock (ms) of the owner's last request; drives the owner idle timeout.
+    /// Time (ms) of the owner's last request; drives the owner idle timeout.
     last_activity_ms: u64,
 }
 
@@ -116,8 +120,6 @@ pub struct Protocomm {
     frozen: bool,
     /// Failed-proof counting and lockouts.
     throttle: ThrottleState,
-    /// The adapter's clock (ms), as last reported; never goes backwards.
-    now_ms: u64,
     /// After this long without a request an owner may be displaced by another transport.
     owner_idle_timeout_ms: Option<u64>,
     /// Custom endpoints that exist in the table but have no handler registered yet
@@ -140,7 +142,6 @@ impl Protocomm {
             active: None,
             frozen: false,
             throttle: ThrottleState::new(Some(Throttle::DEFAULT)),
-            now_ms: 0,
             owner_idle_timeout_ms: Some(Self::DEFAULT_OWNER_IDLE_TIMEOUT_MS),
             unregistered: Vec::new(),
         }
@@ -199,41 +200,15 @@ impl Protocomm {
         self.throttle.config()
     }
 
-    /// Tells protocomm the time (ms since any fixed origin, e.g. boot). Earlier values than
-    /// one already seen are ignored, so the clock never runs backwards.
-    pub fn set_now(&mut self, now_ms: u64) {
-        self.now_ms = self.now_ms.max(now_ms);
-    }
-
-    /// The protocomm clock (ms): the latest time given to [`Self::set_now`].
-    pub fn now_ms(&self) -> u64 {
-        self.now_ms
-    }
-
-    /// End (ms) of the brute-force lockout in force now, if `prov-session` is locked.
-    pub fn locked_until(&self) -> Option<u64> {
-        self.throttle.locked_until(self.now_ms)
+    /// End (ms) of the brute-force lockout in force at `now`, if `prov-session` is locked.
+    pub fn locked_until(&self, now: Instant) -> Option<u64> {
+        self.throttle.locked_until(now.as_millis())
     }
 
     /// The next throttling event (failed proof, lockout), oldest first. At most
     /// [`crate::throttle::MAX_QUEUED_EVENTS`] are kept if the application never drains them.
     pub fn poll_event(&mut self) -> Option<ProtocommEvent> {
         self.throttle.poll_event()
-    }
-
-    /// [`Self::set_now`] followed by [`Self::handle`]: the entry point for adapters with a
-    /// clock.
-    pub fn handle_at<R: SecureRng + ?Sized>(
-        &mut self,
-        now_ms: u64,
-        client: ClientId,
-        endpoint: &str,
-        body: &[u8],
-        handler: &mut dyn RequestHandler,
-        rng: &mut R,
-    ) -> Result<Vec<u8>, ProtocommError> {
-        self.set_now(now_ms);
-        self.handle(client, endpoint, body, handler, rng)
     }
 
     /// Custom endpoints: created before start (BLE ids 0xFF54.. in creation order).
@@ -278,8 +253,8 @@ impl Protocomm {
             .is_some_and(|a| a.client == client && self.holds_established(a))
     }
 
-    /// Core entry: a request on endpoint `endpoint` from `client` -> Ok(response body) | Err (no
-    /// response; the framing decides close/disconnect).
+    /// Core entry: a request on endpoint `endpoint` from `client` at `now` -> Ok(response body)
+    /// | Err (no response; the framing decides close/disconnect).
     pub fn handle<R: SecureRng + ?Sized>(
         &mut self,
         client: ClientId,
@@ -287,7 +262,9 @@ impl Protocomm {
         body: &[u8],
         handler: &mut dyn RequestHandler,
         rng: &mut R,
+        now: Instant,
     ) -> Result<Vec<u8>, ProtocommError> {
+        let now_ms = now.as_millis();
         if !self.is_endpoint_served(endpoint) {
             return Err(ProtocommError::UnknownEndpoint);
         }
@@ -301,30 +278,29 @@ impl Protocomm {
             EndpointClass::Version => Ok(self.proto_ver_body.as_bytes().to_vec()),
             EndpointClass::Session => {
                 // Checked before claiming, so a locked device does not even drop the slot.
-                self.throttle.check(self.now_ms)?;
-                let now_ms = self.now_ms;
-                let active = self.claim(client)?;
+                self.throttle.check(now_ms)?;
+                let active = self.claim(client, now_ms)?;
                 active.last_activity_ms = now_ms;
                 let result = active.session.handle_session(body, rng);
                 let established = active.session.is_established();
                 match &result {
                     Err(SecurityError::AuthenticationFailed) => {
-                        self.throttle.record_failure(client, self.now_ms);
+                        self.throttle.record_failure(client, now_ms);
                     }
                     Ok(_) if established => self.throttle.record_success(),
                     _ => {}
                 }
                 Ok(result?)
             }
-            EndpointClass::Request => self.handle_request(client, endpoint, body, handler),
+            EndpointClass::Request => self.handle_request(client, endpoint, body, handler, now_ms),
         }
     }
 
-    /// Explicitly opens a session for `client`, as transports do when a client appears (BLE
-    /// connect, a new HTTP cookie). Keeps an existing session of the same client; refuses while
-    /// another transport's client owns an established session.
-    pub fn open_session(&mut self, client: ClientId) -> Result<(), ProtocommError> {
-        self.claim(client).map(|_| ())
+    /// Explicitly opens a session for `client` at `now`, as transports do when a client
+    /// appears (BLE connect, a new HTTP cookie). Keeps an existing session of the same client;
+    /// refuses while another transport's client owns an established session.
+    pub fn open_session(&mut self, client: ClientId, now: Instant) -> Result<(), ProtocommError> {
+        self.claim(client, now.as_millis()).map(|_| ())
     }
 
     /// The transport tells protocomm that `client` left (socket evicted, BLE disconnect, ...).
@@ -343,26 +319,30 @@ impl Protocomm {
         self.is_sec0() || active.session.is_established()
     }
 
-    /// True if `active`'s owner has been quiet for the owner idle timeout or longer.
-    fn owner_idle(&self, active: &ActiveSession) -> bool {
+    /// True if `active`'s owner has been quiet for the owner idle timeout or longer at `now_ms`.
+    fn owner_idle(&self, active: &ActiveSession, now_ms: u64) -> bool {
         self.owner_idle_timeout_ms
-            .is_some_and(|timeout| self.now_ms.saturating_sub(active.last_activity_ms) >= timeout)
+            .is_some_and(|timeout| now_ms.saturating_sub(active.last_activity_ms) >= timeout)
     }
 
     /// True if another transport's live established session keeps `client` out.
-    fn blocked_by_owner(&self, active: &ActiveSession, client: ClientId) -> bool {
+    fn blocked_by_owner(&self, active: &ActiveSession, client: ClientId, now_ms: u64) -> bool {
         active.client.transport != client.transport
             && self.holds_established(active)
-            && !self.owner_idle(active)
+            && !self.owner_idle(active, now_ms)
     }
 
     /// Returns the session slot for `client`, opening a fresh session if the slot is free, held
     /// by a half-finished handshake, by another client of the same transport, or by an owner
     /// idle past the timeout.
-    fn claim(&mut self, client: ClientId) -> Result<&mut ActiveSession, ProtocommError> {
+    fn claim(
+        &mut self,
+        client: ClientId,
+        now_ms: u64,
+    ) -> Result<&mut ActiveSession, ProtocommError> {
         let replace = match &self.active {
             Some(a) if a.client == client => false,
-            Some(a) if self.blocked_by_owner(a, client) => {
+            Some(a) if self.blocked_by_owner(a, client, now_ms) => {
                 return Err(ProtocommError::SessionOwnedElsewhere);
             }
             _ => true,
@@ -371,7 +351,7 @@ impl Protocomm {
             self.active = Some(ActiveSession {
                 client,
                 session: DeviceSession::new(self.security.clone()),
-                last_activity_ms: self.now_ms,
+                last_activity_ms: now_ms,
             });
         }
         self.active.as_mut().ok_or(ProtocommError::NoSession)
@@ -383,21 +363,20 @@ impl Protocomm {
         endpoint: &str,
         body: &[u8],
         handler: &mut dyn RequestHandler,
+        now_ms: u64,
     ) -> Result<Vec<u8>, ProtocommError> {
         if self.is_sec0() {
             // No handshake and no cipher: the request itself opens (or continues) the session.
-            let now_ms = self.now_ms;
-            self.claim(client)?.last_activity_ms = now_ms;
+            self.claim(client, now_ms)?.last_activity_ms = now_ms;
             return Ok(handler.handle_request(endpoint, body)?);
         }
         let blocked = self
             .active
             .as_ref()
-            .is_some_and(|a| a.client != client && self.blocked_by_owner(a, client));
+            .is_some_and(|a| a.client != client && self.blocked_by_owner(a, client, now_ms));
         if blocked {
             return Err(ProtocommError::SessionOwnedElsewhere);
         }
-        let now_ms = self.now_ms;
         let active = match &mut self.active {
             Some(a) if a.client == client => a,
             _ => return Err(ProtocommError::NoSession),

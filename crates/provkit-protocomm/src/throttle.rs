@@ -20,10 +20,9 @@
 //! price is that an attacker can keep a legitimate user out for the back-off period; the PoP
 //! stays safe. `proto-ver` and an already established session are never affected.
 //!
-//! Time is plain milliseconds since an arbitrary origin (e.g. `provkit-hal`'s `Instant`),
-//! given through [`crate::Protocomm::set_now`] or [`crate::Protocomm::handle_at`]; protocomm
-//! reads no clock. If the adapter never feeds time the clock stays at 0, so a lockout then lasts
-//! until restart: fail closed.
+//! Time is the `now` ([`provkit_hal::Instant`], milliseconds since an adapter-chosen origin)
+//! that every [`crate::Protocomm::handle`] call carries; protocomm reads no clock and keeps
+//! none, so the same lockout runs the same way on a chip, in the simulator and in a test.
 
 use alloc::collections::VecDeque;
 

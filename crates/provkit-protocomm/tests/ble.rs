@@ -5,8 +5,12 @@ mod common;
 
 use common::{EchoHandler, SEC0_COMMAND, SEC0_RESPONSE, TestRng};
 use proptest::prelude::*;
+use provkit_hal::Instant;
 use provkit_protocomm::ble::{AttErrorCode, GattTable, NIMBLE_MAX_VALUE_LEN, Uuid128};
 use provkit_protocomm::{DeviceSecurityConfig, Protocomm, ProtocommError, VersionInfo};
+
+/// The time of every request in these tests (nothing here depends on it).
+const T0: Instant = Instant::from_millis(0);
 
 fn device() -> (Protocomm, GattTable) {
     let mut pc = Protocomm::new(DeviceSecurityConfig::Sec0, VersionInfo::default());
@@ -87,9 +91,9 @@ fn write_then_read_returns_the_endpoint_response() {
         Ok(&[][..]),
         "read before write is empty"
     );
-    table.on_connect(7, &mut pc).expect("session opens");
+    table.on_connect(7, &mut pc, T0).expect("session opens");
     table
-        .write(7, session, &SEC0_COMMAND, &mut pc, &mut h, &mut rng)
+        .write(7, session, &SEC0_COMMAND, &mut pc, &mut h, &mut rng, T0)
         .expect("write ok");
     assert_eq!(table.read(7, session, 0, 185), Ok(&SEC0_RESPONSE[..]));
     let user_desc = table
@@ -110,7 +114,7 @@ fn long_reads_come_in_mtu_minus_one_chunks() {
     let mut h = EchoHandler::default();
     let ver = index(&table, "proto-ver");
     table
-        .write(1, ver, b"---", &mut pc, &mut h, &mut rng)
+        .write(1, ver, b"---", &mut pc, &mut h, &mut rng, T0)
         .expect("write");
     let mut got = Vec::new();
     loop {
@@ -144,7 +148,7 @@ fn prepare_execute_reassembles_and_enforces_limits() {
         .prepare_write(1, session, 2, &SEC0_COMMAND[2..])
         .expect("part 2");
     table
-        .execute_write(1, true, &mut pc, &mut h, &mut rng)
+        .execute_write(1, true, &mut pc, &mut h, &mut rng, T0)
         .expect("execute");
     assert_eq!(table.read(1, session, 0, 23), Ok(&SEC0_RESPONSE[..]));
 
@@ -171,18 +175,18 @@ fn prepare_execute_reassembles_and_enforces_limits() {
     table.prepare_write(2, session, 0, b"y").expect("own queue");
     // Cancel discards without calling the handler.
     table
-        .execute_write(1, false, &mut pc, &mut h, &mut rng)
+        .execute_write(1, false, &mut pc, &mut h, &mut rng, T0)
         .expect("cancel");
     assert!(h.seen.is_empty());
     assert_eq!(
-        table.execute_write(1, true, &mut pc, &mut h, &mut rng),
+        table.execute_write(1, true, &mut pc, &mut h, &mut rng, T0),
         Ok(()),
         "nothing queued"
     );
     // Disconnect drops connection 2's queue.
     table.on_disconnect(2, &mut pc);
     assert_eq!(
-        table.execute_write(2, true, &mut pc, &mut h, &mut rng),
+        table.execute_write(2, true, &mut pc, &mut h, &mut rng, T0),
         Ok(())
     );
     assert!(h.seen.is_empty());
@@ -195,24 +199,24 @@ fn write_errors_map_to_att_codes() {
     let mut h = EchoHandler::default();
     let custom = index(&table, "custom-data");
     assert_eq!(
-        table.write(1, custom, b"", &mut pc, &mut h, &mut rng),
+        table.write(1, custom, b"", &mut pc, &mut h, &mut rng, T0),
         Err(AttErrorCode::InvalidAttributeValueLength)
     );
     assert_eq!(
-        table.write(1, custom, &[0; 65], &mut pc, &mut h, &mut rng),
+        table.write(1, custom, &[0; 65], &mut pc, &mut h, &mut rng, T0),
         Err(AttErrorCode::InvalidAttributeValueLength)
     );
     assert_eq!(
-        table.write(1, 42, b"x", &mut pc, &mut h, &mut rng),
+        table.write(1, 42, b"x", &mut pc, &mut h, &mut rng, T0),
         Err(AttErrorCode::InvalidHandle)
     );
     // Handler failure: no response → Invalid PDU (0x04), the old value stays.
     table
-        .write(1, custom, b"ok", &mut pc, &mut h, &mut rng)
+        .write(1, custom, b"ok", &mut pc, &mut h, &mut rng, T0)
         .expect("ok");
     assert_eq!(
         table
-            .write(1, custom, b"fail", &mut pc, &mut h, &mut rng)
+            .write(1, custom, b"fail", &mut pc, &mut h, &mut rng, T0)
             .map_err(AttErrorCode::code),
         Err(0x04)
     );
@@ -220,7 +224,7 @@ fn write_errors_map_to_att_codes() {
     // A response longer than the value limit is refused rather than stored.
     let long = [b'z'; 60];
     assert_eq!(
-        table.write(1, custom, &long, &mut pc, &mut h, &mut rng),
+        table.write(1, custom, &long, &mut pc, &mut h, &mut rng, T0),
         Err(AttErrorCode::InvalidAttributeValueLength)
     );
     assert_eq!(table.read(1, custom, 0, 100), Ok(&b"custom-data:ok"[..]));
@@ -232,9 +236,9 @@ fn only_the_writing_connection_reads_a_response() {
     let mut rng = TestRng::new(6);
     let mut h = EchoHandler::default();
     let session = index(&table, "prov-session");
-    table.on_connect(7, &mut pc).expect("owner connects");
+    table.on_connect(7, &mut pc, T0).expect("owner connects");
     table
-        .write(7, session, &SEC0_COMMAND, &mut pc, &mut h, &mut rng)
+        .write(7, session, &SEC0_COMMAND, &mut pc, &mut h, &mut rng, T0)
         .expect("owner writes");
     // Another central (connected or not) must not read the owner's response, at any offset.
     for offset in [0, 1] {
@@ -264,8 +268,8 @@ proptest! {
         for (conn, idx, offset, data, kind) in ops {
             match kind {
                 0 => { let _ = table.prepare_write(conn, idx, offset, &data); }
-                1 => { let _ = table.execute_write(conn, offset % 2 == 0, &mut pc, &mut h, &mut rng); }
-                2 => { let _ = table.write(conn, idx, &data, &mut pc, &mut h, &mut rng); }
+                1 => { let _ = table.execute_write(conn, offset % 2 == 0, &mut pc, &mut h, &mut rng, T0); }
+                2 => { let _ = table.write(conn, idx, &data, &mut pc, &mut h, &mut rng, T0); }
                 _ => { let _ = table.read(conn, idx, offset, 23 + offset); }
             }
         }
@@ -286,7 +290,7 @@ proptest! {
             table.prepare_write(3, custom, offset as u16, &value[offset..end]).expect("contiguous chunk");
             offset = end;
         }
-        let outcome = table.execute_write(3, true, &mut pc, &mut h, &mut rng);
+        let outcome = table.execute_write(3, true, &mut pc, &mut h, &mut rng, T0);
         prop_assert_eq!(h.seen.len(), 1);
         prop_assert_eq!(&h.seen[0].1, &value);
         // The echo answer is 12 bytes longer than the request; beyond 64 it must be refused.

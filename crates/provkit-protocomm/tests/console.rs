@@ -4,6 +4,7 @@ mod common;
 
 use common::{EchoHandler, SEC0_COMMAND, SEC0_RESPONSE, TestRng};
 use proptest::prelude::*;
+use provkit_hal::Instant;
 use provkit_protocomm::console::{
     ConsoleFraming, ConsoleLineReason, DEFAULT_MAX_LINE_LEN, LineBuffer, REFERENCE_MAX_LINE_LEN,
     format_line, format_response, parse_line, parse_line_with_limit, parse_response,
@@ -11,6 +12,9 @@ use provkit_protocomm::console::{
 use provkit_protocomm::{
     ClientId, DeviceSecurityConfig, Protocomm, ProtocommError, TransportKind, VersionInfo,
 };
+
+/// The time of every request in these tests (nothing here depends on it).
+const T0: Instant = Instant::from_millis(0);
 
 const TOO_LONG: ProtocommError = ProtocommError::MalformedConsoleLine(ConsoleLineReason::TooLong);
 
@@ -26,11 +30,11 @@ fn framing_answers_in_hex_and_tracks_session_ids() {
     let mut console = ConsoleFraming::new();
     let mut rng = TestRng::new(1);
     let mut h = EchoHandler::default();
-    let out = console.handle_line(&mut pc, b"proto-ver 0 2d2d2d\r", &mut h, &mut rng);
+    let out = console.handle_line(&mut pc, b"proto-ver 0 2d2d2d\r", &mut h, &mut rng, T0);
     assert_eq!(out, Some(format_response(pc.proto_ver_body())));
     let line = format_line("prov-session", 0, &SEC0_COMMAND);
     let out = console
-        .handle_line(&mut pc, line.as_bytes(), &mut h, &mut rng)
+        .handle_line(&mut pc, line.as_bytes(), &mut h, &mut rng, T0)
         .expect("answer");
     assert_eq!(parse_response(&out), Ok(SEC0_RESPONSE.to_vec()));
     assert_eq!(
@@ -38,7 +42,7 @@ fn framing_answers_in_hex_and_tracks_session_ids() {
         Some(ClientId::new(TransportKind::Console, 0))
     );
     // A different id closes session 0 and opens session 5.
-    let out = console.handle_line(&mut pc, b"prov-config 5 6869", &mut h, &mut rng);
+    let out = console.handle_line(&mut pc, b"prov-config 5 6869", &mut h, &mut rng, T0);
     assert_eq!(out.as_deref(), Some("\r\n70726f762d636f6e6669673a6869\r\n"));
     assert_eq!(console.session_id(), Some(5));
     assert_eq!(
@@ -52,7 +56,7 @@ fn framing_answers_in_hex_and_tracks_session_ids() {
         b"prov-config 5 6661696c",
     ] {
         assert_eq!(
-            console.handle_line(&mut pc, bad, &mut h, &mut rng),
+            console.handle_line(&mut pc, bad, &mut h, &mut rng, T0),
             None,
             "{bad:?}"
         );
@@ -98,13 +102,13 @@ fn framing_refuses_lines_over_its_limit_without_touching_the_session() {
     assert_eq!(console.max_line(), REFERENCE_MAX_LINE_LEN);
     let open = format_line("prov-session", 4, &SEC0_COMMAND);
     let out = console
-        .handle_line(&mut pc, open.as_bytes(), &mut h, &mut rng)
+        .handle_line(&mut pc, open.as_bytes(), &mut h, &mut rng, T0)
         .expect("sec0 session");
     assert_eq!(parse_response(&out), Ok(SEC0_RESPONSE.to_vec()));
     // An over-long line under a *different* session id must not close session 4.
     let long = sec2_sized_line(9);
     assert_eq!(
-        console.handle_line(&mut pc, long.as_bytes(), &mut h, &mut rng),
+        console.handle_line(&mut pc, long.as_bytes(), &mut h, &mut rng, T0),
         None
     );
     assert_eq!(
@@ -234,7 +238,7 @@ proptest! {
         let mut rng = TestRng::new(2);
         let mut h = EchoHandler::default();
         let _ = parse_line(&line);
-        let _ = console.handle_line(&mut pc, &line, &mut h, &mut rng);
+        let _ = console.handle_line(&mut pc, &line, &mut h, &mut rng, T0);
     }
 
     #[test]

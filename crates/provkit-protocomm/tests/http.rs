@@ -4,6 +4,7 @@
 mod common;
 
 use common::{EchoHandler, SEC0_COMMAND, SEC0_RESPONSE, TestRng};
+use provkit_hal::Instant;
 use provkit_protocomm::http::{
     CONTENT_TYPE, HttpFraming, HttpOutcome, HttpReply, HttpRequest, MAX_BODY_LEN,
 };
@@ -12,6 +13,9 @@ use provkit_protocomm::{
     VersionInfo,
 };
 use provkit_security::{ClientSecurityConfig, ClientSession};
+
+/// The time of every request in these tests (nothing here depends on it).
+const T0: Instant = Instant::from_millis(0);
 
 /// Answers each REQ_EP request with the next recorded device plaintext and records what it got.
 struct ScriptedHandler {
@@ -86,7 +90,7 @@ fn replays_sec0_auto_transcript() {
             body: &body,
             connection: 1,
         };
-        let r = reply(http.handle(&mut pc, &request, &mut handler, &mut rng));
+        let r = reply(http.handle(&mut pc, &request, &mut handler, &mut rng, T0));
         assert_eq!(
             u64::from(r.status),
             e["response_status"].as_u64().expect("status"),
@@ -120,14 +124,14 @@ fn unknown_path_is_404_and_other_methods_405_without_a_session() {
     let mut rng = TestRng::new(1);
     let mut h = EchoHandler::default();
 
-    let r = reply(http.handle(&mut pc, &post("/nope", None, b"x", 1), &mut h, &mut rng));
+    let r = reply(http.handle(&mut pc, &post("/nope", None, b"x", 1), &mut h, &mut rng, T0));
     assert_eq!((r.status, r.reason()), (404, "Not Found"));
     assert_eq!(r.body, b"Nothing matches the given URI");
     let get = HttpRequest {
         method: "GET",
         ..post("/proto-ver", None, b"x", 1)
     };
-    let r = reply(http.handle(&mut pc, &get, &mut h, &mut rng));
+    let r = reply(http.handle(&mut pc, &get, &mut h, &mut rng, T0));
     assert_eq!(r.status, 405);
     assert_eq!(r.set_cookie, None);
     assert_eq!(http.session_id(), None);
@@ -137,6 +141,7 @@ fn unknown_path_is_404_and_other_methods_405_without_a_session() {
         &post("/proto-ver?x=1", None, b"x", 1),
         &mut h,
         &mut rng,
+        T0,
     ));
     assert_eq!(r.status, 200);
     assert_eq!(r.body, pc.proto_ver_body());
@@ -150,7 +155,13 @@ fn body_length_limits_close_the_socket() {
     let mut h = EchoHandler::default();
     let big = vec![b'a'; MAX_BODY_LEN + 1];
     assert_eq!(
-        http.handle(&mut pc, &post("/proto-ver", None, b"", 1), &mut h, &mut rng),
+        http.handle(
+            &mut pc,
+            &post("/proto-ver", None, b"", 1),
+            &mut h,
+            &mut rng,
+            T0
+        ),
         HttpOutcome::Close
     );
     assert_eq!(
@@ -158,7 +169,8 @@ fn body_length_limits_close_the_socket() {
             &mut pc,
             &post("/prov-config", None, &big, 1),
             &mut h,
-            &mut rng
+            &mut rng,
+            T0
         ),
         HttpOutcome::Close
     );
@@ -168,6 +180,7 @@ fn body_length_limits_close_the_socket() {
         &post("/prov-config", None, &max, 1),
         &mut h,
         &mut rng,
+        T0,
     ));
     assert_eq!(r.body.len(), "prov-config:".len() + MAX_BODY_LEN);
     assert_eq!(r.content_type, CONTENT_TYPE);
@@ -186,6 +199,7 @@ fn cookie_and_socket_rules() {
             &post("/proto-ver", cookie, b"-", conn),
             &mut h,
             &mut rng,
+            T0,
         ))
         .set_cookie
     };
@@ -245,6 +259,7 @@ fn new_http_session_ends_the_crypto_session() {
             &post("/prov-session", cookie.as_deref(), &request, 1),
             &mut h,
             &mut rng,
+            T0,
         ));
         if let Some(c) = r.set_cookie {
             cookie = Some(c);
@@ -264,6 +279,7 @@ fn new_http_session_ends_the_crypto_session() {
         &post("/prov-config", cookie.as_deref(), &ct, 1),
         &mut h,
         &mut rng,
+        T0,
     ));
     assert_eq!(
         client.decrypt(&r.body).expect("decrypt"),
@@ -276,6 +292,7 @@ fn new_http_session_ends_the_crypto_session() {
         &post("/proto-ver", None, b"-", 2),
         &mut h,
         &mut rng,
+        T0,
     ));
     assert_eq!(r.set_cookie.as_deref(), Some("session=20"));
     // ...and the old client's encrypted request is now refused with a closed socket.
@@ -285,7 +302,8 @@ fn new_http_session_ends_the_crypto_session() {
             &mut pc,
             &post("/prov-config", cookie.as_deref(), &ct, 1),
             &mut h,
-            &mut rng
+            &mut rng,
+            T0
         ),
         HttpOutcome::Close
     );
@@ -303,7 +321,8 @@ fn handshake_garbage_closes_the_socket() {
             &mut pc,
             &post("/prov-session", None, &[0xff, 0xff], 1),
             &mut h,
-            &mut rng
+            &mut rng,
+            T0
         ),
         HttpOutcome::Close
     );
@@ -312,6 +331,7 @@ fn handshake_garbage_closes_the_socket() {
         &post("/prov-session", None, &SEC0_COMMAND, 1),
         &mut h,
         &mut rng,
+        T0,
     ));
     assert_eq!(r.body, SEC0_RESPONSE);
 }
@@ -337,6 +357,7 @@ fn unregistered_custom_endpoint_is_404_until_registered() {
         &post("/custom-data", None, b"x", 1),
         &mut h,
         &mut rng,
+        T0,
     ));
     assert_eq!((r.status, r.set_cookie.as_deref()), (404, None));
     assert_eq!(r.body, b"Nothing matches the given URI");
@@ -350,6 +371,7 @@ fn unregistered_custom_endpoint_is_404_until_registered() {
         &post("/custom-data", None, b"x", 1),
         &mut h,
         &mut rng,
+        T0,
     ));
     assert_eq!(r.status, 200);
     assert_eq!(r.body, b"custom-data:x");
@@ -366,6 +388,7 @@ fn a_cookie_differing_in_any_byte_or_length_opens_a_new_session() {
         &post("/proto-ver", None, b"x", 1),
         &mut h,
         &mut rng,
+        T0,
     ));
     let cookie = first.set_cookie.expect("session opened");
     let id = http.session_id().expect("id");
@@ -374,6 +397,7 @@ fn a_cookie_differing_in_any_byte_or_length_opens_a_new_session() {
         &post("/proto-ver", Some(&cookie), b"x", 2),
         &mut h,
         &mut rng,
+        T0,
     ));
     assert_eq!(good.set_cookie, None, "the exact cookie keeps the session");
     assert_eq!(http.session_id(), Some(id));
@@ -391,6 +415,7 @@ fn a_cookie_differing_in_any_byte_or_length_opens_a_new_session() {
             &post("/proto-ver", Some(&bad), b"x", conn),
             &mut h,
             &mut rng,
+            T0,
         ));
         assert!(r.set_cookie.is_some(), "cookie {bad:?} must not match");
         assert_ne!(http.session_id(), before);

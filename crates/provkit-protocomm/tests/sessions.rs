@@ -9,6 +9,20 @@ use provkit_protocomm::{
     VersionInfo,
 };
 use provkit_security::{ClientSecurityConfig, ClientSession, generate_sec2_credentials};
+use std::cell::Cell;
+
+thread_local! {
+    /// The test's clock (ms): what an adapter would read before each call.
+    static CLOCK: Cell<u64> = const { Cell::new(0) };
+}
+
+fn set_clock(ms: u64) {
+    CLOCK.with(|c| c.set(ms));
+}
+
+fn now() -> provkit_hal::Instant {
+    provkit_hal::Instant::from_millis(CLOCK.with(Cell::get))
+}
 
 const HTTP_A: ClientId = ClientId::new(TransportKind::Http, 1);
 const HTTP_B: ClientId = ClientId::new(TransportKind::Http, 2);
@@ -40,7 +54,7 @@ fn handshake(
     let mut request = client.start(rng).expect("command0");
     loop {
         let response = pc
-            .handle(who, "prov-session", &request, &mut h, rng)
+            .handle(who, "prov-session", &request, &mut h, rng, now())
             .expect("device answers");
         match client
             .handle_response(&response, rng)
@@ -69,7 +83,7 @@ fn roundtrip(
         "sec1/sec2 bodies are encrypted on the wire"
     );
     let resp = pc
-        .handle(who, "prov-config", &ct, &mut h, rng)
+        .handle(who, "prov-config", &ct, &mut h, rng, now())
         .expect("answered");
     assert_eq!(h.seen, [("prov-config".to_string(), msg.to_vec())]);
     client.decrypt(&resp).expect("decrypt")
@@ -81,16 +95,16 @@ fn requests_before_the_handshake_get_no_answer() {
     let mut rng = TestRng::new(1);
     let mut h = EchoHandler::default();
     assert_eq!(
-        pc.handle(BLE, "prov-config", b"x", &mut h, &mut rng),
+        pc.handle(BLE, "prov-config", b"x", &mut h, &mut rng, now()),
         Err(ProtocommError::NoSession)
     );
     // Half-way through the handshake is still "not established".
     let mut client = ClientSession::new(cfg);
     let c0 = client.start(&mut rng).expect("command0");
-    pc.handle(BLE, "prov-session", &c0, &mut h, &mut rng)
+    pc.handle(BLE, "prov-session", &c0, &mut h, &mut rng, now())
         .expect("response0");
     assert_eq!(
-        pc.handle(BLE, "prov-config", b"x", &mut h, &mut rng),
+        pc.handle(BLE, "prov-config", b"x", &mut h, &mut rng, now()),
         Err(ProtocommError::NoSession)
     );
     assert!(h.seen.is_empty());
@@ -147,20 +161,20 @@ fn established_owner_blocks_other_transports_until_it_leaves() {
     let mut intruder = ClientSession::new(cfg.clone());
     let c0 = intruder.start(&mut rng).expect("command0");
     assert_eq!(
-        pc.handle(HTTP_A, "prov-session", &c0, &mut h, &mut rng),
+        pc.handle(HTTP_A, "prov-session", &c0, &mut h, &mut rng, now()),
         Err(ProtocommError::SessionOwnedElsewhere)
     );
     assert_eq!(
-        pc.handle(CONSOLE, "prov-config", b"x", &mut h, &mut rng),
+        pc.handle(CONSOLE, "prov-config", b"x", &mut h, &mut rng, now()),
         Err(ProtocommError::SessionOwnedElsewhere)
     );
     assert_eq!(
-        pc.open_session(HTTP_A),
+        pc.open_session(HTTP_A, now()),
         Err(ProtocommError::SessionOwnedElsewhere)
     );
     // proto-ver is still answered to anybody.
     assert_eq!(
-        pc.handle(HTTP_A, "proto-ver", b"-", &mut h, &mut rng)
+        pc.handle(HTTP_A, "proto-ver", b"-", &mut h, &mut rng, now())
             .as_deref(),
         Ok(pc.proto_ver_body())
     );
@@ -187,7 +201,7 @@ fn same_transport_newcomer_replaces_the_session() {
     let _second = handshake(&mut pc, HTTP_B, cfg, &mut rng);
     let ct = first.encrypt(b"late").expect("encrypt");
     assert_eq!(
-        pc.handle(HTTP_A, "prov-config", &ct, &mut h, &mut rng),
+        pc.handle(HTTP_A, "prov-config", &ct, &mut h, &mut rng, now()),
         Err(ProtocommError::NoSession)
     );
     assert!(h.seen.is_empty());
@@ -200,7 +214,7 @@ fn a_half_done_handshake_does_not_block_anyone() {
     let mut h = EchoHandler::default();
     let mut stalled = ClientSession::new(cfg.clone());
     let c0 = stalled.start(&mut rng).expect("command0");
-    pc.handle(BLE, "prov-session", &c0, &mut h, &mut rng)
+    pc.handle(BLE, "prov-session", &c0, &mut h, &mut rng, now())
         .expect("response0");
     let _http = handshake(&mut pc, HTTP_A, cfg, &mut rng);
     assert_eq!(pc.session_client(), Some(HTTP_A));
@@ -224,7 +238,7 @@ fn failures_give_no_response() {
     let mut rng = TestRng::new(8);
     let mut h = EchoHandler::default();
     assert_eq!(
-        pc.handle(BLE, "prov-session", &[0x08], &mut h, &mut rng)
+        pc.handle(BLE, "prov-session", &[0x08], &mut h, &mut rng, now())
             .map(|_| ())
             .map_err(|e| matches!(e, ProtocommError::Security(_))),
         Err(true)
@@ -232,13 +246,13 @@ fn failures_give_no_response() {
     let mut client = handshake(&mut pc, BLE, cfg, &mut rng);
     let ct = client.encrypt(b"fail").expect("encrypt");
     assert_eq!(
-        pc.handle(BLE, "prov-config", &ct, &mut h, &mut rng),
+        pc.handle(BLE, "prov-config", &ct, &mut h, &mut rng, now()),
         Err(ProtocommError::Handler(
             provkit_protocomm::HandlerError::new("asked to fail")
         ))
     );
     assert_eq!(
-        pc.handle(BLE, "no-such-endpoint", b"x", &mut h, &mut rng),
+        pc.handle(BLE, "no-such-endpoint", b"x", &mut h, &mut rng, now()),
         Err(ProtocommError::UnknownEndpoint)
     );
 }
@@ -249,17 +263,17 @@ fn sec0_needs_no_handshake_and_the_first_user_owns_it() {
     let mut rng = TestRng::new(9);
     let mut h = EchoHandler::default();
     assert_eq!(
-        pc.handle(CONSOLE, "prov-config", b"plain", &mut h, &mut rng)
+        pc.handle(CONSOLE, "prov-config", b"plain", &mut h, &mut rng, now())
             .as_deref(),
         Ok(&b"prov-config:plain"[..])
     );
     assert_eq!(
-        pc.handle(BLE, "prov-session", &SEC0_COMMAND, &mut h, &mut rng),
+        pc.handle(BLE, "prov-session", &SEC0_COMMAND, &mut h, &mut rng, now()),
         Err(ProtocommError::SessionOwnedElsewhere)
     );
     pc.close_session(CONSOLE);
     assert_eq!(
-        pc.handle(BLE, "prov-session", &SEC0_COMMAND, &mut h, &mut rng)
+        pc.handle(BLE, "prov-session", &SEC0_COMMAND, &mut h, &mut rng, now())
             .as_deref(),
         Ok(&SEC0_RESPONSE[..])
     );
@@ -272,7 +286,7 @@ fn custom_endpoints_dispatch_by_name_and_freeze_at_first_request() {
     let mut h = EchoHandler::default();
     assert_eq!(pc.add_custom_endpoint("custom-data"), Ok(0xFF54));
     assert_eq!(
-        pc.handle(HTTP_A, "custom-data", b"abc", &mut h, &mut rng)
+        pc.handle(HTTP_A, "custom-data", b"abc", &mut h, &mut rng, now())
             .as_deref(),
         Ok(&b"custom-data:abc"[..])
     );
@@ -294,33 +308,33 @@ fn an_idle_owner_is_displaced_by_another_transport_after_the_timeout() {
     pc.set_owner_idle_timeout(Some(1_000));
     let mut rng = TestRng::new(21);
     let mut h = EchoHandler::default();
-    pc.set_now(10_000);
+    set_clock(10_000);
     let mut owner = handshake(&mut pc, HTTP_A, cfg.clone(), &mut rng);
 
     // Activity by the owner restarts the idle clock.
-    pc.set_now(10_900);
+    set_clock(10_900);
     assert_eq!(
         roundtrip(&mut pc, HTTP_A, &mut owner, b"alive", &mut rng),
         b"prov-config:alive"
     );
-    pc.set_now(11_800);
+    set_clock(11_800);
     let mut newcomer = ClientSession::new(cfg.clone());
     let c0 = newcomer.start(&mut rng).expect("command0");
     assert_eq!(
-        pc.handle(BLE, "prov-session", &c0, &mut h, &mut rng),
+        pc.handle(BLE, "prov-session", &c0, &mut h, &mut rng, now()),
         Err(ProtocommError::SessionOwnedElsewhere),
         "900 ms after its last request the owner is still live"
     );
     assert_eq!(pc.session_client(), Some(HTTP_A));
 
     // 1 s without a request: the HTTP owner (whose session never ends by itself) is gone.
-    pc.set_now(11_900);
+    set_clock(11_900);
     let _ble = handshake(&mut pc, BLE, cfg, &mut rng);
     assert_eq!(pc.session_client(), Some(BLE));
     assert!(!pc.is_established(HTTP_A));
     let ct = owner.encrypt(b"late").expect("encrypt");
     assert_eq!(
-        pc.handle(HTTP_A, "prov-config", &ct, &mut h, &mut rng),
+        pc.handle(HTTP_A, "prov-config", &ct, &mut h, &mut rng, now()),
         Err(ProtocommError::SessionOwnedElsewhere),
         "the displaced owner is now the outsider"
     );
@@ -333,11 +347,11 @@ fn without_an_idle_timeout_an_owner_is_never_displaced() {
     let mut rng = TestRng::new(22);
     let mut h = EchoHandler::default();
     let _owner = handshake(&mut pc, HTTP_A, cfg.clone(), &mut rng);
-    pc.set_now(u64::MAX / 2);
+    set_clock(u64::MAX / 2);
     let mut newcomer = ClientSession::new(cfg);
     let c0 = newcomer.start(&mut rng).expect("command0");
     assert_eq!(
-        pc.handle(CONSOLE, "prov-session", &c0, &mut h, &mut rng),
+        pc.handle(CONSOLE, "prov-session", &c0, &mut h, &mut rng, now()),
         Err(ProtocommError::SessionOwnedElsewhere)
     );
 }

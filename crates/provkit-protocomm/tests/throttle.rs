@@ -5,6 +5,7 @@
 mod common;
 
 use common::{EchoHandler, TestRng};
+use provkit_hal::Instant;
 use provkit_protocomm::http::{HttpFraming, HttpOutcome, HttpRequest};
 use provkit_protocomm::{
     ClientId, DeviceSecurityConfig, Protocomm, ProtocommError, ProtocommEvent, Sec2Patch, Throttle,
@@ -28,6 +29,11 @@ fn sec1_device() -> Protocomm {
     )
 }
 
+/// Milliseconds on the test clock.
+fn at(ms: u64) -> Instant {
+    Instant::from_millis(ms)
+}
+
 fn sec1_client(pop: &[u8]) -> ClientSecurityConfig {
     ClientSecurityConfig::Sec1 {
         pop: Some(pop.to_vec()),
@@ -44,13 +50,13 @@ fn attempt(
     let mut client = ClientSession::new(config);
     let mut request = client.start(rng).expect("client builds Command0");
     loop {
-        let response = pc.handle_at(
-            now,
+        let response = pc.handle(
             HTTP,
             "prov-session",
             &request,
             &mut EchoHandler::default(),
             rng,
+            at(now),
         )?;
         match client
             .handle_response(&response, rng)
@@ -111,7 +117,7 @@ fn five_wrong_pops_lock_new_sessions_for_the_backoff() {
     let start = 1_000 * SEC;
     for i in 0..5 {
         assert_eq!(
-            pc.locked_until(),
+            pc.locked_until(at(start + i * SEC)),
             None,
             "locked too early, before failure {i}"
         );
@@ -124,7 +130,12 @@ fn five_wrong_pops_lock_new_sessions_for_the_backoff() {
     }
     let fifth = start + 4 * SEC;
     let until = fifth + 30 * SEC;
-    assert_eq!(pc.locked_until(), Some(until));
+    assert_eq!(pc.locked_until(at(fifth)), Some(until));
+    assert_eq!(
+        pc.locked_until(at(until)),
+        None,
+        "the lockout ends at `until`"
+    );
 
     let events = drain(&mut pc);
     let failures: Vec<u32> = events
@@ -150,13 +161,13 @@ fn five_wrong_pops_lock_new_sessions_for_the_backoff() {
         Err(ProtocommError::Throttled { until_ms: until })
     );
     let version = pc
-        .handle_at(
-            until - 1,
+        .handle(
             HTTP,
             "proto-ver",
             b"x",
             &mut EchoHandler::default(),
             &mut rng,
+            at(until - 1),
         )
         .expect("proto-ver during lockout");
     assert_eq!(version, pc.proto_ver_body());
@@ -167,7 +178,7 @@ fn five_wrong_pops_lock_new_sessions_for_the_backoff() {
         attempt(&mut pc, until, sec1_client(RIGHT_POP), &mut rng),
         Ok(())
     );
-    assert_eq!(pc.locked_until(), None);
+    assert_eq!(pc.locked_until(at(until)), None);
 }
 
 #[test]
@@ -178,7 +189,7 @@ fn failures_outside_the_window_do_not_add_up() {
     for i in 0..12u64 {
         let now = i * 16 * SEC;
         assert_auth_failed(attempt(&mut pc, now, sec1_client(WRONG_POP), &mut rng));
-        assert_eq!(pc.locked_until(), None, "locked at failure {i}");
+        assert_eq!(pc.locked_until(at(now)), None, "locked at failure {i}");
     }
     let events = drain(&mut pc);
     assert!(lockouts(&events).is_empty());
@@ -201,7 +212,7 @@ fn repeated_lockouts_double_up_to_the_cap_and_success_resets() {
         for _ in 0..2 {
             assert_auth_failed(attempt(&mut pc, now, sec1_client(WRONG_POP), &mut rng));
         }
-        let until = pc.locked_until().expect("locked after 2 failures");
+        let until = pc.locked_until(at(now)).expect("locked after 2 failures");
         seen.extend(lockouts(&drain(&mut pc)));
         now = until;
     }
@@ -218,7 +229,7 @@ fn repeated_lockouts_double_up_to_the_cap_and_success_resets() {
     for _ in 0..2 {
         assert_auth_failed(attempt(&mut pc, now, sec1_client(WRONG_POP), &mut rng));
     }
-    assert_eq!(pc.locked_until(), Some(now + SEC));
+    assert_eq!(pc.locked_until(at(now)), Some(now + SEC));
 }
 
 #[test]
@@ -233,11 +244,15 @@ fn a_quiet_period_ends_the_streak() {
     let mut rng = TestRng::new(4);
     assert_auth_failed(attempt(&mut pc, 0, sec1_client(WRONG_POP), &mut rng));
     assert_auth_failed(attempt(&mut pc, SEC, sec1_client(WRONG_POP), &mut rng));
-    assert_eq!(pc.locked_until(), Some(3 * SEC), "second lockout doubled");
+    assert_eq!(
+        pc.locked_until(at(SEC)),
+        Some(3 * SEC),
+        "second lockout doubled"
+    );
     // Quiet for the cap after the lockout ended: back to the base back-off.
     let later = 3 * SEC + 4 * SEC;
     assert_auth_failed(attempt(&mut pc, later, sec1_client(WRONG_POP), &mut rng));
-    assert_eq!(pc.locked_until(), Some(later + SEC));
+    assert_eq!(pc.locked_until(at(later)), Some(later + SEC));
 }
 
 #[test]
@@ -248,7 +263,7 @@ fn disabled_throttle_is_the_reference_behaviour() {
     for _ in 0..20 {
         assert_auth_failed(attempt(&mut pc, 0, sec1_client(WRONG_POP), &mut rng));
     }
-    assert_eq!(pc.locked_until(), None);
+    assert_eq!(pc.locked_until(at(0)), None);
     assert!(drain(&mut pc).is_empty());
     assert_eq!(
         attempt(&mut pc, 0, sec1_client(RIGHT_POP), &mut rng),
@@ -263,7 +278,7 @@ fn turning_throttling_off_lifts_a_lockout() {
     for _ in 0..5 {
         assert_auth_failed(attempt(&mut pc, 0, sec1_client(WRONG_POP), &mut rng));
     }
-    assert!(pc.locked_until().is_some());
+    assert!(pc.locked_until(at(0)).is_some());
     pc.set_throttle(None);
     assert_eq!(
         attempt(&mut pc, 0, sec1_client(RIGHT_POP), &mut rng),
@@ -272,16 +287,26 @@ fn turning_throttling_off_lifts_a_lockout() {
 }
 
 #[test]
-fn the_clock_never_runs_backwards() {
+fn an_earlier_time_cannot_shorten_a_lockout() {
     let mut pc = sec1_device();
     let mut rng = TestRng::new(7);
-    pc.set_now(100 * SEC);
     for _ in 0..5 {
-        // An adapter reporting an older time cannot shorten the lockout.
-        assert_auth_failed(attempt(&mut pc, 0, sec1_client(WRONG_POP), &mut rng));
+        assert_auth_failed(attempt(
+            &mut pc,
+            100 * SEC,
+            sec1_client(WRONG_POP),
+            &mut rng,
+        ));
     }
-    assert_eq!(pc.now_ms(), 100 * SEC);
-    assert_eq!(pc.locked_until(), Some(130 * SEC));
+    assert_eq!(pc.locked_until(at(100 * SEC)), Some(130 * SEC));
+    // An adapter whose clock jumps back (a reset timer) is still refused: the lockout ends at
+    // its absolute time, and any earlier time lies before that.
+    assert_eq!(
+        attempt(&mut pc, 0, sec1_client(RIGHT_POP), &mut rng),
+        Err(ProtocommError::Throttled {
+            until_ms: 130 * SEC
+        })
+    );
 }
 
 #[test]
@@ -289,17 +314,17 @@ fn malformed_handshakes_are_not_counted_as_guesses() {
     let mut pc = sec1_device();
     let mut rng = TestRng::new(8);
     for _ in 0..10 {
-        let r = pc.handle_at(
-            0,
+        let r = pc.handle(
             HTTP,
             "prov-session",
             b"\x08\x01garbage",
             &mut EchoHandler::default(),
             &mut rng,
+            at(0),
         );
         assert!(matches!(r, Err(ProtocommError::Security(_))), "{r:?}");
     }
-    assert_eq!(pc.locked_until(), None);
+    assert_eq!(pc.locked_until(at(0)), None);
     assert!(drain(&mut pc).is_empty());
 }
 
@@ -320,7 +345,13 @@ fn http_framing_closes_the_socket_while_locked() {
         body: &command0,
         connection: 1,
     };
-    let outcome = framing.handle(&mut pc, &request, &mut EchoHandler::default(), &mut rng);
+    let outcome = framing.handle(
+        &mut pc,
+        &request,
+        &mut EchoHandler::default(),
+        &mut rng,
+        at(0),
+    );
     assert_eq!(outcome, HttpOutcome::Close);
 }
 
@@ -350,7 +381,7 @@ fn sec2_wrong_passwords_lock_too() {
         // The client notices nothing until the device stays silent on Command1.
         assert_auth_failed(attempt(&mut pc, 5 * SEC, config(b"wrong"), &mut rng));
     }
-    assert_eq!(pc.locked_until(), Some(35 * SEC));
+    assert_eq!(pc.locked_until(at(5 * SEC)), Some(35 * SEC));
     assert_eq!(
         attempt(&mut pc, 20 * SEC, config(b"abcd1234"), &mut rng),
         Err(ProtocommError::Throttled { until_ms: 35 * SEC })
@@ -367,8 +398,15 @@ fn failures_in_the_first_window_after_boot_all_count() {
     let mut pc = sec1_device();
     let mut rng = TestRng::new(40);
     for now in 0..5u64 {
-        assert_eq!(pc.locked_until(), None, "locked before failure {now}");
+        assert_eq!(
+            pc.locked_until(at(now)),
+            None,
+            "locked before failure {now}"
+        );
         assert_auth_failed(attempt(&mut pc, now, sec1_client(WRONG_POP), &mut rng));
     }
-    assert_eq!(pc.locked_until(), Some(4 + Throttle::DEFAULT.backoff_ms));
+    assert_eq!(
+        pc.locked_until(at(4)),
+        Some(4 + Throttle::DEFAULT.backoff_ms)
+    );
 }

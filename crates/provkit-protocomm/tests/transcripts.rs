@@ -12,11 +12,15 @@ mod common;
 use std::collections::VecDeque;
 
 use common::TestRng;
+use provkit_hal::Instant;
 use provkit_protocomm::http::{HttpFraming, HttpOutcome, HttpRequest};
 use provkit_protocomm::{
     DeviceSecurityConfig, HandlerError, Protocomm, RequestHandler, Sec2Patch, VersionInfo,
 };
 use serde_json::Value;
+
+/// The time of every request in these tests (nothing here depends on it).
+const T0: Instant = Instant::from_millis(0);
 
 struct ScriptedHandler {
     script: VecDeque<(String, Vec<u8>, Vec<u8>)>,
@@ -122,7 +126,8 @@ fn replay(file: &str) {
             connection: 1,
         };
         let seq = &e["seq"];
-        let HttpOutcome::Reply(r) = http.handle(&mut pc, &request, &mut handler, &mut rng) else {
+        let HttpOutcome::Reply(r) = http.handle(&mut pc, &request, &mut handler, &mut rng, T0)
+        else {
             panic!("{file} seq {seq}: connection closed");
         };
         assert_eq!(

@@ -268,7 +268,7 @@ impl SimDevice {
         if let Some(gatt) = self.gatt.as_mut() {
             // A refusal is protocomm's ownership rule at work; the central's requests will be
             // refused the same way, so there is nothing else to do with it here.
-            let _ = self.device.ble_connect(gatt, connection);
+            let _ = self.device.ble_connect(gatt, connection, self.clock.now());
         }
         self.events.push(SimEvent::BleLink {
             connection,

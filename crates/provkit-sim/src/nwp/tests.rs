@@ -776,14 +776,26 @@ mod protocomm_mode {
         d.sockets_mut().client_send(phone, req.as_bytes()).unwrap();
         assert_eq!(
             server
-                .poll(&mut d, &mut protocomm, &mut Echo, &mut rng)
+                .poll(
+                    &mut d,
+                    &mut protocomm,
+                    &mut Echo,
+                    &mut rng,
+                    provkit_hal::Instant::from_millis(0)
+                )
                 .unwrap(),
             0
         );
         d.sockets_mut().client_send(phone, b"{}").unwrap();
         assert_eq!(
             server
-                .poll(&mut d, &mut protocomm, &mut Echo, &mut rng)
+                .poll(
+                    &mut d,
+                    &mut protocomm,
+                    &mut Echo,
+                    &mut rng,
+                    provkit_hal::Instant::from_millis(0)
+                )
                 .unwrap(),
             1
         );
@@ -797,7 +809,13 @@ mod protocomm_mode {
             .client_send(phone, b"BROKEN\r\n\r\n")
             .unwrap();
         server
-            .poll(&mut d, &mut protocomm, &mut Echo, &mut rng)
+            .poll(
+                &mut d,
+                &mut protocomm,
+                &mut Echo,
+                &mut rng,
+                provkit_hal::Instant::from_millis(0),
+            )
             .unwrap();
         assert!(d.sockets_mut().client_sees_close(phone).unwrap());
     }
@@ -826,7 +844,13 @@ mod protocomm_mode {
                 .unwrap();
             let served = self
                 .server
-                .poll(&mut self.d, &mut self.protocomm, &mut Echo, &mut self.rng)
+                .poll(
+                    &mut self.d,
+                    &mut self.protocomm,
+                    &mut Echo,
+                    &mut self.rng,
+                    provkit_hal::Instant::from_millis(0),
+                )
                 .unwrap();
             assert_eq!(served, 1);
             let reply = self.d.sockets_mut().client_take(self.phone).unwrap();
