@@ -34,7 +34,7 @@ pub mod advertising;
 pub mod hci;
 pub mod peripheral;
 
-pub use advertising::{Advertisement, AdvertisingError, advertisement};
+pub use advertising::{Advertisement, AdvertisingError, advertisement, default_device_name};
 pub use peripheral::{
     Endpoint, GattBackend, MAX_ENDPOINTS, MAX_VALUE_LEN, PeripheralConfig, PeripheralError,
     ValueStorage, run,
