@@ -22,7 +22,17 @@ use std::time::{Duration, Instant};
 /// What the venv holds; the stamp file records it so a re-run skips the install.
 /// `future` is not in the list but esp-rainmaker-cli 1.14.1's `rmaker_prov.prov`
 /// (which esp_prov imports) needs `future.utils`; without it the client cannot start.
-const PY_PACKAGES: &[&str] = &["cryptography", "protobuf", "requests", "bleak", "future"];
+/// `bumble` (Python 3.11+) runs the virtual BLE controllers and the host stack behind the
+/// bleak stand-in (`tests/interop/ble/bleak/`); pinned, because that stand-in uses its GATT
+/// client directly and bumble's 0.0.x API moves.
+const PY_PACKAGES: &[&str] = &[
+    "cryptography",
+    "protobuf",
+    "requests",
+    "bleak",
+    "future",
+    "bumble==0.0.236",
+];
 const ESP_CLI: &str = "esp-rainmaker-cli==1.14.1";
 const STAMP: &str = ".provkit-pyenv";
 const ESP_PROV_MODULE: &str = "rmaker_tools.rmaker_local_ctrl.esp_prov";
@@ -37,7 +47,7 @@ fn venv_dir() -> PathBuf {
     root().join(".venv")
 }
 
-fn venv_python() -> PathBuf {
+pub(crate) fn venv_python() -> PathBuf {
     if cfg!(windows) {
         venv_dir().join("Scripts").join("python.exe")
     } else {
@@ -317,12 +327,12 @@ impl Drop for Sim {
 }
 
 /// A scratch directory removed on drop (xtask keeps no dev-dependency on tempfile).
-struct TempDir {
-    path: PathBuf,
+pub(crate) struct TempDir {
+    pub(crate) path: PathBuf,
 }
 
 impl TempDir {
-    fn new(tag: &str) -> Result<TempDir, String> {
+    pub(crate) fn new(tag: &str) -> Result<TempDir, String> {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
@@ -342,7 +352,7 @@ impl Drop for TempDir {
     }
 }
 
-fn free_port() -> Result<u16, String> {
+pub(crate) fn free_port() -> Result<u16, String> {
     let listener =
         TcpListener::bind("127.0.0.1:0").map_err(|e| format!("finding a free port: {e}"))?;
     listener

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+mod ble_client;
 mod cc32xx;
 mod flash;
 mod fuzz;
@@ -25,6 +26,7 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::fuzz(&args[1..]),
         Some("pyenv") => interop::pyenv(),
         Some("interop") => interop::interop(),
+        Some("ble-client") => ble_client::ble_client(),
         Some("help") | Some("--help") | None => {
             print_help();
             Ok(())
@@ -51,6 +53,7 @@ fn print_help() {
          bench     run the criterion benches and the handshake replay binary, printing figures\n  \
          pyenv     create .venv with Espressif's esp_prov client (esp-rainmaker-cli)\n  \
          interop   run esp_prov against `provkit sim` in every interop scenario\n  \
+         ble-client run `provkit provision --ble` against `provkit sim --ble` (bumble controllers)\n  \
          fuzz      cargo-fuzz targets: --smoke [--smoke-secs N] | TARGET [--time S] | seed | list\n  \
          flash     build the ESP32 firmware and flash it (--board B [--image-only FILE])\n  \
          firmware  build both boards' firmware images and print their sizes (CI step)"
