@@ -381,6 +381,17 @@ fn print_banner(
                  controller in PROVKIT_BLE_HCI)\n"
             ));
         }
+        let provkit = output::provkit_ble_command(
+            "<LINKED-CONTROLLER>",
+            name,
+            shown,
+            ssid,
+            passphrase,
+        );
+        text.push_str(&format!(
+            "  or with provkit's own client (a controller linked to this one, e.g. \
+             hci-tcp:127.0.0.1:PORT of bumble's second virtual controller):\n  {provkit}\n"
+        ));
     }
     let listening = format!(
         "{{\"event\":\"listening\",\"addr\":\"{addr}\",\"name\":{},\"qr\":{payload}}}",
