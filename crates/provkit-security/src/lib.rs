@@ -118,6 +118,7 @@ pub use client::{ClientSecurityConfig, ClientSession};
 pub use error::SecurityError;
 pub use modexp::{ModExp, SoftwareModExp};
 pub use rand_core;
+pub use sec2::{ClientConvention, VerifierConvention};
 pub use sec2_bridge::Sec2Patch;
 pub use session::{DeviceSecurityConfig, DeviceSession, PreparedSec2};
 
@@ -129,15 +130,28 @@ pub trait SecureRng: rand_core::CryptoRng {}
 
 impl<R: rand_core::CryptoRng + ?Sized> SecureRng for R {}
 
-/// Creates the salt and verifier a sec2 device stores, like `esp_prov --sec2_gen_cred`.
+/// Creates the salt and verifier a sec2 device stores, like `esp_prov --sec2_gen_cred`, with
+/// the verifier in `convention` ([`VerifierConvention::EspIdf`]: ESP-IDF's and the phone
+/// apps'; [`VerifierConvention::EspProv`]: esp_prov's).
 ///
-/// The salt never starts with a zero byte (esp_prov strips such bytes, so a salt with one would
-/// hash differently on the two sides).
+/// The salt never starts with a zero byte, and credentials that some Espressif client could
+/// never log in with — `SHA-512(username ":" password)` starting with a zero byte, one pair in
+/// 256 — are refused with [`SecurityError::ConventionMismatch`], which names those clients;
+/// pick another password (or use [`sec2::generate_credentials`] with
+/// [`sec2::MismatchPolicy::Allow`]).
 pub fn generate_sec2_credentials<R: SecureRng + ?Sized>(
     username: &[u8],
     password: &[u8],
     salt_len: usize,
+    convention: VerifierConvention,
     rng: &mut R,
 ) -> Result<(Vec<u8>, Vec<u8>), SecurityError> {
-    sec2_bridge::generate_credentials(username, password, salt_len, rng)
+    sec2_bridge::generate_credentials(
+        username,
+        password,
+        salt_len,
+        convention,
+        sec2::MismatchPolicy::Refuse,
+        rng,
+    )
 }
