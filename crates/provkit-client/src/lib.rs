@@ -82,7 +82,9 @@ pub mod proto_ver;
 mod transport;
 pub mod wifi;
 
-pub use client::{Client, PollPolicy, ScanPlan, Scheme, Secrets, security_config, select_scheme};
+pub use client::{
+    Client, PollPolicy, ScanPlan, Scheme, Sec2Retry, Secrets, security_config, select_scheme,
+};
 pub use error::{ClientError, Endpoint, TransportError};
 pub use proto_ver::{DetectedSecurity, VersionEntry, VersionReport};
 pub use transport::Transport;
@@ -90,5 +92,5 @@ pub use wifi::{
     ConnectedInfo, FailReason, ScanEntry, ScanOptions, ScanStatus, WifiCredentials, WifiStatus,
 };
 
-pub use provkit_security::{ClientSecurityConfig, Sec2Patch};
+pub use provkit_security::{ClientConvention, ClientSecurityConfig, Sec2Patch};
 pub use zeroize::{Zeroize, Zeroizing};
