@@ -237,10 +237,18 @@ impl fmt::Display for Sec2Retry {
                 "also rejected"
             }
         )?;
-        if self.established && self.retried_with == ClientConvention::EspProv {
-            f.write_str(
-                " (the device's verifier was made the esp_prov way; Espressif's phone apps \
-                 cannot log in to it with this password)",
+        if self.established {
+            let locked_out = match self.retried_with {
+                ClientConvention::EspProv => {
+                    "clients in ESP-IDF's convention, the iOS app among them,"
+                }
+                _ => "esp_prov",
+            };
+            write!(
+                f,
+                " (the device's verifier follows the {} convention: {locked_out} cannot log \
+                 in to it with this password)",
+                self.retried_with
             )?;
         }
         Ok(())

@@ -102,7 +102,10 @@ impl VerifierConvention {
     /// Who derives x this way.
     pub fn used_by(self) -> &'static str {
         match self {
-            Self::EspIdf => "ESP-IDF's esp_srp.c and the iOS app library",
+            Self::EspIdf => {
+                "ESP-IDF's esp_srp.c and the iOS app library (and the Android one, for salts \
+                 without a leading zero byte)"
+            }
             Self::Android => "the Android app library",
             Self::EspProv => "esp_prov and its --sec2_gen_cred",
         }

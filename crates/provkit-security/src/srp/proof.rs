@@ -17,6 +17,9 @@
 //! A is hashed as received everywhere (u pads it) and B as sent, minimal, which is what every
 //! client hashes. So the extra work is at most three SHA-512 digests in one session in 256,
 //! no bignum arithmetic; the comparison of the proof stays constant time over all variants.
+//! That extra digest is visible in the timing, so an observer can learn that a session's K
+//! starts with a zero byte (it does in 1 session in 256); the AES key of such a session,
+//! `K[0..32]` for ESP-IDF's clients, keeps 248 unknown bits.
 
 use subtle::{Choice, ConstantTimeEq};
 use zeroize::Zeroize;
