@@ -781,6 +781,19 @@ fn device_rejects_bad_command0() {
         device.clone().handle_cmd0_with_secret(&n, &b).unwrap_err(),
         SecurityError::InvalidPublicKey
     );
+    // Also in the shorter encodings now accepted (RFC 5054's A mod N ≠ 0, which ESP-IDF
+    // firmware does not check).
+    for len in [1usize, 383] {
+        let mut zero = c0.clone();
+        zero.client_pubkey = vec![0u8; len];
+        assert_eq!(
+            device
+                .clone()
+                .handle_cmd0_with_secret(&zero, &b)
+                .unwrap_err(),
+            SecurityError::InvalidPublicKey
+        );
+    }
     // A proof of the wrong length is refused before comparing; a short wrong one (the
     // minimal encoding's length) is compared and fails.
     for (len, want_length_error) in [(0usize, true), (65, true), (63, false)] {
