@@ -71,7 +71,7 @@ pub use device::{
     SendCustomHandler, SendDevice, scan_limits_for,
 };
 pub use error::{ManagerError, TiErrorCode};
-pub use manager::{AppInfo, MAX_PRIORITY, MAX_PROFILES, Manager, ManagerConfig};
-pub use runner::Runner;
+pub use manager::{AppInfo, MAX_PRIORITY, MAX_PROFILES, Manager, ManagerConfig, SCAN_TIMEOUT_MS};
+pub use runner::{Executed, Runner, apply_event, execute_action, read_scan_results};
 pub use ti::{TiCommand, TiHostCall, TiStartParams};
 pub use types::*;

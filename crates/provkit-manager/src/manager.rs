@@ -154,8 +154,15 @@ pub(crate) struct Pending {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct ScanState {
     running: bool,
+    /// When a running scan counts as finished with no results (a radio that never reports
+    /// must not hold a blocking ScanStart, or ScanStatus, forever).
+    deadline: Option<u64>,
     results: Vec<ScanEntry>,
 }
+
+/// Longest a scan may run before it counts as finished with nothing found. A full scan of
+/// every channel takes a few seconds on real radios.
+pub const SCAN_TIMEOUT_MS: u64 = 15_000;
 
 /// The provisioning manager. Feed it calls and events with the current time; drain
 /// [`Manager::poll_action`] and [`Manager::poll_event`] after each call.
@@ -340,6 +347,7 @@ impl Manager {
         });
         [
             attempt,
+            self.scan.deadline,
             self.window_deadline,
             self.auto_stop_at,
             self.stop_at,
@@ -739,6 +747,7 @@ impl Manager {
         self.touch(ms(now));
         if !self.scan.running {
             self.scan.running = true;
+            self.scan.deadline = Some(ms(now).saturating_add(SCAN_TIMEOUT_MS));
             self.scan.results.clear();
             self.act(Action::StartScan(config));
         }
@@ -754,8 +763,14 @@ impl Manager {
         list.sort_by_key(|entry| core::cmp::Reverse(entry.rssi));
         list.truncate(self.cfg.max_scan_results);
         self.scan.results = list;
-        self.scan.running = false;
+        self.end_scan();
         self.run_timers(ms(now));
+    }
+
+    /// A scan is over (results in, radio failed, or timed out).
+    fn end_scan(&mut self) {
+        self.scan.running = false;
+        self.scan.deadline = None;
     }
 
     /// prov-scan ScanStatus: (finished, count).
@@ -979,6 +994,13 @@ impl Manager {
                 self.ti_start_failed();
             }
             Action::Connect(_) => self.fail(FailReason::Other(0), now),
+            // The radio refused to scan: the scan is over, with nothing found, so ScanStatus
+            // reports it finished instead of running forever.
+            Action::StartScan(_) => {
+                self.scan.results.clear();
+                self.end_scan();
+                self.ti_status(TiStatus::GeneralError, None);
+            }
             _ => self.ti_status(TiStatus::GeneralError, None),
         }
     }
@@ -991,6 +1013,10 @@ impl Manager {
     pub(crate) fn run_timers(&mut self, now: u64) {
         if !self.initialized {
             return;
+        }
+        if self.scan.deadline.is_some_and(|t| now >= t) {
+            self.scan.results.clear();
+            self.end_scan();
         }
         if let Some(attempt) = self.attempt.as_ref() {
             match &attempt.phase {

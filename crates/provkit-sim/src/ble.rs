@@ -108,7 +108,9 @@ impl GattBackend for SharedDevice {
         }
     }
 
-    fn write(
+    /// Runs the device on this thread: the sim's device answers a blocking scan itself (it
+    /// pumps its station until the scan is done), so there is nothing to await.
+    async fn write(
         &mut self,
         connection: u16,
         endpoint: usize,

@@ -1,0 +1,607 @@
+//! The async engine in virtual time: a fake async station (the hal's scripted station behind
+//! an async face), the hal's memory store and manual-clock timer, one executor polling the
+//! engine's run loop beside a test script that plays the client over the engine's transport
+//! entry points. Nothing sleeps: when the engine waits for a deadline the timer moves the
+//! clock there.
+
+use std::cell::{Cell, RefCell};
+use std::future::{Future, poll_fn};
+use std::pin::pin;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
+
+use embassy_futures::block_on;
+use embassy_futures::select::{Either, select};
+use embassy_sync::blocking_mutex::raw::NoopRawMutex;
+use provkit_client::wifi::{
+    self, ScanOptions, WifiCredentials, WifiStatus, apply_config_request, get_status_request,
+    set_config_request,
+};
+use provkit_engine::{Engine, EngineHooks};
+use provkit_hal::mock::{ManualClock, MemoryStore, MockNetwork, MockStation, MockTimer};
+use provkit_hal::{
+    AuthMode, Bssid, Clock, Credentials, ErrorKind, ErrorType, Instant, LinkEvent, Passphrase,
+    ScanConfig, ScanEntry, Ssid, asynch,
+};
+use provkit_manager::{
+    Action, Device, EspEvent, Event, Manager, ManagerConfig, SCAN_TIMEOUT_MS, ServiceInfo,
+};
+use provkit_protocomm::ble::Uuid128;
+use provkit_protocomm::http::{HttpOutcome, HttpRequest};
+use provkit_protocomm::{DeviceSecurityConfig, ProtocommEvent, Throttle, VersionInfo};
+use provkit_security::{ClientSecurityConfig, ClientSession};
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::SeedableRng;
+
+const HOME: &[u8] = b"home-net";
+const HOME_PASS: &[u8] = b"correct horse";
+
+type TestEngine<'c> = Engine<NoopRawMutex, ChaCha20Rng, &'c ManualClock>;
+
+// ----- the fake async station ----------------------------------------------------------
+
+/// The hal's scripted station seen through the async trait; the test keeps a handle to push
+/// events or finish a scan, which wakes the engine.
+#[derive(Clone)]
+struct FakeStation(Rc<RefCell<FakeInner>>);
+
+struct FakeInner {
+    mock: MockStation,
+    waker: Option<Waker>,
+}
+
+impl FakeStation {
+    fn new(mock: MockStation) -> Self {
+        Self(Rc::new(RefCell::new(FakeInner { mock, waker: None })))
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut MockStation) -> T) -> T {
+        let mut inner = self.0.borrow_mut();
+        let result = f(&mut inner.mock);
+        if let Some(waker) = inner.waker.take() {
+            waker.wake();
+        }
+        result
+    }
+}
+
+impl ErrorType for FakeStation {
+    type Error = ErrorKind;
+}
+
+impl asynch::WifiStation for FakeStation {
+    async fn start_scan(&mut self, config: &ScanConfig) -> Result<(), ErrorKind> {
+        provkit_hal::WifiStation::start_scan(&mut self.0.borrow_mut().mock, config)
+    }
+    async fn scan_results(&mut self, out: &mut [ScanEntry]) -> Result<Option<usize>, ErrorKind> {
+        provkit_hal::WifiStation::scan_results(&mut self.0.borrow_mut().mock, out)
+    }
+    async fn connect(&mut self, credentials: &Credentials) -> Result<(), ErrorKind> {
+        provkit_hal::WifiStation::connect(&mut self.0.borrow_mut().mock, credentials)
+    }
+    async fn disconnect(&mut self) -> Result<(), ErrorKind> {
+        provkit_hal::WifiStation::disconnect(&mut self.0.borrow_mut().mock)
+    }
+    async fn next_event(&mut self) -> LinkEvent {
+        poll_fn(|cx| {
+            let mut inner = self.0.borrow_mut();
+            match provkit_hal::WifiStation::poll_event(&mut inner.mock) {
+                Some(event) => Poll::Ready(event),
+                None => {
+                    inner.waker = Some(cx.waker().clone());
+                    Poll::Pending
+                }
+            }
+        })
+        .await
+    }
+}
+
+// ----- hooks that record ----------------------------------------------------------------
+
+#[derive(Default)]
+struct Recorder {
+    events: Vec<Event>,
+    protocomm: Vec<ProtocommEvent>,
+    transport: Vec<Action>,
+    failures: Vec<(Action, ErrorKind)>,
+}
+
+impl EngineHooks for Recorder {
+    fn event(&mut self, event: &Event) {
+        self.events.push(event.clone());
+    }
+    fn protocomm_event(&mut self, event: &ProtocommEvent) {
+        self.protocomm.push(*event);
+    }
+    fn transport_action(&mut self, action: &Action) {
+        self.transport.push(action.clone());
+    }
+    fn action_failed(&mut self, action: &Action, kind: ErrorKind) {
+        self.failures.push((action.clone(), kind));
+    }
+}
+
+// ----- the client side ------------------------------------------------------------------
+
+/// Returns `Pending` once so the engine's run loop gets a turn.
+async fn yield_now() {
+    let mut yielded = false;
+    poll_fn(|cx| {
+        if yielded {
+            Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    })
+    .await;
+}
+
+/// One HTTP client: a cookie and a security session.
+struct Client {
+    session: ClientSession,
+    cookie: Option<String>,
+    connection: u32,
+    rng: ChaCha20Rng,
+}
+
+#[derive(Debug, PartialEq)]
+struct Closed;
+
+impl Client {
+    fn new(config: ClientSecurityConfig, connection: u32) -> Self {
+        Self {
+            session: ClientSession::new(config),
+            cookie: None,
+            connection,
+            rng: ChaCha20Rng::seed_from_u64(u64::from(connection) + 100),
+        }
+    }
+
+    async fn post(
+        &mut self,
+        engine: &TestEngine<'_>,
+        path: &str,
+        body: &[u8],
+    ) -> Result<Vec<u8>, Closed> {
+        let request = HttpRequest {
+            method: "POST",
+            path,
+            cookie: self.cookie.as_deref().map(str::as_bytes),
+            body,
+            connection: self.connection,
+        };
+        let outcome = engine.http(&request).await;
+        // A real transport waits for the network here; let the engine run meanwhile.
+        yield_now().await;
+        match outcome {
+            HttpOutcome::Reply(reply) if reply.status == 200 => {
+                if let Some(cookie) = reply.set_cookie {
+                    self.cookie = Some(cookie);
+                }
+                Ok(reply.body)
+            }
+            _ => Err(Closed),
+        }
+    }
+
+    /// The whole handshake; `Err` where the device stops answering.
+    async fn handshake(&mut self, engine: &TestEngine<'_>) -> Result<(), Closed> {
+        let mut request = self.session.start(&mut self.rng).map_err(|_| Closed)?;
+        loop {
+            let response = self.post(engine, "/prov-session", &request).await?;
+            match self
+                .session
+                .handle_response(&response, &mut self.rng)
+                .map_err(|_| Closed)?
+            {
+                Some(next) => request = next,
+                None => return Ok(()),
+            }
+        }
+    }
+
+    async fn request(
+        &mut self,
+        engine: &TestEngine<'_>,
+        path: &str,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, Closed> {
+        let body = self.session.encrypt(plaintext).map_err(|_| Closed)?;
+        let response = self.post(engine, path, &body).await?;
+        self.session.decrypt(&response).map_err(|_| Closed)
+    }
+
+    async fn send_credentials(&mut self, engine: &TestEngine<'_>, ssid: &[u8], pass: &[u8]) {
+        let set = set_config_request(&WifiCredentials::new(ssid, pass)).expect("request");
+        let answer = self
+            .request(engine, "/prov-config", &set)
+            .await
+            .expect("SetConfig answered");
+        wifi::parse_set_config_response(&answer).expect("SetConfig accepted");
+        let answer = self
+            .request(engine, "/prov-config", &apply_config_request())
+            .await
+            .expect("ApplyConfig answered");
+        wifi::parse_apply_config_response(&answer).expect("ApplyConfig accepted");
+    }
+
+    async fn status(&mut self, engine: &TestEngine<'_>) -> WifiStatus {
+        let answer = self
+            .request(engine, "/prov-config", &get_status_request())
+            .await
+            .expect("GetStatus answered");
+        wifi::parse_get_status_response(&answer).expect("GetStatus parses")
+    }
+
+    /// Polls GetStatus (letting the engine run between polls) until it is not `Connecting`.
+    async fn settle(&mut self, engine: &TestEngine<'_>) -> WifiStatus {
+        for _ in 0..10_000 {
+            let status = self.status(engine).await;
+            if status != WifiStatus::Connecting {
+                return status;
+            }
+            yield_now().await;
+        }
+        panic!("the device never left Connecting");
+    }
+}
+
+// ----- the rig --------------------------------------------------------------------------
+
+fn home_network() -> MockNetwork {
+    MockNetwork {
+        ssid: Ssid::new(HOME).unwrap(),
+        passphrase: Passphrase::from_raw(HOME_PASS).unwrap(),
+        bssid: Bssid([2, 0, 0, 0, 0, 1]),
+        channel: 6,
+        rssi: -40,
+        auth: AuthMode::Wpa2Psk,
+        ip: Some([192, 168, 1, 50]),
+    }
+}
+
+fn started_device(config: ManagerConfig, security: DeviceSecurityConfig) -> Device {
+    let manager = Manager::new(config, Vec::new()).expect("manager");
+    let mut device = Device::new(manager, VersionInfo::default());
+    device
+        .start(security, ServiceInfo::default(), Instant::from_millis(0))
+        .expect("start");
+    device
+}
+
+/// Runs `script` against an engine over `device`, with the engine's run loop beside it; returns
+/// the script's output, the hooks' record, the store and the station.
+fn run<T>(
+    device: Device,
+    mock: MockStation,
+    script: impl for<'a> AsyncFnOnce(&'a TestEngine<'a>, &'a FakeStation, &'a ManualClock) -> T,
+) -> (T, Recorder, MemoryStore) {
+    let clock = ManualClock::new(Instant::from_millis(0));
+    let engine: TestEngine<'_> = Engine::new(
+        device,
+        ChaCha20Rng::seed_from_u64(1),
+        &clock,
+        Uuid128::EXAMPLE_SERVICE,
+    );
+    let station = FakeStation::new(mock);
+    let mut engine_station = station.clone();
+    let mut store = MemoryStore::new();
+    let mut timer = MockTimer::new(&clock);
+    let mut hooks = Recorder::default();
+    let output = block_on(async {
+        let driver = pin!(engine.run(&mut engine_station, &mut store, &mut timer, &mut hooks));
+        let script = pin!(script(&engine, &station, &clock));
+        match select(driver, script).await {
+            Either::First(never) => never,
+            Either::Second(output) => output,
+        }
+    });
+    (output, hooks, store)
+}
+
+// ----- the tests ------------------------------------------------------------------------
+
+#[test]
+fn a_wrong_passphrase_is_retried_in_the_same_session_and_only_the_right_one_is_stored() {
+    let mut mock = MockStation::new();
+    mock.add_network(home_network()).unwrap();
+    let device = started_device(ManagerConfig::esp(), DeviceSecurityConfig::Sec0);
+    let ((first, second, stored_after_failure), hooks, store) =
+        run(device, mock, async |engine, _station, clock| {
+            let mut client = Client::new(ClientSecurityConfig::Sec0, 1);
+            client.handshake(engine).await.expect("sec0 session");
+            client
+                .send_credentials(engine, HOME, b"wrong passphrase")
+                .await;
+            let first = client.settle(engine).await;
+            let stored = engine.with_device(|d| d.manager.profiles().len());
+            // Virtual time moved: the engine waited for the 1 s connect delay itself.
+            assert!(clock.now().as_millis() >= 1_000, "connect delay honoured");
+            client.send_credentials(engine, HOME, HOME_PASS).await;
+            let second = client.settle(engine).await;
+            (first, second, stored)
+        });
+    assert!(
+        matches!(
+            first,
+            WifiStatus::Failed(_) | WifiStatus::AttemptFailed { .. }
+        ),
+        "{first:?}"
+    );
+    assert_eq!(stored_after_failure, 0);
+    assert!(matches!(second, WifiStatus::Connected(_)), "{second:?}");
+    let profiles = store.profiles();
+    assert_eq!(profiles.len(), 1, "persisted once, after GotIp");
+    assert_eq!(profiles[0].credentials.passphrase.as_bytes(), HOME_PASS);
+    let kinds: Vec<&str> = hooks
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Esp(EspEvent::CredFail { .. }) => Some("fail"),
+            Event::Esp(EspEvent::CredSuccess) => Some("success"),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(kinds, ["fail", "success"]);
+}
+
+#[test]
+fn the_engine_spends_every_attempt_before_giving_up() {
+    let mut mock = MockStation::new();
+    mock.add_network(home_network()).unwrap();
+    let mut config = ManagerConfig::esp();
+    config.wifi_conn_attempts = 3;
+    let device = started_device(config, DeviceSecurityConfig::Sec0);
+    let ((status, connects), hooks, store) = run(device, mock, async |engine, station, _clock| {
+        let mut client = Client::new(ClientSecurityConfig::Sec0, 1);
+        client.handshake(engine).await.expect("session");
+        client
+            .send_credentials(engine, HOME, b"wrong passphrase")
+            .await;
+        let status = client.settle(engine).await;
+        (status, station.with(|m| m.connects))
+    });
+    assert!(matches!(status, WifiStatus::Failed(_)), "{status:?}");
+    assert_eq!(connects, 3, "one connect per attempt");
+    let fails = hooks
+        .events
+        .iter()
+        .filter(|e| matches!(e, Event::Esp(EspEvent::CredFail { .. })))
+        .count();
+    assert_eq!(fails, 1, "one CredFail when the attempts are spent");
+    assert!(store.profiles().is_empty());
+}
+
+#[test]
+fn a_brute_force_lockout_ends_with_engine_time() {
+    let pop = b"right-pop".to_vec();
+    let mut device = started_device(
+        ManagerConfig::esp(),
+        DeviceSecurityConfig::Sec1 {
+            pop: Some(pop.clone()),
+        },
+    );
+    let throttle = Throttle::DEFAULT;
+    device.protocomm_mut().unwrap().set_throttle(Some(throttle));
+    let ((locked, after), hooks, _) = run(device, MockStation::new(), async |engine, _, clock| {
+        for i in 0..throttle.max_failures {
+            let mut wrong = Client::new(
+                ClientSecurityConfig::Sec1 {
+                    pop: Some(b"wrong".to_vec()),
+                },
+                10 + i,
+            );
+            assert_eq!(wrong.handshake(engine).await, Err(Closed));
+            clock.advance(provkit_hal::Duration::from_millis(100));
+        }
+        let mut right = Client::new(
+            ClientSecurityConfig::Sec1 {
+                pop: Some(pop.clone()),
+            },
+            20,
+        );
+        let locked = right.handshake(engine).await;
+        clock.advance(provkit_hal::Duration::from_millis(throttle.backoff_ms));
+        let mut right = Client::new(ClientSecurityConfig::Sec1 { pop: Some(pop) }, 21);
+        let after = right.handshake(engine).await;
+        (locked, after)
+    });
+    assert_eq!(locked, Err(Closed), "refused while locked");
+    assert_eq!(after, Ok(()), "accepted once the lockout is over");
+    assert!(
+        hooks
+            .protocomm
+            .iter()
+            .any(|e| matches!(e, ProtocommEvent::AuthLockout { .. })),
+        "{:?}",
+        hooks.protocomm
+    );
+}
+
+#[test]
+fn auto_stop_after_success_stops_the_transports_and_the_device() {
+    let mut mock = MockStation::new();
+    mock.add_network(home_network()).unwrap();
+    let device = started_device(ManagerConfig::esp(), DeviceSecurityConfig::Sec0);
+    let (after_stop, hooks, _) = run(device, mock, async |engine, _, _clock| {
+        let mut client = Client::new(ClientSecurityConfig::Sec0, 1);
+        client.handshake(engine).await.expect("session");
+        client.send_credentials(engine, HOME, HOME_PASS).await;
+        assert!(matches!(
+            client.settle(engine).await,
+            WifiStatus::Connected(_)
+        ));
+        // The engine fires the auto-stop deadline by itself; wait until the device is idle.
+        for _ in 0..10_000 {
+            if engine.with_device(|d| d.manager.is_idle()) {
+                break;
+            }
+            yield_now().await;
+        }
+        client.post(engine, "/proto-ver", b"-").await
+    });
+    assert_eq!(
+        after_stop,
+        Err(Closed),
+        "no protocomm once provisioning ended"
+    );
+    assert!(
+        hooks.transport.contains(&Action::StopTransports),
+        "{:?}",
+        hooks.transport
+    );
+    assert!(
+        hooks.events.contains(&Event::Esp(EspEvent::End)),
+        "{:?}",
+        hooks.events
+    );
+}
+
+#[test]
+fn a_blocking_scan_is_answered_only_when_the_scan_is_done() {
+    let mut mock = MockStation::new();
+    mock.add_network(home_network()).unwrap();
+    mock.scan_completes_immediately = false;
+    let device = started_device(ManagerConfig::esp(), DeviceSecurityConfig::Sec0);
+    let ((answered_early, count), _, _) = run(device, mock, async |engine, station, _| {
+        let mut client = Client::new(ClientSecurityConfig::Sec0, 1);
+        client.handshake(engine).await.expect("session");
+        let start = wifi::scan_start_request(&ScanOptions::HTTP);
+        let answered = Cell::new(false);
+        let scan = async {
+            let answer = client.request(engine, "/prov-scan", &start).await;
+            answered.set(true);
+            answer
+        };
+        let radio = async {
+            // The radio finishes as soon as the engine started it (before the engine's own
+            // scan timeout could end the scan in virtual time).
+            while !station.with(|m| m.is_scanning()) {
+                yield_now().await;
+            }
+            let early = answered.get();
+            station.with(MockStation::complete_scan);
+            early
+        };
+        let (answer, early) = embassy_futures::join::join(scan, radio).await;
+        wifi::parse_scan_start_response(&answer.expect("ScanStart answered")).expect("ok");
+        let status = client
+            .request(engine, "/prov-scan", &wifi::scan_status_request())
+            .await
+            .expect("ScanStatus");
+        let status = wifi::parse_scan_status_response(&status).expect("parses");
+        assert!(status.finished);
+        (early, status.count)
+    });
+    assert!(!answered_early, "the answer waited for the radio");
+    assert_eq!(count, 1);
+}
+
+#[test]
+fn a_scan_the_radio_never_finishes_ends_at_the_scan_timeout() {
+    let mut mock = MockStation::new();
+    mock.scan_completes_immediately = false;
+    let device = started_device(ManagerConfig::esp(), DeviceSecurityConfig::Sec0);
+    let (elapsed, _, _) = run(device, mock, async |engine, _, clock| {
+        let mut client = Client::new(ClientSecurityConfig::Sec0, 1);
+        client.handshake(engine).await.expect("session");
+        let before = clock.now().as_millis();
+        let start = wifi::scan_start_request(&ScanOptions::HTTP);
+        client
+            .request(engine, "/prov-scan", &start)
+            .await
+            .expect("answered");
+        clock.now().as_millis() - before
+    });
+    assert!(elapsed >= SCAN_TIMEOUT_MS, "{elapsed}");
+}
+
+#[test]
+fn a_ble_disconnect_mid_session_frees_the_session_for_the_next_central() {
+    let device = started_device(
+        ManagerConfig::esp(),
+        DeviceSecurityConfig::Sec1 { pop: None },
+    );
+    let ((old_link, new_link), _, _) = run(device, MockStation::new(), async |engine, _, _| {
+        let endpoints = engine.ble_endpoints();
+        let index = |name: &str| {
+            endpoints
+                .iter()
+                .position(|(n, _)| n == name)
+                .expect("endpoint")
+        };
+        let (session, config) = (index("prov-session"), index("prov-config"));
+        let mut rng = ChaCha20Rng::seed_from_u64(5);
+        let mut handshake = async |connection: u16| {
+            let mut client = ClientSession::new(ClientSecurityConfig::Sec1 { pop: None });
+            let mut request = client.start(&mut rng).expect("start");
+            loop {
+                let response = engine
+                    .ble_write(connection, session, &request)
+                    .await
+                    .expect("answered");
+                match client
+                    .handle_response(&response, &mut rng)
+                    .expect("accepted")
+                {
+                    Some(next) => request = next,
+                    None => return client,
+                }
+            }
+        };
+        engine.ble_connected(1);
+        let mut first = handshake(1).await;
+        engine.ble_disconnected(1);
+        engine.ble_connected(2);
+        let mut second = handshake(2).await;
+        let status = get_status_request();
+        let old = engine
+            .ble_write(1, config, &first.encrypt(&status).unwrap())
+            .await;
+        let new = engine
+            .ble_write(2, config, &second.encrypt(&status).unwrap())
+            .await
+            .map(|answer| second.decrypt(&answer).is_ok());
+        (old.is_err(), new)
+    });
+    assert!(old_link, "the departed central's session is gone");
+    assert_eq!(new_link, Ok(true), "the next central provisions");
+}
+
+#[test]
+fn a_failed_scan_start_ends_the_scan_instead_of_hanging() {
+    let device = started_device(ManagerConfig::esp(), DeviceSecurityConfig::Sec0);
+    let (finished, hooks, _) = run(device, MockStation::new(), async |engine, station, _| {
+        let mut client = Client::new(ClientSecurityConfig::Sec0, 1);
+        client.handshake(engine).await.expect("session");
+        station.with(|m| m.fail_next_call(ErrorKind::Busy));
+        let start = wifi::scan_start_request(&ScanOptions::HTTP);
+        client
+            .request(engine, "/prov-scan", &start)
+            .await
+            .expect("answered");
+        let status = client
+            .request(engine, "/prov-scan", &wifi::scan_status_request())
+            .await
+            .expect("ScanStatus");
+        wifi::parse_scan_status_response(&status)
+            .expect("parses")
+            .finished
+    });
+    assert!(finished);
+    assert!(
+        hooks
+            .failures
+            .iter()
+            .any(|(a, k)| matches!(a, Action::StartScan(_)) && *k == ErrorKind::Busy),
+        "{:?}",
+        hooks.failures
+    );
+}
+
+/// Keeps `Future` in scope for the async closures' bounds on older toolchains.
+#[allow(dead_code)]
+fn _assert_future<F: Future>(_: F) {}
