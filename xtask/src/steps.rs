@@ -14,7 +14,7 @@ pub const NO_STD_CRATES: &[(&str, &[&str])] = &[
     ("provkit-wifi", &[]),
     ("provkit-manager", &[]),
     // The async engine every async target runs, with the BLE transport it drives.
-    ("provkit-engine", &["--features", "ble"]),
+    ("provkit-engine", &["--features", "ble,http,embassy-time"]),
     ("provkit-ble", &[]),
     // The client's HTTP transport needs std; its sans-I/O core does not.
     ("provkit-client", &["--no-default-features"]),

@@ -14,9 +14,9 @@
 use alloc::vec::Vec;
 
 use provkit_hal::Instant;
+use provkit_http::RequestParser;
 use provkit_http::limits::{IDLE_TIMEOUT_MS, REQUEST_BUFFER_LEN, REQUEST_TIMEOUT_MS};
-use provkit_http::{RequestParser, Response, Status};
-use provkit_protocomm::http::{HttpFraming, HttpOutcome, HttpReply, HttpRequest};
+use provkit_protocomm::http::{HttpFraming, HttpOutcome, HttpRequest};
 use provkit_protocomm::{Protocomm, RequestHandler, SecureRng};
 
 use crate::driver::NwpSockets;
@@ -27,23 +27,6 @@ pub const HTTP_PORT: u16 = 80;
 /// Simultaneous connections served (the NWP has 16 sockets; the phone app uses one or two).
 /// A connection over the cap is closed on accept; the ones served are left alone.
 pub const MAX_CONNECTIONS: usize = 4;
-
-/// The reply as esp_http_server sends it: error statuses close the connection after them;
-/// `None` (a header that cannot be sent) closes it without a response.
-fn response_of(reply: HttpReply) -> Option<Response> {
-    let status = Status::from_code(reply.status).or_else(|| Status::custom(reply.status, ""))?;
-    let mut response = Response::new(status, reply.body)
-        .with_content_type(reply.content_type)
-        .ok()?;
-    if let Some(cookie) = reply.set_cookie {
-        response = response.with_header("Set-Cookie", cookie).ok()?;
-    }
-    Some(if status.is_error() {
-        response.closing()
-    } else {
-        response
-    })
-}
 
 struct Connection {
     sd: i16,
@@ -231,7 +214,7 @@ impl ProtocommHttpServer {
             conn.since = now;
             let response = match outcome {
                 HttpOutcome::Close => return false,
-                HttpOutcome::Reply(reply) => match response_of(reply) {
+                HttpOutcome::Reply(reply) => match reply.into_response() {
                     Some(response) => response,
                     None => return false,
                 },
@@ -258,40 +241,4 @@ fn send_all<S: NwpSockets>(sockets: &mut S, sd: i16, mut data: &[u8]) -> Result<
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use alloc::string::String;
-
-    #[test]
-    fn replies_are_written_as_esp_http_server_writes_them() {
-        let reply = HttpReply {
-            status: 200,
-            set_cookie: Some(String::from("session=9")),
-            content_type: "text/html",
-            body: b"hi".to_vec(),
-        };
-        let response = response_of(reply).unwrap();
-        assert_eq!(
-            response.encode(),
-            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 2\r\nSet-Cookie: session=9\r\n\r\nhi"
-        );
-        assert!(!response.closes_connection());
-        let not_found = HttpReply {
-            status: 404,
-            set_cookie: None,
-            content_type: "text/html",
-            body: b"Nothing matches the given URI".to_vec(),
-        };
-        assert!(response_of(not_found).unwrap().closes_connection());
-        let split = HttpReply {
-            status: 200,
-            set_cookie: Some(String::from("a\r\nX: y")),
-            content_type: "text/html",
-            body: Vec::new(),
-        };
-        assert_eq!(response_of(split), None);
-    }
 }

@@ -48,6 +48,8 @@ extern crate alloc;
 pub mod ble;
 #[cfg(feature = "embassy-time")]
 pub mod embassy;
+#[cfg(feature = "http")]
+pub mod http;
 mod progress;
 pub mod station;
 

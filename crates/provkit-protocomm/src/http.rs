@@ -78,6 +78,26 @@ pub struct HttpReply {
 }
 
 impl HttpReply {
+    /// The reply as esp_http_server sends it under protocomm_httpd: status line,
+    /// `Content-Type`, `Content-Length`, then `Set-Cookie`; after an error status (404, 405)
+    /// the connection closes, as esp_http_server closes it. `None` if a header value cannot
+    /// be sent (a line break): the caller then closes the connection without a response.
+    pub fn into_response(self) -> Option<provkit_http::Response> {
+        use provkit_http::{Response, Status};
+        let status = Status::from_code(self.status).or_else(|| Status::custom(self.status, ""))?;
+        let mut response = Response::new(status, self.body)
+            .with_content_type(self.content_type)
+            .ok()?;
+        if let Some(cookie) = self.set_cookie {
+            response = response.with_header("Set-Cookie", cookie).ok()?;
+        }
+        Some(if status.is_error() {
+            response.closing()
+        } else {
+            response
+        })
+    }
+
     /// The reason phrase for [`Self::status`].
     pub fn reason(&self) -> &'static str {
         match self.status {
@@ -222,5 +242,41 @@ fn plain_reply(status: u16, body: &str) -> HttpReply {
         set_cookie: None,
         content_type: CONTENT_TYPE,
         body: body.as_bytes().to_vec(),
+    }
+}
+
+#[cfg(test)]
+mod into_response_tests {
+    use super::*;
+    use alloc::string::String;
+
+    #[test]
+    fn replies_are_written_as_esp_http_server_writes_them() {
+        let reply = HttpReply {
+            status: 200,
+            set_cookie: Some(String::from("session=9")),
+            content_type: "text/html",
+            body: b"hi".to_vec(),
+        };
+        let response = reply.into_response().unwrap();
+        assert_eq!(
+            response.encode(),
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 2\r\nSet-Cookie: session=9\r\n\r\nhi"
+        );
+        assert!(!response.closes_connection());
+        let not_found = HttpReply {
+            status: 404,
+            set_cookie: None,
+            content_type: "text/html",
+            body: b"Nothing matches the given URI".to_vec(),
+        };
+        assert!(not_found.into_response().unwrap().closes_connection());
+        let split = HttpReply {
+            status: 200,
+            set_cookie: Some(String::from("a\r\nX: y")),
+            content_type: "text/html",
+            body: Vec::new(),
+        };
+        assert_eq!(split.into_response(), None);
     }
 }

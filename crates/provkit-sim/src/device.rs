@@ -24,7 +24,7 @@
 use crate::SimError;
 use crate::console::ConsoleDevice;
 use crate::env::RadioEnv;
-use crate::http::{ConnectionId, HttpDevice, HttpOutcome, HttpReply, HttpRequest};
+use crate::http::{Answer, ConnectionId, HttpDevice, HttpRequest};
 use crate::station::{SimClock, SimStation};
 use crate::store::FileStore;
 use provkit_hal::{Clock, Instant};
@@ -403,25 +403,15 @@ impl SimHooks<'_> {
 }
 
 impl HttpDevice for SimDevice {
-    fn handle_http(&mut self, request: HttpRequest<'_>) -> HttpOutcome {
-        let framed = provkit_protocomm::http::HttpRequest {
-            method: request.method,
-            path: request.path,
-            cookie: request.cookie,
-            body: request.body,
-            connection: request.connection,
-        };
+    fn handle_http(&mut self, request: HttpRequest<'_>) -> Answer {
         let outcome = self.with_device(|device, hooks, rng, http, _, now| {
-            device.handle_http(http, &framed, hooks, rng, now)
+            device.handle_http(http, &request, hooks, rng, now)
         });
         match outcome {
-            provkit_protocomm::http::HttpOutcome::Close => HttpOutcome::Close,
-            provkit_protocomm::http::HttpOutcome::Reply(r) => HttpOutcome::Reply(HttpReply {
-                status: r.status,
-                set_cookie: r.set_cookie,
-                content_type: r.content_type,
-                body: r.body,
-            }),
+            provkit_protocomm::http::HttpOutcome::Close => Answer::Close,
+            provkit_protocomm::http::HttpOutcome::Reply(reply) => {
+                reply.into_response().map_or(Answer::Close, Answer::Reply)
+            }
         }
     }
 

@@ -25,10 +25,11 @@
 
 use crate::SimError;
 use embedded_io_adapters::tokio_1::FromTokio;
+pub use provkit_http::Answer;
 use provkit_http::limits::{
     IDLE_TIMEOUT_MS, MAX_BODY_LEN, MAX_CONNECTIONS, REQUEST_BUFFER_LEN, REQUEST_TIMEOUT_MS,
 };
-use provkit_http::{Answer, Request, Response, Service, Status, Timeouts, Timer};
+use provkit_http::{Request, Service, Timeouts, Timer};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -43,40 +44,14 @@ pub const MAX_BODY: usize = MAX_BODY_LEN;
 /// Identifies one TCP connection for the lifetime of the server.
 pub type ConnectionId = provkit_http::ConnectionId;
 
-/// One parsed request handed to the device.
-#[derive(Debug, Clone, Copy)]
-pub struct HttpRequest<'a> {
-    pub connection: ConnectionId,
-    /// e.g. `POST`.
-    pub method: &'a str,
-    /// The request target's path, e.g. `/prov-session` (no query).
-    pub path: &'a str,
-    /// The raw `Cookie` header value, if any.
-    pub cookie: Option<&'a [u8]>,
-    pub body: &'a [u8],
-}
-
-/// A response the device wants sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpReply {
-    pub status: u16,
-    /// The value of a `Set-Cookie` header, e.g. `session=123`.
-    pub set_cookie: Option<String>,
-    pub content_type: &'static str,
-    pub body: Vec<u8>,
-}
-
-/// What to do with a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HttpOutcome {
-    Reply(HttpReply),
-    /// Close the socket without a response (the reference's handler-error behaviour).
-    Close,
-}
+/// One request as the device sees it (method, path without query, cookie, body, connection):
+/// protocomm's view of a request, which every HTTP device of the simulator takes.
+pub use provkit_protocomm::http::HttpRequest;
 
 /// The device side of the HTTP transport.
 pub trait HttpDevice: Send + 'static {
-    fn handle_http(&mut self, request: HttpRequest<'_>) -> HttpOutcome;
+    /// The answer to one request: a response, or close without one.
+    fn handle_http(&mut self, request: HttpRequest<'_>) -> Answer;
     fn connection_closed(&mut self, connection: ConnectionId);
 }
 
@@ -100,24 +75,6 @@ impl Default for ServerLimits {
             request_timeout: Duration::from_millis(REQUEST_TIMEOUT_MS),
         }
     }
-}
-
-/// The reply as esp_http_server would send it; `None` if it cannot be sent (a header value
-/// with a line break), which closes the connection instead.
-fn response_of(reply: HttpReply) -> Option<Response> {
-    let status = Status::from_code(reply.status).or_else(|| Status::custom(reply.status, ""))?;
-    let mut response = Response::new(status, reply.body)
-        .with_content_type(reply.content_type)
-        .ok()?;
-    if let Some(cookie) = reply.set_cookie {
-        response = response.with_header("Set-Cookie", cookie).ok()?;
-    }
-    // esp_http_server closes the socket after every error status it sends (404, 405).
-    Some(if status.is_error() {
-        response.closing()
-    } else {
-        response
-    })
 }
 
 /// tokio's clock for provkit-http.
@@ -154,13 +111,8 @@ impl<D: HttpDevice> Service for DeviceService<D> {
             }))
         })
         .await;
-        match outcome {
-            Ok(Some(HttpOutcome::Reply(reply))) => {
-                response_of(reply).map_or(Answer::Close, Answer::Reply)
-            }
-            // A device refusal, a poisoned device or a failed task: no response.
-            _ => Answer::Close,
-        }
+        // A poisoned device or a failed task: no response.
+        outcome.ok().flatten().unwrap_or(Answer::Close)
     }
 
     fn closed(&mut self, connection: ConnectionId) {

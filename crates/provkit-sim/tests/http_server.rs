@@ -3,9 +3,19 @@
 //! connection cap, over-long head or body).
 
 use provkit_sim::http::{
-    ConnectionId, HttpDevice, HttpOutcome, HttpReply, HttpRequest, HttpServer, MAX_BODY,
-    ServerLimits,
+    Answer, ConnectionId, HttpDevice, HttpRequest, HttpServer, MAX_BODY, ServerLimits,
 };
+
+/// A reply the way the device's framing builds it.
+fn reply(status: u16, cookie: Option<String>, body: Vec<u8>) -> Answer {
+    let reply = provkit_sim::provkit_protocomm::http::HttpReply {
+        status,
+        set_cookie: cookie,
+        content_type: "text/html",
+        body,
+    };
+    reply.into_response().map_or(Answer::Close, Answer::Reply)
+}
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex};
@@ -21,14 +31,9 @@ struct Recorder {
 }
 
 impl HttpDevice for Recorder {
-    fn handle_http(&mut self, r: HttpRequest<'_>) -> HttpOutcome {
+    fn handle_http(&mut self, r: HttpRequest<'_>) -> Answer {
         if r.method != "POST" {
-            return HttpOutcome::Reply(HttpReply {
-                status: 405,
-                set_cookie: None,
-                content_type: "text/html",
-                body: r.method.as_bytes().to_vec(),
-            });
+            return reply(405, None, r.method.as_bytes().to_vec());
         }
         self.seen.push((
             r.connection,
@@ -37,22 +42,15 @@ impl HttpDevice for Recorder {
             r.body.to_vec(),
         ));
         match r.path.trim_start_matches('/') {
-            "fail" => HttpOutcome::Close,
-            "echo" => HttpOutcome::Reply(HttpReply {
-                status: 200,
-                set_cookie: r
-                    .cookie
+            "fail" => Answer::Close,
+            "echo" => reply(
+                200,
+                r.cookie
                     .is_none()
                     .then(|| format!("session={}", r.connection)),
-                content_type: "text/html",
-                body: r.body.iter().rev().copied().collect(),
-            }),
-            _ => HttpOutcome::Reply(HttpReply {
-                status: 404,
-                set_cookie: None,
-                content_type: "text/html",
-                body: b"Nothing matches the given URI".to_vec(),
-            }),
+                r.body.iter().rev().copied().collect(),
+            ),
+            _ => reply(404, None, b"Nothing matches the given URI".to_vec()),
         }
     }
 
