@@ -50,6 +50,11 @@
 //! touches them is constant time; `u`, `A`, `B` and `v` are public.
 
 pub(crate) mod comb;
+// The Montgomery arithmetic is public with `hazmat` so the RV32 counting harness
+// (`rv32count/`) can count one multiplication, squaring and table scan on their own.
+#[cfg(feature = "hazmat")]
+pub mod mont;
+#[cfg(not(feature = "hazmat"))]
 pub(crate) mod mont;
 
 use alloc::vec::Vec;
@@ -93,8 +98,12 @@ crypto_bigint::const_monty_params!(
     "The RFC 5054 3072-bit SRP group modulus (= RFC 3526 MODP group 15)."
 );
 
+/// Hazmat: the integer type behind [`Fe`].
+#[cfg(feature = "hazmat")]
+pub use crypto_bigint::U3072 as Uint3072;
+
 /// An element of Z/NZ in Montgomery form; the modulus parameters are compile-time constants.
-pub(crate) type Fe = ConstMontyForm<Rfc5054Group3072, { U3072::LIMBS }>;
+pub type Fe = ConstMontyForm<Rfc5054Group3072, { U3072::LIMBS }>;
 
 /// Teeth of the comb for the per-device verifier v (64 entries, 24 KiB).
 const V_COMB_TEETH: u32 = 6;
