@@ -9,6 +9,7 @@ mod cc32xx;
 mod flash;
 mod fuzz;
 mod interop;
+mod rv32;
 mod steps;
 
 fn main() -> ExitCode {
@@ -24,6 +25,7 @@ fn main() -> ExitCode {
         Some("firmware") => flash::firmware_ci(),
         Some("fuzz") => fuzz::fuzz(&args[1..]),
         Some("pyenv") => interop::pyenv(),
+        Some("rv32-count") => rv32::rv32_count(&args[1..]),
         Some("interop") => interop::interop(),
         Some("help") | Some("--help") | None => {
             print_help();
@@ -53,7 +55,9 @@ fn print_help() {
          interop   run esp_prov against `provkit sim` in every interop scenario\n  \
          fuzz      cargo-fuzz targets: --smoke [--smoke-secs N] | TARGET [--time S] | seed | list\n  \
          flash     build the ESP32 firmware and flash it (--board B [--image-only FILE])\n  \
-         firmware  build both boards' firmware images and print their sizes (CI step)"
+         firmware  build both boards' firmware images and print their sizes (CI step)\n  \
+         rv32-count  RV32IMC instruction counts under QEMU, provkit next to mbedTLS:\n              \
+         [--check] against rv32count/figures.txt (fails on +5 %), [--update] rewrites it"
     );
 }
 
