@@ -54,7 +54,7 @@ pub fn test(_args: &[String]) -> Result<(), String> {
     step("esp_prov interop", &crate::interop::interop)?;
     // RV32IMC instruction counts under QEMU (provkit and the mbedTLS baseline), guarded
     // against rv32count/figures.txt: fails when one grows by more than 5 %.
-    step("rv32 counts", &|| crate::rv32::rv32_count(&["--check".into()]))?;
+    step("rv32 counts", &crate::rv32::ci)?;
     // The bench binary replays the recorded client messages and checks every response.
     step("bench binary", &|| bench_binary(3))?;
     // The ESP32 adapter's logic (flash record format, store under power cuts, DHCP, GATT layout,

@@ -60,7 +60,7 @@ pub(crate) mod mont;
 use alloc::vec::Vec;
 
 use crypto_bigint::modular::ConstMontyForm;
-use crypto_bigint::{U512, U2048, U3072};
+use crypto_bigint::{U2048, U3072};
 use rand_core::CryptoRng;
 use sha2::{Digest, Sha512};
 use zeroize::{Zeroize, Zeroizing};
@@ -247,10 +247,6 @@ fn fe_to_minimal_secret(value: &Fe) -> Zeroizing<Vec<u8>> {
     Zeroizing::new(strip_leading_zeros(bytes.as_ref()).to_vec())
 }
 
-fn uint512(bytes: &[u8; HASH_BYTES]) -> U512 {
-    U512::from_be_slice(bytes)
-}
-
 fn generator() -> Fe {
     Fe::new(&U3072::from_u8(G))
 }
@@ -277,8 +273,7 @@ pub fn verifier_for_salt(
         ));
     }
     let x = private_key_x(salt, username, password);
-    let x = Zeroizing::new(uint512(&x));
-    Ok(fe_to_minimal(&generator().pow(&*x)))
+    Ok(fe_to_minimal(&comb::pow_g_512_ct(&x)))
 }
 
 /// New random credentials for a device: `(salt, verifier)`.
@@ -552,6 +547,9 @@ pub struct ClientExchange {
     pub m: Zeroizing<[u8; HASH_BYTES]>,
 }
 
+/// Bytes of the client's exponent `a + u·x < 2^256 + 2^1024 < 2^1025`.
+const CLIENT_EXPONENT_BYTES: usize = 129;
+
 /// The client computation `S = (B − k·v)^(a + u·x)` and the values derived from it.
 ///
 /// Rejects B ≡ 0 (mod N), B longer than 384 bytes and u = 0.
@@ -572,10 +570,9 @@ pub fn client_exchange(
         return Err(SecurityError::InvalidPublicKey);
     }
     let x = private_key_x(salt, username, password);
-    let x_uint = Zeroizing::new(uint512(&x));
-    let g = generator();
-    let v = Zeroizing::new(g.pow(&*x_uint));
-    let base = b_fe.sub(&k_fe().mul(&v));
+    // v = g^x by the two constant g tables (43 squarings + 86 multiplications).
+    let v = Zeroizing::new(comb::pow_g_512_ct(&x));
+    let base = Zeroizing::new(b_fe.sub(&mont::mul(&k_fe(), &v)));
     // a + u·x < 2^256 + 2^1024: computed in 2048 bits, exponent bounded to 1025 bits.
     let mut wide = Zeroizing::new([0u8; 256]);
     wide[256 - SECRET_BYTES..].copy_from_slice(a);
@@ -587,7 +584,14 @@ pub fn client_exchange(
     u_wide[256 - HASH_BYTES..].copy_from_slice(&u);
     let u_wide = U2048::from_be_slice(&u_wide);
     let exponent = Zeroizing::new(u_wide.wrapping_mul(&x_wide).wrapping_add(&a_wide));
-    let s_fe = Zeroizing::new(base.pow_bounded_exp(&*exponent, 1025));
+    // The exponent is below 2^1025: its low 129 bytes, by constant-time 5-bit windows on this
+    // crate's Montgomery arithmetic (1035 squarings + 219 multiplications).
+    let exponent_bytes = Zeroizing::new(exponent.to_be_bytes());
+    let low = exponent_bytes
+        .as_ref()
+        .get(256 - CLIENT_EXPONENT_BYTES..)
+        .unwrap_or(&[]);
+    let s_fe = Zeroizing::new(comb::pow_window5_ct(&base, low));
     let s = fe_to_minimal_secret(&s_fe);
     let key = session_key(&s);
     let m = Zeroizing::new(client_proof(username, salt, a_wire, b_wire, &key));

@@ -42,7 +42,9 @@ macro_rules! word_arith {
                     borrow = (b1 | b2) as $w;
                 }
                 // Keep the difference when there was a carry out (hi = 1) or no borrow.
-                let mask = (hi | (borrow ^ 1)).wrapping_neg();
+                // `black_box`: without it LLVM turns this select into a branch on the mask (seen
+                // on x86-64: `je` around the copy), which would leak whether t ≥ N.
+                let mask = core::hint::black_box((hi | (borrow ^ 1)).wrapping_neg());
                 let mut out = [0 as $w; L];
                 for ((o, &dj), &tj) in out.iter_mut().zip(&d).zip(t) {
                     *o = (dj & mask) | (tj & !mask);
@@ -141,31 +143,35 @@ macro_rules! word_arith {
     };
 }
 
+// Everything but RV32 (x86-64 hosts, thumbv7em): the word-by-word rows. (The two-row shape
+// below was measured on x86-64 too and was slower there: `mul` already yields 128 bits and
+// `adc` carries for free, so what a second row saves on RV32 it costs in register moves.)
 #[cfg(not(target_arch = "riscv32"))]
 word_arith!(native, crypto_bigint::Word, crypto_bigint::WideWord);
 
-/// On RV32 (ESP32-C2/C3/C6) the two-word-digit algorithm below with the assembly kernel.
-#[cfg(target_arch = "riscv32")]
-mod native {
-    use super::N_WORDS32;
-    use super::two_digit::{self, L32};
-
-    pub(crate) const L: usize = L32;
-
-    pub(crate) fn mul(a: &[u32; L], b: &[u32; L], _n: &[u32; L], _n0: u32) -> [u32; L] {
-        two_digit::mul::<super::rv32::AsmKernel>(a, b, &N_WORDS32)
-    }
-
-    pub(crate) fn square(a: &[u32; L], _n: &[u32; L], _n0: u32) -> [u32; L] {
-        two_digit::square::<super::rv32::AsmKernel>(a, &N_WORDS32)
-    }
-}
-
-const _: () = assert!(native::L == L, "crypto-bigint limbs are the target word");
+/// `−N⁻¹ mod 2^128`, the multiplier of a 128-bit Montgomery step. Its low 64 bits are 1:
+/// N ≡ −1 (mod 2^64) because RFC 3526 forces the low 64 bits of its primes to 1.
+#[cfg(any(target_arch = "riscv32", test))]
+const N_NEG_INV_128: u128 = {
+    let n = words32(
+        <Rfc5054Group3072 as ConstMontyParams<L>>::PARAMS
+            .modulus()
+            .as_ref()
+            .as_words(),
+    );
+    let n128 = (n[0] as u128) | (n[1] as u128) << 32 | (n[2] as u128) << 64 | (n[3] as u128) << 96;
+    // Newton's iteration doubles the correct low bits: N⁻¹ ≡ −1 (mod 2^64) to start.
+    let mut inv = u128::MAX;
+    inv = inv.wrapping_mul(2u128.wrapping_sub(n128.wrapping_mul(inv)));
+    assert!(n128.wrapping_mul(inv) == 1);
+    let neg = inv.wrapping_neg();
+    assert!(neg as u64 == 1);
+    neg
+};
 
 /// N in 32-bit words, least significant first.
 #[cfg(any(target_arch = "riscv32", test))]
-pub(crate) const N_WORDS32: [u32; two_digit::L32] = words32(
+pub(crate) const N_WORDS32: [u32; 96] = words32(
     <Rfc5054Group3072 as ConstMontyParams<L>>::PARAMS
         .modulus()
         .as_ref()
@@ -176,11 +182,11 @@ pub(crate) const N_WORDS32: [u32; two_digit::L32] = words32(
 #[cfg(any(target_arch = "riscv32", test))]
 // The cast narrows 64-bit words and is a no-op where `Word` is already `u32`.
 #[allow(clippy::unnecessary_cast)]
-const fn words32(w: &[Word; L]) -> [u32; two_digit::L32] {
-    let mut out = [0u32; two_digit::L32];
+const fn words32(w: &[Word; L]) -> [u32; 96] {
+    let mut out = [0u32; 96];
     let per = (Word::BITS / 32) as usize;
     let mut i = 0;
-    while i < two_digit::L32 {
+    while i < 96 {
         out[i] = (w[i / per] >> (32 * (i % per))) as u32;
         i += 1;
     }
@@ -279,7 +285,9 @@ pub(crate) mod two_digit {
             borrow = u32::from(b1 | b2);
         }
         // Keep the difference when there was a carry out (hi = 1) or no borrow.
-        let mask = (hi | (borrow ^ 1)).wrapping_neg();
+        // `black_box`: without it LLVM turns this select into a branch on the mask (seen
+        // on x86-64: `je` around the copy), which would leak whether t ≥ N.
+        let mask = core::hint::black_box((hi | (borrow ^ 1)).wrapping_neg());
         let mut out = [0u32; L32];
         for ((o, &dj), &tj) in out.iter_mut().zip(&d).zip(t) {
             *o = (dj & mask) | (tj & !mask);
@@ -287,25 +295,13 @@ pub(crate) mod two_digit {
         out
     }
 
-    /// `−N⁻¹ mod 2^128` as four words: the multiplier of a 128-bit Montgomery step. Its low
-    /// two words are 1 and 0 (N ≡ −1 mod 2^64), which `reduce` uses.
-    pub(crate) const N_NEG_INV_128: [u32; 4] = {
-        let n = super::N_WORDS32;
-        let n128 =
-            (n[0] as u128) | (n[1] as u128) << 32 | (n[2] as u128) << 64 | (n[3] as u128) << 96;
-        // Newton's iteration doubles the correct low bits: N⁻¹ ≡ −1 (mod 2^64) to start.
-        let mut inv = u128::MAX;
-        inv = inv.wrapping_mul(2u128.wrapping_sub(n128.wrapping_mul(inv)));
-        assert!(n128.wrapping_mul(inv) == 1);
-        let neg = inv.wrapping_neg();
-        assert!(neg as u64 == 1);
-        [
-            neg as u32,
-            (neg >> 32) as u32,
-            (neg >> 64) as u32,
-            (neg >> 96) as u32,
-        ]
-    };
+    /// `−N⁻¹ mod 2^128` as four 32-bit words (low two: 1 and 0).
+    const N_NEG_INV_128: [u32; 4] = [
+        super::N_NEG_INV_128 as u32,
+        (super::N_NEG_INV_128 >> 32) as u32,
+        (super::N_NEG_INV_128 >> 64) as u32,
+        (super::N_NEG_INV_128 >> 96) as u32,
+    ];
 
     /// Montgomery reduction `p·R⁻¹ mod N` of `p < N·R` in 24 steps of 128 bits: each adds
     /// `m·N` with `m = (p mod 2^128)·(−N⁻¹) mod 2^128`, which clears four words.
