@@ -270,6 +270,12 @@ fn check_fe(what: &str, got: &provkit_security::srp::Fe, want: &provkit_security
 
 #[unsafe(no_mangle)]
 extern "C" fn rv32count_main() -> ! {
+    #[cfg(feature = "ct-trace")]
+    {
+        ct_trace::run();
+        exit(0);
+    }
+    #[cfg_attr(feature = "ct-trace", allow(unreachable_code))]
     let _ = writeln!(Uart, "rv32count start");
     let sec2 = DeviceSecurityConfig::Sec2 {
         salt: vectors::SEC2_SALT.to_vec(),
@@ -345,4 +351,151 @@ extern "C" fn rv32count_main() -> ! {
 
     let _ = writeln!(Uart, "rv32count done");
     exit(0)
+}
+
+/// The RV32 half of the constant-time check (`cargo xtask ct-check`): each primitive runs on
+/// [`ct_trace::VARIANTS`] different secret inputs between calls of [`ct_trace_begin`] and
+/// [`ct_trace_end`]. QEMU logs the start address of every translation block it executes
+/// (`-d exec,nochain`; a block ends at every branch, so the sequence is the control flow), and
+/// xtask requires that sequence to be the same for every input of one primitive: no branch
+/// taken or not taken depending on the secret. The inputs include
+/// the extremes (0, 1, N − 1 as Montgomery words) and pseudo-random values for which the
+/// final subtraction of the Montgomery product is needed for some and not for others.
+#[cfg(feature = "ct-trace")]
+mod ct_trace {
+    use provkit_security::srp::{Fe, Uint3072, mont};
+
+    /// Inputs per primitive.
+    pub const VARIANTS: usize = 8;
+
+    /// Written (volatile) by the markers, so the calls stay and the two functions differ.
+    static mut MARK: u32 = 0;
+
+    #[inline(never)]
+    #[unsafe(no_mangle)]
+    extern "C" fn ct_trace_begin() {
+        // SAFETY: single-threaded; a raw pointer to a static, no reference taken.
+        unsafe { core::ptr::addr_of_mut!(MARK).write_volatile(1) };
+    }
+
+    #[inline(never)]
+    #[unsafe(no_mangle)]
+    extern "C" fn ct_trace_end() {
+        // SAFETY: as above.
+        unsafe { core::ptr::addr_of_mut!(MARK).write_volatile(2) };
+    }
+
+    // One non-inlined wrapper per signature, so the code between the markers and the
+    // primitive is the same for every input (an inlined closure would be unrolled into
+    // different copies of the caller's loop at opt-level 3).
+    #[inline(never)]
+    fn traced_mul(f: fn(&Fe, &Fe) -> Fe, a: &Fe, b: &Fe) -> Fe {
+        ct_trace_begin();
+        let out = f(a, b);
+        ct_trace_end();
+        out
+    }
+
+    #[inline(never)]
+    fn traced_square(f: fn(&Fe) -> Fe, a: &Fe) -> Fe {
+        ct_trace_begin();
+        let out = f(a);
+        ct_trace_end();
+        out
+    }
+
+    #[inline(never)]
+    fn traced_select(f: fn(&[Fe], u32) -> Fe, table: &[Fe], idx: u32) -> Fe {
+        ct_trace_begin();
+        let out = f(table, idx);
+        ct_trace_end();
+        out
+    }
+
+    struct XorShift(u32);
+
+    impl XorShift {
+        fn next(&mut self) -> u32 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 17;
+            self.0 ^= self.0 << 5;
+            self.0
+        }
+    }
+
+    /// Montgomery words below N: N's top word is all ones, so a top word below it suffices.
+    fn element(rng: &mut XorShift, variant: usize) -> Fe {
+        let mut words = [0u32; 96];
+        match variant {
+            0 => {}
+            1 => words[0] = 1,
+            2 => {
+                // N − 1 (N's low word is 0xffff_ffff, so N − 1 only clears bit 0 of it).
+                let n = super::n_words();
+                words = n;
+                words[0] -= 1;
+            }
+            _ => {
+                for w in words.iter_mut() {
+                    *w = rng.next();
+                }
+                words[95] >>= 1;
+            }
+        }
+        Fe::from_montgomery(Uint3072::from_words(words))
+    }
+
+    pub fn run() {
+        let mut rng = XorShift(0x1234_5678);
+        let inputs: alloc::vec::Vec<(Fe, Fe)> = (0..VARIANTS)
+            .map(|v| {
+                let a = element(&mut rng, v);
+                // (N − 1)·(N − 1) needs the final subtraction; most random pairs do not.
+                let partner = if v == 2 { 2 } else { VARIANTS - 1 - v };
+                (a, element(&mut rng, partner))
+            })
+            .collect();
+        // Through opaque function pointers: every input runs the one compiled copy of each
+        // primitive (with direct calls, opt-level 3 inlines differently specialised copies).
+        let mul: fn(&Fe, &Fe) -> Fe = core::hint::black_box(mont::mul);
+        let square: fn(&Fe) -> Fe = core::hint::black_box(mont::square);
+        let select: fn(&[Fe], u32) -> Fe = core::hint::black_box(mont::ct_select);
+        for (a, b) in &inputs {
+            core::hint::black_box(traced_mul(mul, a, b));
+        }
+        for (a, _) in &inputs {
+            core::hint::black_box(traced_square(square, a));
+        }
+        let table: alloc::vec::Vec<Fe> = (0..64).map(|v| element(&mut rng, 3 + v % 5)).collect();
+        let (small, _) = table.split_at(16);
+        for v in 0..VARIANTS {
+            // The first and last entries, then pseudo-random ones.
+            let idx = match v {
+                0 => 0,
+                1 => 63,
+                _ => rng.next() % 64,
+            };
+            core::hint::black_box(traced_select(select, &table, idx));
+        }
+        for v in 0..VARIANTS {
+            let idx = match v {
+                0 => 0,
+                1 => 15,
+                _ => rng.next() % 16,
+            };
+            core::hint::black_box(traced_select(select, small, idx));
+        }
+    }
+}
+
+/// N's 32-bit words (from the modulus bytes), for the trace inputs.
+#[cfg(feature = "ct-trace")]
+fn n_words() -> [u32; 96] {
+    let be = provkit_security::modexp::modulus_be();
+    let mut words = [0u32; 96];
+    for (i, w) in words.iter_mut().enumerate() {
+        let at = 384 - 4 * (i + 1);
+        *w = u32::from_be_bytes([be[at], be[at + 1], be[at + 2], be[at + 3]]);
+    }
+    words
 }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod cc32xx;
+mod ct;
 mod flash;
 mod fuzz;
 mod interop;
@@ -26,6 +27,7 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::fuzz(&args[1..]),
         Some("pyenv") => interop::pyenv(),
         Some("rv32-count") => rv32::rv32_count(&args[1..]),
+        Some("ct-check") => ct::ct_check(),
         Some("interop") => interop::interop(),
         Some("help") | Some("--help") | None => {
             print_help();
@@ -56,6 +58,7 @@ fn print_help() {
          fuzz      cargo-fuzz targets: --smoke [--smoke-secs N] | TARGET [--time S] | seed | list\n  \
          flash     build the ESP32 firmware and flash it (--board B [--image-only FILE])\n  \
          firmware  build both boards' firmware images and print their sizes (CI step)\n  \
+         ct-check  constant time: memcheck with secrets undefined (x86-64), RV32 control-flow traces\n  \
          rv32-count  RV32IMC instruction counts under QEMU, provkit next to mbedTLS:\n              \
          [--check] against rv32count/figures.txt (fails on +5 %), [--update] rewrites it"
     );

@@ -66,7 +66,7 @@ const OPERATIONS: &[(&str, Option<&str>, &str)] = &[
 ];
 
 /// Debian packages: (a file that shows it is installed, package).
-const PACKAGES: &[(&str, &str)] = &[
+pub const PACKAGES: &[(&str, &str)] = &[
     ("/usr/bin/qemu-system-riscv32", "qemu-system-misc"),
     (
         "/usr/bin/riscv64-unknown-elf-gcc",

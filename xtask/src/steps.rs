@@ -55,6 +55,8 @@ pub fn test(_args: &[String]) -> Result<(), String> {
     // RV32IMC instruction counts under QEMU (provkit and the mbedTLS baseline), guarded
     // against rv32count/figures.txt: fails when one grows by more than 5 %.
     step("rv32 counts", &crate::rv32::ci)?;
+    // Constant time: memcheck with the handshake secrets undefined, RV32 control-flow traces.
+    step("constant time", &crate::ct::ci)?;
     // The bench binary replays the recorded client messages and checks every response.
     step("bench binary", &|| bench_binary(3))?;
     // The ESP32 adapter's logic (flash record format, store under power cuts, DHCP, GATT layout,

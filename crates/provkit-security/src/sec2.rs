@@ -156,7 +156,9 @@ pub fn device_handle_cmd0<R: CryptoRng + ?Sized>(
     // returns zeros is an error rather than a hang.
     for _ in 0..MAX_DRAWS {
         rng.fill_bytes(b.as_mut());
-        if b.iter().any(|&x| x != 0) {
+        // Folded without branching; only "b was all zero" (chance 2^-256) becomes public.
+        let any_set = b.iter().fold(0u8, |acc, &x| acc | x) != 0;
+        if crate::ct_check::declassify_bool(any_set) {
             return device_cmd0_with_secret(credentials, patch, cmd, &b);
         }
     }
@@ -273,7 +275,9 @@ impl DeviceAwaitCmd1 {
         nonce: &[u8],
     ) -> Result<(GcmCipher, S2SessionResp1), SecurityError> {
         check_len("client_proof", cmd.client_proof.len(), HASH_BYTES, "64")?;
-        if !bool::from(
+        // Whether the proof matched is public (the answer tells): declassified for the
+        // constant-time check, a plain `bool::from` otherwise.
+        if !crate::ct_check::declassify_choice(
             cmd.client_proof
                 .as_slice()
                 .ct_eq(self.expected_m.as_slice()),

@@ -241,10 +241,28 @@ fn fe_to_minimal(value: &Fe) -> Vec<u8> {
     strip_leading_zeros(bytes.as_ref()).to_vec()
 }
 
+/// Minimal big-endian bytes of a secret element (S). The protocol hashes minimal(S), so its
+/// length becomes observable; the leading zero bytes are counted without branching on the
+/// bytes, and only that count is declassified.
 fn fe_to_minimal_secret(value: &Fe) -> Zeroizing<Vec<u8>> {
     let full = Zeroizing::new(value.retrieve());
     let bytes = Zeroizing::new(full.to_be_bytes());
-    Zeroizing::new(strip_leading_zeros(bytes.as_ref()).to_vec())
+    let mut leading = 0u32;
+    let mut still_zero = 1u32;
+    for &byte in bytes.as_ref() {
+        // 1 when the byte is non-zero, from the sign bit of −byte.
+        let nonzero = u32::from(byte).wrapping_neg() >> 31;
+        still_zero &= nonzero ^ 1;
+        leading += still_zero;
+    }
+    let leading = crate::ct_check::declassify_u32(leading);
+    Zeroizing::new(
+        bytes
+            .as_ref()
+            .get(leading as usize..)
+            .unwrap_or(&[])
+            .to_vec(),
+    )
 }
 
 fn generator() -> Fe {
@@ -463,7 +481,10 @@ impl DeviceCredentials {
                 .and_then(|engine| engine_pow(engine, &generator(), b))
                 .unwrap_or_else(|| self.g_comb.pow_ct(b)),
         );
-        fe_to_minimal(&self.kv.add(&gb))
+        let b_public = Zeroizing::new(self.kv.add(&gb).retrieve().to_be_bytes());
+        // B is sent on the wire: public from here on (see `ct_check`).
+        crate::ct_check::declassify(b_public.as_ref());
+        strip_leading_zeros(b_public.as_ref()).to_vec()
     }
 
     /// The full device computation for one session: B, u, S, K and the expected M.

@@ -149,6 +149,24 @@ macro_rules! word_arith {
 #[cfg(not(target_arch = "riscv32"))]
 word_arith!(native, crypto_bigint::Word, crypto_bigint::WideWord);
 
+/// On RV32 (ESP32-C2/C3/C6) the four-word-row algorithm [`two_digit`] with the assembly
+/// kernel.
+#[cfg(target_arch = "riscv32")]
+mod native {
+    use super::N_WORDS32;
+    use super::two_digit::{self, L32};
+
+    pub(crate) const L: usize = L32;
+
+    pub(crate) fn mul(a: &[u32; L], b: &[u32; L], _n: &[u32; L], _n0: u32) -> [u32; L] {
+        two_digit::mul::<super::rv32::AsmKernel>(a, b, &N_WORDS32)
+    }
+
+    pub(crate) fn square(a: &[u32; L], _n: &[u32; L], _n0: u32) -> [u32; L] {
+        two_digit::square::<super::rv32::AsmKernel>(a, &N_WORDS32)
+    }
+}
+
 /// `−N⁻¹ mod 2^128`, the multiplier of a 128-bit Montgomery step. Its low 64 bits are 1:
 /// N ≡ −1 (mod 2^64) because RFC 3526 forces the low 64 bits of its primes to 1.
 #[cfg(any(target_arch = "riscv32", test))]
