@@ -196,10 +196,15 @@ impl Provisioner {
     pub fn new(
         salt: &[u8],
         verifier: &[u8],
-        mod_exp: &'static (dyn ModExp + Sync),
+        mod_exp: Option<&'static (dyn ModExp + Sync)>,
         rng: EspRng,
     ) -> Result<Self, SecurityError> {
-        let credentials = DeviceCredentials::new_compact(salt, verifier)?.with_mod_exp(mod_exp);
+        // With the RSA peripheral: no table (the engine does the work). Without one (ESP32-C2):
+        // the per-device v table (24 KiB of heap), the fastest software path.
+        let credentials = match mod_exp {
+            Some(engine) => DeviceCredentials::new_compact(salt, verifier)?.with_mod_exp(engine),
+            None => DeviceCredentials::new(salt, verifier)?,
+        };
         let security = DeviceSecurityConfig::Sec2Prepared(PreparedSec2::from_credentials(
             credentials,
             Sec2Patch::Patch1,

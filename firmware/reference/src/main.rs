@@ -41,6 +41,7 @@ use esp_hal::timer::timg::TimerGroup;
 use esp_println::println;
 use esp_radio::wifi::{Interface, WifiController};
 use provkit_esp32::gatt_layout::default_device_name;
+#[cfg(not(feature = "esp8684-devkitm-1"))]
 use provkit_esp32::rsa::EspRsaModExp;
 use provkit_esp32::station::{EspStation, MAX_SCAN_RESULTS};
 use provkit_esp32::store::FlashStore;
@@ -148,11 +149,17 @@ async fn main(spawner: Spawner) -> ! {
         println!("not provisioned: starting provisioning");
         print_qr_payload(name.as_str());
         // The sec2 exponentiations run on the RSA peripheral (software if it is ever busy).
-        static MOD_EXP: StaticCell<EspRsaModExp> = StaticCell::new();
-        let mod_exp = match EspRsaModExp::new(esp_hal::rsa::Rsa::new(p.RSA)) {
-            Ok(engine) => MOD_EXP.init(engine),
-            Err(_) => fatal("RSA peripheral parameters"),
+        #[cfg(not(feature = "esp8684-devkitm-1"))]
+        let mod_exp: Option<&'static (dyn provkit_security::ModExp + Sync)> = {
+            static MOD_EXP: StaticCell<EspRsaModExp> = StaticCell::new();
+            match EspRsaModExp::new(esp_hal::rsa::Rsa::new(p.RSA)) {
+                Ok(engine) => Some(MOD_EXP.init(engine)),
+                Err(_) => fatal("RSA peripheral parameters"),
+            }
         };
+        // ESP32-C2: no RSA peripheral; software with the per-device table.
+        #[cfg(feature = "esp8684-devkitm-1")]
+        let mod_exp: Option<&'static (dyn provkit_security::ModExp + Sync)> = None;
         let provisioner = match Provisioner::new(sec2::SEC2_SALT, sec2::SEC2_VERIFIER, mod_exp, rng)
         {
             Ok(p) => RefCell::new(p),
@@ -160,7 +167,14 @@ async fn main(spawner: Spawner) -> ! {
         };
         // The console transport (protocomm's line protocol on USB-Serial-JTAG) runs next to
         // BLE or SoftAP; it never ends on its own, so only the Wi-Fi loop ends provisioning.
+        #[cfg(not(feature = "esp8684-devkitm-1"))]
         let mut usb = esp_hal::usb::usb_serial_jtag::UsbSerialJtag::new(p.USB_DEVICE).into_async();
+        // ESP32-C2: no USB-Serial-JTAG; the console is UART0 behind the board's USB-UART bridge.
+        #[cfg(feature = "esp8684-devkitm-1")]
+        let mut usb = match esp_hal::uart::Uart::new(p.UART0, esp_hal::uart::Config::default()) {
+            Ok(uart) => uart.with_tx(p.GPIO20).with_rx(p.GPIO19).into_async(),
+            Err(_) => fatal("UART0 configuration"),
+        };
         let max_line = provisioner.borrow().console.max_line();
         let console = async {
             if provkit_esp32::console::serve(&mut usb, &provisioner, max_line)
