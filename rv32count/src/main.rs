@@ -354,8 +354,8 @@ extern "C" fn rv32count_main() -> ! {
 }
 
 /// The RV32 half of the constant-time check (`cargo xtask ct-check`): each primitive runs on
-/// [`ct_trace::VARIANTS`] different secret inputs between calls of [`ct_trace_begin`] and
-/// [`ct_trace_end`]. QEMU logs the start address of every translation block it executes
+/// `ct_trace::VARIANTS` different secret inputs between calls of `ct_trace_begin` and
+/// `ct_trace_end`. QEMU logs the start address of every translation block it executes
 /// (`-d exec,nochain`; a block ends at every branch, so the sequence is the control flow), and
 /// xtask requires that sequence to be the same for every input of one primitive: no branch
 /// taken or not taken depending on the secret. The inputs include

@@ -9,8 +9,15 @@
 //! Values stay in crypto-bigint's Montgomery representation (same R, same words), so both can
 //! be mixed freely.
 //!
+//! On RV32 (ESP32-C2/C3/C6) the arithmetic is shaped differently (`two_digit`, with an
+//! assembly kernel in `rv32`): a 32-bit core without a 64-bit multiply and without a carry
+//! flag pays for every load, store and carry word, so rows multiply by four words at once and
+//! the Montgomery steps clear 128 bits at a time (`docs/PERFORMANCE.md`, RV32 section).
+//!
 //! Constant time: every loop has a fixed trip count, carries are computed arithmetically, and
-//! the final conditional subtraction is a mask select — no branch or index depends on data.
+//! the final conditional subtraction is a mask select (the mask through `black_box`, or LLVM
+//! turns the select back into a branch) — no branch or index depends on data. `cargo xtask
+//! ct-check` checks this under valgrind (x86-64) and by control-flow traces under QEMU (RV32).
 
 use crypto_bigint::modular::ConstMontyParams;
 use crypto_bigint::{U3072, Uint, Word};
@@ -21,7 +28,7 @@ const L: usize = U3072::LIMBS;
 
 /// The word-level arithmetic, written once and instantiated per word size: for the target's
 /// `Word` below, and in the tests also for the other size, so the 32-bit code the
-/// microcontrollers run is checked on the 64-bit host too. (RV32 runs [`two_digit`] instead.)
+/// microcontrollers run is checked on the 64-bit host too. (RV32 runs `two_digit` instead.)
 #[cfg_attr(target_arch = "riscv32", allow(unused_macros))]
 macro_rules! word_arith {
     ($module:ident, $w:ty, $dw:ty) => {
