@@ -176,10 +176,12 @@ pub fn bench_binary(count: u32) -> Result<(), String> {
             &count,
         ]))?;
     }
-    // Per-request cost (every answer checked against the recorded one) and handshake heap.
+    // Per-request cost (every answer checked against the recorded one), the client side of
+    // the sec2 handshake (every request checked) and handshake heap.
     let count = count.to_string();
     for what in [
-        &["request", "--kind", "get-status", "--count", &count][..],
+        &["handshake", "--sec", "2", "--client", "--count", &count][..],
+        &["request", "--kind", "get-status", "--count", &count],
         &["request", "--kind", "set-config", "--count", &count],
         &["heap"],
     ] {
