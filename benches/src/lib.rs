@@ -15,7 +15,7 @@ use provkit_proto::{
 };
 use provkit_security::sec1::Sec1Cipher;
 use provkit_security::sec2::{DeviceCredentials, GcmCipher, Sec2Patch, device_handle_cmd0};
-use provkit_security::{DeviceSecurityConfig, DeviceSession};
+use provkit_security::{ClientSecurityConfig, ClientSession, DeviceSecurityConfig, DeviceSession};
 
 /// `tests/vectors` relative to the workspace root.
 pub fn default_vectors_dir() -> PathBuf {
@@ -41,6 +41,10 @@ pub struct Sec2Replay {
     pub device_randomness: Vec<u8>,
     pub key: [u8; 32],
     pub nonce: Vec<u8>,
+    /// The client's user name (as sent), password and recorded randomness (`a`'s 32 bytes).
+    pub username: Vec<u8>,
+    pub password: Vec<u8>,
+    pub client_randomness: Vec<u8>,
 }
 
 use provkit_testkit::try_hex_of as hex_field;
@@ -97,7 +101,34 @@ impl Sec2Replay {
             device_randomness,
             key,
             nonce: hex_field(&case["inputs"]["device_nonce"])?,
+            username: hex_field(&case["inputs"]["username_hex_sent"])?,
+            password: case["inputs"]["password"]
+                .as_str()
+                .ok_or("no password")?
+                .as_bytes()
+                .to_vec(),
+            client_randomness: hex_field(&case["inputs"]["client_urandom_32"])?,
         })
+    }
+
+    /// One client-side handshake through the façade, as `provkit-client` runs it: Command0
+    /// from the recorded randomness, then the recorded device responses; returns whether both
+    /// requests equal the recording and the session ended established.
+    pub fn client_handshake(&self) -> bool {
+        let mut rng = ReplayRng::new(&[&self.client_randomness]);
+        let mut client = ClientSession::new(ClientSecurityConfig::Sec2 {
+            username: self.username.clone(),
+            password: self.password.clone(),
+            patch: Sec2Patch::Patch1,
+        });
+        let Ok(c0) = client.start(&mut rng) else {
+            return false;
+        };
+        let Ok(Some(c1)) = client.handle_response(&self.response0, &mut rng) else {
+            return false;
+        };
+        let done = client.handle_response(&self.response1, &mut rng);
+        c0 == self.request0 && c1 == self.request1 && matches!(done, Ok(None))
     }
 
     /// The device's per-device precomputation (done once per device, not per handshake).

@@ -2,11 +2,13 @@
 //! profiler (callgrind) can count the instructions of exactly the device's work.
 //!
 //! ```text
-//! provkit-bench handshake --sec 2 --count N [--cold] [--compact | --facade] [--vectors DIR]
+//! provkit-bench handshake --sec 2 --count N [--cold] [--compact | --facade | --client] [--vectors DIR]
 //! provkit-bench handshake --sec 1 --count N [--vectors DIR]
 //! ```
 //!
-//! `--sec 1` replays `sec1.json` case 0 (X25519 + PoP) the same way.
+//! `--sec 1` replays `sec1.json` case 0 (X25519 + PoP) the same way. `--client` replays the
+//! client side of the sec2 session instead (its recorded randomness and the device's recorded
+//! responses; every request it sends is checked against the recording).
 //!
 //! ```text
 //! provkit-bench request --kind get-status|set-config --count N
@@ -41,6 +43,7 @@ struct Args {
     cold: bool,
     compact: bool,
     facade: bool,
+    client: bool,
     vectors: PathBuf,
 }
 
@@ -51,6 +54,7 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
         cold: false,
         compact: false,
         facade: false,
+        client: false,
         vectors: default_vectors_dir(),
     };
     while let Some(flag) = it.next() {
@@ -62,13 +66,14 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
             "--cold" => args.cold = true,
             "--compact" => args.compact = true,
             "--facade" => args.facade = true,
+            "--client" => args.client = true,
             _ => return Err(format!("unknown argument {flag}")),
         }
     }
     Ok(args)
 }
 
-const USAGE: &str = "usage: provkit-bench handshake --sec 1|2 --count N [--cold] [--compact | --facade] [--vectors DIR]
+const USAGE: &str = "usage: provkit-bench handshake --sec 1|2 --count N [--cold] [--compact | --facade | --client] [--vectors DIR]
        provkit-bench request --kind get-status|set-config --count N
        provkit-bench heap [--vectors DIR]
        provkit-bench sessions [--devices N] [--per-device K] [--seconds S] [--unprepared]";
@@ -116,6 +121,21 @@ fn handshake(it: impl Iterator<Item = String>) -> ExitCode {
     };
     if args.facade {
         return run_facade(&args, &replay);
+    }
+    if args.client {
+        let start = Instant::now();
+        for _ in 0..args.count {
+            if !replay.client_handshake() {
+                eprintln!("provkit-bench: client requests differ from the recording");
+                return ExitCode::FAILURE;
+            }
+        }
+        print_mean(
+            "sec2 client handshake (start, Response0, Response1)",
+            args.count,
+            start.elapsed(),
+        );
+        return ExitCode::SUCCESS;
     }
     let build = || {
         if args.compact {

@@ -45,12 +45,16 @@ fn main() {
     let boards = [
         "CARGO_FEATURE_ESP32C3_DEVKITM_1",
         "CARGO_FEATURE_ESP32C6_DEVKITC_1",
+        "CARGO_FEATURE_ESP8684_DEVKITM_1",
     ]
     .iter()
     .filter(|f| env::var_os(f).is_some())
     .count();
     if boards != 1 {
-        panic!("enable exactly one board feature: esp32c3-devkitm-1 or esp32c6-devkitc-1");
+        panic!(
+            "enable exactly one board feature: esp32c3-devkitm-1, esp32c6-devkitc-1 or \
+             esp8684-devkitm-1"
+        );
     }
 
     let username = env::var("PROVKIT_SEC2_USERNAME").unwrap_or_else(|_| DEFAULT_USERNAME.into());

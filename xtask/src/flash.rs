@@ -3,7 +3,7 @@
 //! report that `cargo xtask test` prints through [`firmware_ci`].
 //!
 //! ```text
-//! cargo xtask flash --board <esp32c3-devkitm-1|esp32c6-devkitc-1> [--transport ble|softap]
+//! cargo xtask flash --board <esp32c3-devkitm-1|esp32c6-devkitc-1|esp8684-devkitm-1> [--transport ble|softap]
 //!                   [--port PORT] [--username U --password P] [--image-only FILE]
 //! ```
 //!
@@ -42,6 +42,12 @@ pub const BOARDS: &[Board] = &[
         target: "riscv32imac-unknown-none-elf",
         chip: "esp32c6",
     },
+    // ESP32-C2: no RSA accelerator, so sec2 runs in software (docs/PERFORMANCE.md, RV32).
+    Board {
+        name: "esp8684-devkitm-1",
+        target: "riscv32imc-unknown-none-elf",
+        chip: "esp32c2",
+    },
 ];
 
 /// Provisioning transport compiled into the image.
@@ -62,7 +68,7 @@ struct FlashArgs {
     image_only: Option<PathBuf>,
 }
 
-const USAGE: &str = "usage: cargo xtask flash --board <esp32c3-devkitm-1|esp32c6-devkitc-1> \
+const USAGE: &str = "usage: cargo xtask flash --board <esp32c3-devkitm-1|esp32c6-devkitc-1|esp8684-devkitm-1> \
                      [--transport ble|softap] [--port PORT] [--username U --password P] \
                      [--image-only FILE]";
 

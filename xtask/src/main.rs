@@ -7,9 +7,11 @@ use std::process::{Command, ExitCode};
 
 mod ble_client;
 mod cc32xx;
+mod ct;
 mod flash;
 mod fuzz;
 mod interop;
+mod rv32;
 mod steps;
 mod vectors;
 
@@ -26,6 +28,8 @@ fn main() -> ExitCode {
         Some("firmware") => flash::firmware_ci(),
         Some("fuzz") => fuzz::fuzz(&args[1..]),
         Some("pyenv") => interop::pyenv(),
+        Some("rv32-count") => rv32::rv32_count(&args[1..]),
+        Some("ct-check") => ct::ct_check(),
         Some("interop") => interop::interop(),
         Some("vectors") => vectors::vectors(&args[1..]),
         Some("ble-client") => ble_client::ble_client(),
@@ -60,7 +64,10 @@ fn print_help() {
          ble-client run `provkit provision --ble` against `provkit sim --ble` (bumble controllers)\n  \
          fuzz      cargo-fuzz targets: --smoke [--smoke-secs N] | TARGET [--time S] | seed | list\n  \
          flash     build the ESP32 firmware and flash it (--board B [--image-only FILE])\n  \
-         firmware  build both boards' firmware images and print their sizes (CI step)"
+         firmware  build both boards' firmware images and print their sizes (CI step)\n  \
+         ct-check  constant time: memcheck with secrets undefined (x86-64), RV32 control-flow traces\n  \
+         rv32-count  RV32IMC instruction counts under QEMU, provkit next to mbedTLS:\n              \
+         [--check] against rv32count/figures.txt (fails on +5 %), [--update] rewrites it"
     );
 }
 

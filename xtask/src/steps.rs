@@ -59,6 +59,11 @@ pub fn test(_args: &[String]) -> Result<(), String> {
     step("vectors", &crate::vectors::ci)?;
     // provkit's own client over BLE against `provkit sim --ble`, through bumble controllers.
     step("provkit client over BLE", &crate::ble_client::ble_client)?;
+    // RV32IMC instruction counts under QEMU (provkit and the mbedTLS baseline), guarded
+    // against rv32count/figures.txt: fails when one grows by more than 5 %.
+    step("rv32 counts", &crate::rv32::ci)?;
+    // Constant time: memcheck with the handshake secrets undefined, RV32 control-flow traces.
+    step("constant time", &crate::ct::ci)?;
     // The bench binary replays the recorded client messages and checks every response.
     step("bench binary", &|| bench_binary(3))?;
     // The ESP32 adapter's logic (flash record format, store under power cuts, DHCP, GATT layout,
@@ -178,10 +183,12 @@ pub fn bench_binary(count: u32) -> Result<(), String> {
             &count,
         ]))?;
     }
-    // Per-request cost (every answer checked against the recorded one) and handshake heap.
+    // Per-request cost (every answer checked against the recorded one), the client side of
+    // the sec2 handshake (every request checked) and handshake heap.
     let count = count.to_string();
     for what in [
-        &["request", "--kind", "get-status", "--count", &count][..],
+        &["handshake", "--sec", "2", "--client", "--count", &count][..],
+        &["request", "--kind", "get-status", "--count", &count],
         &["request", "--kind", "set-config", "--count", &count],
         &["heap"],
     ] {

@@ -114,6 +114,11 @@
 extern crate alloc;
 
 mod client;
+// Test-only hooks for the constant-time check under valgrind; empty without `ct-check`.
+#[cfg(feature = "ct-check")]
+pub mod ct_check;
+#[cfg(not(feature = "ct-check"))]
+mod ct_check;
 pub mod error;
 pub mod modexp;
 pub mod sec0;

@@ -146,7 +146,8 @@ fn agree(
     peer: [u8; PUBLIC_KEY_LEN],
 ) -> Result<Zeroizing<[u8; 32]>, SecurityError> {
     let shared = secret.diffie_hellman(&PublicKey::from(peer));
-    if !shared.was_contributory() {
+    // Whether the peer's point was of low order is public (the handshake is refused).
+    if !crate::ct_check::declassify_bool(shared.was_contributory()) {
         return Err(SecurityError::InvalidPublicKey);
     }
     Ok(Zeroizing::new(*shared.as_bytes()))
@@ -231,7 +232,8 @@ impl DeviceAwaitCmd1 {
         let client_verify: [u8; PUBLIC_KEY_LEN] =
             exact(&cmd1.client_verify_data, "client_verify_data", "32")?;
         let decrypted = Zeroizing::new(self.cipher.decrypt(&client_verify)?);
-        if !bool::from(decrypted.as_slice().ct_eq(&self.device_pubkey)) {
+        // Whether the token matched is public (the answer tells); see `ct_check`.
+        if !crate::ct_check::declassify_choice(decrypted.as_slice().ct_eq(&self.device_pubkey)) {
             return Err(SecurityError::AuthenticationFailed);
         }
         let device_verify_data = self.cipher.encrypt(&self.client_pubkey)?;

@@ -176,7 +176,9 @@ pub fn device_handle_cmd0<R: CryptoRng + ?Sized>(
     // returns zeros is an error rather than a hang.
     for _ in 0..MAX_DRAWS {
         rng.fill_bytes(b.as_mut());
-        if b.iter().any(|&x| x != 0) {
+        // Folded without branching; only "b was all zero" (chance 2^-256) becomes public.
+        let any_set = b.iter().fold(0u8, |acc, &x| acc | x) != 0;
+        if crate::ct_check::declassify_bool(any_set) {
             return device_cmd0_with_secret(credentials, patch, cmd, &b);
         }
     }

@@ -100,10 +100,10 @@ impl RsaParams {
     }
 }
 
-#[cfg(feature = "chip")]
+#[cfg(feature = "rsa-peripheral")]
 pub use chip::EspRsaModExp;
 
-#[cfg(feature = "chip")]
+#[cfg(feature = "rsa-peripheral")]
 mod chip {
     use core::cell::RefCell;
 

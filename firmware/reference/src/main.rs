@@ -45,6 +45,7 @@ use provkit_ble::default_device_name;
 use provkit_engine::embassy::EmbassyClock;
 use provkit_engine::station::{JOIN_TIMEOUT, join_stored, stay_connected};
 use provkit_engine::{Engine, EngineHooks};
+#[cfg(not(feature = "esp8684-devkitm-1"))]
 use provkit_esp32::rsa::EspRsaModExp;
 use provkit_esp32::station::EspStation;
 use provkit_esp32::store::FlashStore;
@@ -146,8 +147,14 @@ async fn main(spawner: Spawner) -> ! {
         None => {
             println!("not provisioned (or no stored network in range): provisioning");
             let peripherals = Peripherals {
-                rsa: p.RSA,
+                #[cfg(not(feature = "esp8684-devkitm-1"))]
+                accelerator: p.RSA,
+                #[cfg(feature = "esp8684-devkitm-1")]
+                accelerator: (),
+                #[cfg(not(feature = "esp8684-devkitm-1"))]
                 usb: p.USB_DEVICE,
+                #[cfg(feature = "esp8684-devkitm-1")]
+                uart: (p.UART0, p.GPIO20, p.GPIO19),
                 #[cfg(not(feature = "softap"))]
                 bt: p.BT,
             };
@@ -177,10 +184,27 @@ async fn main(spawner: Spawner) -> ! {
     .await
 }
 
+/// The bignum accelerator: the RSA peripheral, or none on the C2.
+#[cfg(not(feature = "esp8684-devkitm-1"))]
+type Accelerator = esp_hal::peripherals::RSA<'static>;
+#[cfg(feature = "esp8684-devkitm-1")]
+type Accelerator = ();
+
 /// The peripherals only provisioning uses.
 struct Peripherals {
-    rsa: esp_hal::peripherals::RSA<'static>,
+    /// The RSA accelerator for sec2's exponentiations (the C2 has none).
+    accelerator: Accelerator,
+    /// USB-Serial-JTAG, the console.
+    #[cfg(not(feature = "esp8684-devkitm-1"))]
     usb: esp_hal::peripherals::USB_DEVICE<'static>,
+    /// ESP32-C2: no USB-Serial-JTAG; the console is UART0 (TX GPIO20, RX GPIO19) behind the
+    /// board's USB-UART bridge.
+    #[cfg(feature = "esp8684-devkitm-1")]
+    uart: (
+        esp_hal::peripherals::UART0<'static>,
+        esp_hal::peripherals::GPIO20<'static>,
+        esp_hal::peripherals::GPIO19<'static>,
+    ),
     #[cfg(not(feature = "softap"))]
     bt: esp_hal::peripherals::BT<'static>,
 }
@@ -199,21 +223,10 @@ async fn provision(
     profiles: Vec<Profile>,
 ) -> bool {
     print_qr_payload(name);
-    // The sec2 exponentiations run on the RSA peripheral (software if it is ever busy).
-    static MOD_EXP: StaticCell<EspRsaModExp> = StaticCell::new();
-    let mod_exp = match EspRsaModExp::new(esp_hal::rsa::Rsa::new(peripherals.rsa)) {
-        Ok(engine) => MOD_EXP.init(engine),
-        Err(_) => fatal("RSA peripheral parameters"),
-    };
-    let security = match DeviceCredentials::new_compact(sec2::SEC2_SALT, sec2::SEC2_VERIFIER) {
-        // Compact credentials: with the peripheral doing v^u, the 24 KiB table would never be
-        // read.
-        Ok(credentials) => DeviceSecurityConfig::Sec2Prepared(PreparedSec2::from_credentials(
-            credentials.with_mod_exp(mod_exp),
-            Sec2Patch::Patch1,
-        )),
-        Err(_) => fatal("build-time sec2 verifier rejected"),
-    };
+    let security = DeviceSecurityConfig::Sec2Prepared(PreparedSec2::from_credentials(
+        sec2_credentials(peripherals.accelerator),
+        Sec2Patch::Patch1,
+    ));
     let mut manager = match Manager::new(ManagerConfig::esp(), profiles) {
         Ok(m) => m,
         Err(e) => fatal_manager("manager init", e),
@@ -246,13 +259,22 @@ async fn provision(
     let mut hooks = Hooks { stop: &stop };
     let mut timer = EmbassyClock;
 
-    // The console transport (protocomm's line protocol on USB-Serial-JTAG) runs beside BLE or
-    // SoftAP; it never ends on its own.
-    let mut usb = esp_hal::usb::usb_serial_jtag::UsbSerialJtag::new(peripherals.usb).into_async();
+    // The console transport (protocomm's line protocol on USB-Serial-JTAG, or UART0 on the
+    // C2) runs beside BLE or SoftAP; it never ends on its own.
+    #[cfg(not(feature = "esp8684-devkitm-1"))]
+    let mut port = esp_hal::usb::usb_serial_jtag::UsbSerialJtag::new(peripherals.usb).into_async();
+    #[cfg(feature = "esp8684-devkitm-1")]
+    let mut port = {
+        let (uart, tx, rx) = peripherals.uart;
+        match esp_hal::uart::Uart::new(uart, esp_hal::uart::Config::default()) {
+            Ok(uart) => uart.with_tx(tx).with_rx(rx).into_async(),
+            Err(_) => fatal("UART0 configuration"),
+        }
+    };
     let console = async {
         let mut handler = ConsoleOnEngine(&engine);
         let max_line = engine.console_max_line();
-        if let Err(e) = provkit_esp32::console::serve(&mut usb, &mut handler, max_line).await {
+        if let Err(e) = provkit_esp32::console::serve(&mut port, &mut handler, max_line).await {
             println!("console transport stopped: {e:?}");
         }
         core::future::pending::<()>().await
@@ -288,6 +310,33 @@ async fn provision(
         println!("warning: the SoftAP could not be stopped");
     }
     engine.with_device(|d| matches!(d.manager.wifi_state(), StaState::Connected(_)))
+}
+
+/// The build-time salt and verifier as device credentials. With the RSA peripheral doing the
+/// exponentiations: compact (the 24 KiB table of v would never be read). Without one (the
+/// C2): the per-device table, the fastest software path.
+fn sec2_credentials(accelerator: Accelerator) -> DeviceCredentials {
+    #[cfg(not(feature = "esp8684-devkitm-1"))]
+    let credentials = {
+        // Software takes over per operation if the unit is ever busy.
+        static MOD_EXP: StaticCell<EspRsaModExp> = StaticCell::new();
+        let rsa = esp_hal::rsa::Rsa::new(accelerator);
+        let engine = match EspRsaModExp::new(rsa) {
+            Ok(engine) => MOD_EXP.init(engine),
+            Err(_) => fatal("RSA peripheral parameters"),
+        };
+        DeviceCredentials::new_compact(sec2::SEC2_SALT, sec2::SEC2_VERIFIER)
+            .map(|c| c.with_mod_exp(engine))
+    };
+    #[cfg(feature = "esp8684-devkitm-1")]
+    let credentials = {
+        let () = accelerator;
+        DeviceCredentials::new(sec2::SEC2_SALT, sec2::SEC2_VERIFIER)
+    };
+    match credentials {
+        Ok(credentials) => credentials,
+        Err(_) => fatal("build-time sec2 verifier rejected"),
+    }
 }
 
 fn fatal_manager(what: &str, error: provkit_manager::ManagerError) -> ! {

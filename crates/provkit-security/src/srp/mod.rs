@@ -63,6 +63,11 @@
 
 pub(crate) mod comb;
 mod conventions;
+// The Montgomery arithmetic is public with `hazmat` so the RV32 counting harness
+// (`rv32count/`) can count one multiplication, squaring and table scan on their own.
+#[cfg(feature = "hazmat")]
+pub mod mont;
+#[cfg(not(feature = "hazmat"))]
 pub(crate) mod mont;
 mod proof;
 
@@ -78,7 +83,7 @@ pub use proof::{ProofVariant, ProofVariants};
 use alloc::vec::Vec;
 
 use crypto_bigint::modular::ConstMontyForm;
-use crypto_bigint::{U512, U2048, U3072};
+use crypto_bigint::{U2048, U3072};
 use rand_core::CryptoRng;
 use sha2::{Digest, Sha512};
 use zeroize::{Zeroize, Zeroizing};
@@ -116,8 +121,12 @@ crypto_bigint::const_monty_params!(
     "The RFC 5054 3072-bit SRP group modulus (= RFC 3526 MODP group 15)."
 );
 
+/// Hazmat: the integer type behind [`Fe`].
+#[cfg(feature = "hazmat")]
+pub use crypto_bigint::U3072 as Uint3072;
+
 /// An element of Z/NZ in Montgomery form; the modulus parameters are compile-time constants.
-pub(crate) type Fe = ConstMontyForm<Rfc5054Group3072, { U3072::LIMBS }>;
+pub type Fe = ConstMontyForm<Rfc5054Group3072, { U3072::LIMBS }>;
 
 /// Teeth of the comb for the per-device verifier v (64 entries, 24 KiB).
 const V_COMB_TEETH: u32 = 6;
@@ -237,14 +246,28 @@ fn fe_to_minimal(value: &Fe) -> Vec<u8> {
     strip_leading_zeros(bytes.as_ref()).to_vec()
 }
 
+/// Minimal big-endian bytes of a secret element (S). The protocol hashes minimal(S), so its
+/// length becomes observable; the leading zero bytes are counted without branching on the
+/// bytes, and only that count is declassified.
 fn fe_to_minimal_secret(value: &Fe) -> Zeroizing<Vec<u8>> {
     let full = Zeroizing::new(value.retrieve());
     let bytes = Zeroizing::new(full.to_be_bytes());
-    Zeroizing::new(strip_leading_zeros(bytes.as_ref()).to_vec())
-}
-
-fn uint512(bytes: &[u8; HASH_BYTES]) -> U512 {
-    U512::from_be_slice(bytes)
+    let mut leading = 0u32;
+    let mut still_zero = 1u32;
+    for &byte in bytes.as_ref() {
+        // 1 when the byte is non-zero, from the sign bit of −byte.
+        let nonzero = u32::from(byte).wrapping_neg() >> 31;
+        still_zero &= nonzero ^ 1;
+        leading += still_zero;
+    }
+    let leading = crate::ct_check::declassify_u32(leading);
+    Zeroizing::new(
+        bytes
+            .as_ref()
+            .get(leading as usize..)
+            .unwrap_or(&[])
+            .to_vec(),
+    )
 }
 
 fn generator() -> Fe {
@@ -275,8 +298,7 @@ pub fn verifier_for_salt(
         ));
     }
     let x = private_key_x(salt, username, password, convention);
-    let x = Zeroizing::new(uint512(&x));
-    Ok(fe_to_minimal(&generator().pow(&*x)))
+    Ok(fe_to_minimal(&comb::pow_g_512_ct(&x)))
 }
 
 /// New random credentials for a device: `(salt, verifier)`, the verifier in `convention`.
@@ -476,7 +498,10 @@ impl DeviceCredentials {
                 .and_then(|engine| engine_pow(engine, &generator(), b))
                 .unwrap_or_else(|| self.g_comb.pow_ct(b)),
         );
-        fe_to_minimal(&self.kv.add(&gb))
+        let b_public = Zeroizing::new(self.kv.add(&gb).retrieve().to_be_bytes());
+        // B is sent on the wire: public from here on (see `ct_check`).
+        crate::ct_check::declassify(b_public.as_ref());
+        strip_leading_zeros(b_public.as_ref()).to_vec()
     }
 
     /// The full device computation for one session: B, u, S, K and the expected M.
@@ -565,6 +590,9 @@ pub struct ClientExchange {
     pub aes_key: Zeroizing<[u8; 32]>,
 }
 
+/// Bytes of the client's exponent `a + u·x < 2^256 + 2^1024 < 2^1025`.
+const CLIENT_EXPONENT_BYTES: usize = 129;
+
 /// The client computation `S = (B − k·v)^(a + u·x)` and the values derived from it, with the
 /// encodings of `convention` (`a_wire` is A as sent; B is hashed minimal in M, as ESP-IDF's
 /// device hashes what it sends and every client does).
@@ -589,10 +617,9 @@ pub fn client_exchange(
         return Err(SecurityError::InvalidPublicKey);
     }
     let x = private_key_x(salt, username, password, convention.verifier());
-    let x_uint = Zeroizing::new(uint512(&x));
-    let g = generator();
-    let v = Zeroizing::new(g.pow(&*x_uint));
-    let base = b_fe.sub(&k_fe().mul(&v));
+    // v = g^x by the two constant g tables (43 squarings + 86 multiplications).
+    let v = Zeroizing::new(comb::pow_g_512_ct(&x));
+    let base = Zeroizing::new(b_fe.sub(&mont::mul(&k_fe(), &v)));
     // a + u·x < 2^256 + 2^1024: computed in 2048 bits, exponent bounded to 1025 bits.
     let mut wide = Zeroizing::new([0u8; 256]);
     wide[256 - SECRET_BYTES..].copy_from_slice(a);
@@ -604,7 +631,14 @@ pub fn client_exchange(
     u_wide[256 - HASH_BYTES..].copy_from_slice(&u);
     let u_wide = U2048::from_be_slice(&u_wide);
     let exponent = Zeroizing::new(u_wide.wrapping_mul(&x_wide).wrapping_add(&a_wide));
-    let s_fe = Zeroizing::new(base.pow_bounded_exp(&*exponent, 1025));
+    // The exponent is below 2^1025: its low 129 bytes, by constant-time 5-bit windows on this
+    // crate's Montgomery arithmetic (1035 squarings + 219 multiplications).
+    let exponent_bytes = Zeroizing::new(exponent.to_be_bytes());
+    let low = exponent_bytes
+        .as_ref()
+        .get(256 - CLIENT_EXPONENT_BYTES..)
+        .unwrap_or(&[]);
+    let s_fe = Zeroizing::new(comb::pow_window5_ct(&base, low));
     let s = fe_to_minimal_secret(&s_fe);
     let key = session_key(&s);
     let key_hashed = convention.key().apply(key.as_ref());

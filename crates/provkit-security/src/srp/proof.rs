@@ -136,8 +136,10 @@ impl ProofVariants {
             let is_minimal = Choice::from(u8::from(variant.key == Encoding::Minimal));
             minimal_key |= equal & is_minimal;
         }
-        if bool::from(found) {
-            Some(if bool::from(minimal_key) {
+        // Whether a proof matched, and which way the client hashed K, become public here (the
+        // answer tells the first; the AES key in use, the second).
+        if crate::ct_check::declassify_choice(found) {
+            Some(if crate::ct_check::declassify_choice(minimal_key) {
                 Encoding::Minimal
             } else {
                 Encoding::Raw
