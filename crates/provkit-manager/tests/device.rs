@@ -8,7 +8,7 @@ mod common;
 use common::*;
 use provkit_hal::Instant;
 use provkit_manager::{
-    AppInfo, Device, EspEvent, Event, Manager, ManagerConfig, ManagerError, ProvState, Runner,
+    AppInfo, Device, EspConfig, EspEvent, EspManager, ManagerError, ProvState, Runner,
     ServiceInfo,
 };
 use provkit_proto::{
@@ -72,8 +72,8 @@ struct Rig {
 }
 
 impl Rig {
-    fn new(cfg: ManagerConfig) -> Self {
-        let mut manager = Manager::new(cfg, Vec::new()).unwrap();
+    fn new(cfg: EspConfig) -> Self {
+        let mut manager = EspManager::new(cfg, Vec::new()).unwrap();
         manager.endpoint_create("custom-data").unwrap();
         manager
             .set_app_info(AppInfo {
@@ -131,7 +131,7 @@ impl Rig {
 
 #[test]
 fn sec0_provisioning_round_trip_through_device() {
-    let mut rig = Rig::new(ManagerConfig::esp());
+    let mut rig = Rig::new(EspConfig::default());
     let json = rig.call("proto-ver", b"---", 0).unwrap();
     let json = String::from_utf8(json).unwrap();
     assert!(json.contains("\"no_sec\""), "{json}");
@@ -191,7 +191,7 @@ fn sec0_provisioning_round_trip_through_device() {
         Err(ManagerError::WrongState { .. })
     ));
     let mut events = Vec::new();
-    while let Some(Event::Esp(e)) = rig.device.manager.poll_event() {
+    while let Some(e) = rig.device.manager.poll_event() {
         events.push(e);
     }
     assert_eq!(
@@ -206,9 +206,9 @@ fn sec0_provisioning_round_trip_through_device() {
 
 #[test]
 fn scan_and_ctrl_endpoints_reach_the_manager() {
-    let cfg = ManagerConfig {
+    let cfg = EspConfig {
         auto_stop_ms: None,
-        ..ManagerConfig::esp()
+        ..EspConfig::default()
     };
     let mut rig = Rig::new(cfg);
     rig.call("prov-session", &SEC0_SESSION_CMD, 0).unwrap();
@@ -325,9 +325,9 @@ fn scan_result_page(rig: &mut Rig, client: ClientId, count: u32, now: u64) -> (i
 
 #[test]
 fn scan_pages_are_capped_for_ble_clients_only() {
-    let cfg = ManagerConfig {
+    let cfg = EspConfig {
         auto_stop_ms: None,
-        ..ManagerConfig::esp()
+        ..EspConfig::default()
     };
     let mut rig = Rig::new(cfg);
     // 16 networks in range (3 from the common station + 13), so a 16-entry page exists.
@@ -390,9 +390,9 @@ fn ble_gatt_ops_through_device_serve_capped_scan_pages() {
     use provkit_manager::{BleWrite, NoHooks};
     use provkit_protocomm::ble::{AttErrorCode, BLUEDROID_MAX_VALUE_LEN, GattTable, Uuid128};
 
-    let cfg = ManagerConfig {
+    let cfg = EspConfig {
         auto_stop_ms: None,
-        ..ManagerConfig::esp()
+        ..EspConfig::default()
     };
     let mut rig = Rig::new(cfg);
     for i in 0..13u8 {
