@@ -22,6 +22,8 @@ const SALT_LEN: usize = 16;
 fn main() {
     println!("cargo:rustc-link-arg=-Tlinkall.x");
     for var in [
+        "PROVKIT_SOFTAP_KEY",
+        "PROVKIT_SOFTAP_OPEN",
         "PROVKIT_SEC2_USERNAME",
         "PROVKIT_SEC2_PASSWORD",
         "PROVKIT_SEC2_SALT_HEX",
@@ -74,9 +76,48 @@ fn main() {
     )
     .ok();
     writeln!(out, "pub const SEC2_VERIFIER: &[u8] = &{verifier:?};").ok();
+    let softap_key = softap_key();
+    writeln!(
+        out,
+        "/// The SoftAP's WPA2 key (`None`: open, only when the build asked for it)."
+    )
+    .ok();
+    writeln!(out, "pub const SOFTAP_KEY: Option<&str> = {softap_key:?};").ok();
     let path =
         PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("sec2_credentials.rs");
     std::fs::write(&path, out).expect("writing sec2_credentials.rs");
+}
+
+/// The SoftAP's WPA2 key, as ESP-IDF's `service_key`: `PROVKIT_SOFTAP_KEY` (8..=63 printable
+/// ASCII characters), or a fresh random one (printed as a build warning and on the console at
+/// boot); an open AP only with `PROVKIT_SOFTAP_OPEN=1`.
+fn softap_key() -> Option<String> {
+    // BLE images have no SoftAP.
+    if env::var_os("CARGO_FEATURE_SOFTAP").is_none()
+        || env::var_os("PROVKIT_SOFTAP_OPEN").is_some_and(|v| v == "1")
+    {
+        return None;
+    }
+    let key = match env::var("PROVKIT_SOFTAP_KEY") {
+        Ok(key) => key,
+        Err(_) => {
+            // 12 characters from 32 unambiguous ones: 60 bits, typed easily on a phone.
+            const ALPHABET: &[u8; 32] = b"abcdefghjkmnpqrstuvwxyz23456789A";
+            let mut raw = [0u8; 12];
+            use provkit_security::rand_core::TryRng;
+            HostRng.try_fill_bytes(&mut raw).ok();
+            let key: String = raw
+                .iter()
+                .map(|b| char::from(ALPHABET[usize::from(b & 31)]))
+                .collect();
+            println!("cargo:warning=SoftAP WPA2 key for this build: {key}");
+            key
+        }
+    };
+    if !(8..=63).contains(&key.len()) || !key.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        panic!("PROVKIT_SOFTAP_KEY must be 8 to 63 printable ASCII characters (WPA2)");
+    }
+    Some(key)
 }
 
 /// The build host's OS random source as the `rand_core` RNG the security crate takes: a fresh

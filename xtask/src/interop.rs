@@ -35,11 +35,13 @@ use std::time::{Duration, Instant};
 /// bleak stand-in (`tests/interop/ble/bleak/`); pinned, because that stand-in uses its GATT
 /// client directly and bumble's 0.0.x API moves.
 const PY_PACKAGES: &[&str] = &[
-    "cryptography",
-    "protobuf",
-    "requests",
-    "bleak",
-    "future",
+    // Pinned: the vectors check compares esp_prov's printed output byte for byte, and a new
+    // protobuf or cryptography release could change it without any vector being wrong.
+    "cryptography==51.0.1",
+    "protobuf==7.36.2",
+    "requests==2.34.2",
+    "bleak==3.1.0",
+    "future==1.0.0",
     "bumble==0.0.236",
 ];
 const ESP_CLI: &str = "esp-rainmaker-cli==1.14.1";
@@ -581,12 +583,12 @@ fn kept_logs_dir() -> Option<PathBuf> {
 }
 
 /// A scratch directory removed on drop (xtask keeps no dev-dependency on tempfile).
-struct TempDir {
-    path: PathBuf,
+pub(crate) struct TempDir {
+    pub(crate) path: PathBuf,
 }
 
 impl TempDir {
-    fn new(tag: &str) -> Result<TempDir, String> {
+    pub(crate) fn new(tag: &str) -> Result<TempDir, String> {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
@@ -606,7 +608,7 @@ impl Drop for TempDir {
     }
 }
 
-fn free_port() -> Result<u16, String> {
+pub(crate) fn free_port() -> Result<u16, String> {
     let listener =
         TcpListener::bind("127.0.0.1:0").map_err(|e| format!("finding a free port: {e}"))?;
     listener

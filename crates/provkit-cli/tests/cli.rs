@@ -137,6 +137,86 @@ fn gen_sec2_prints_matching_hex_and_c_arrays() {
     assert_eq!(array("sec2_verifier"), verifier);
 }
 
+#[test]
+fn ble_client_flags_are_checked_before_anything_runs() {
+    let both = provkit(&[
+        "provision",
+        "--ssid",
+        "x",
+        "--ble",
+        "hci-tcp:127.0.0.1:1",
+        "--http",
+        "127.0.0.1:2",
+    ]);
+    assert_eq!(both.status.code(), Some(2));
+    assert!(
+        stderr(&both).contains("cannot be used with"),
+        "{}",
+        stderr(&both)
+    );
+    let name_without_ble = provkit(&["scan", "--name", "PROV_123"]);
+    assert_eq!(name_without_ble.status.code(), Some(2));
+    assert!(
+        stderr(&name_without_ble).contains("--ble <CONTROLLER>"),
+        "{}",
+        stderr(&name_without_ble)
+    );
+    let bad_controller = provkit(&["scan", "--ble", "tcp:127.0.0.1:1"]);
+    assert_eq!(bad_controller.status.code(), Some(2));
+    assert!(
+        stderr(&bad_controller).contains("expected hci-tcp:HOST:PORT or hci-uart:PATH[@BAUD]"),
+        "{}",
+        stderr(&bad_controller)
+    );
+    let bad_mtu = provkit(&["scan", "--ble", "hci-tcp:127.0.0.1:1", "--ble-mtu", "100"]);
+    assert_eq!(bad_mtu.status.code(), Some(2));
+}
+
+#[test]
+fn an_unreachable_ble_controller_is_one_sentence_and_a_failure() {
+    let controller = format!("hci-tcp:127.0.0.1:{}", free_port());
+    let out = provkit(&["provision", "--ble", &controller, "--ssid", "HomeNet"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with(&format!(
+            "provkit: cannot reach the HCI controller {controller}: "
+        )),
+        "{err}"
+    );
+    assert_eq!(err.matches("provkit:").count(), 1, "{err}");
+}
+
+#[test]
+fn a_ble_controller_that_does_not_speak_hci_is_reported_in_seconds() {
+    // Accepts the connection and never answers, like a wrong port would.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let holder = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().expect("accept");
+        std::thread::sleep(Duration::from_secs(10));
+        drop(stream);
+    });
+    let started = Instant::now();
+    let controller = format!("hci-tcp:127.0.0.1:{port}");
+    let out = provkit(&["scan", "--ble", &controller]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(&format!(
+            "the HCI controller {controller} does not answer HCI commands"
+        )),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(9),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(holder);
+}
+
 /// A `provkit sim` child, killed on drop.
 struct Sim {
     child: Child,

@@ -32,6 +32,9 @@
 //! manager reports the scan finished (the manager bounds a scan by
 //! [`provkit_manager::SCAN_TIMEOUT_MS`]).
 //!
+//! Outside provisioning, [`station`] joins the stored networks at boot and keeps the station
+//! on them afterwards.
+//!
 //! `no_std` + `alloc`; the lock is an `embassy-sync` blocking mutex over any [`RawMutex`]
 //! (`NoopRawMutex` for one executor, `CriticalSectionRawMutex` across interrupt priorities).
 
@@ -43,7 +46,10 @@ extern crate alloc;
 
 #[cfg(feature = "ble")]
 pub mod ble;
+#[cfg(feature = "embassy-time")]
+pub mod embassy;
 mod progress;
+pub mod station;
 
 use alloc::string::String;
 use alloc::vec::Vec;
