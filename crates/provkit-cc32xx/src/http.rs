@@ -16,8 +16,7 @@ use provkit_hal::Instant;
 use provkit_protocomm::http::{HttpFraming, HttpOutcome, HttpReply, HttpRequest, MAX_BODY_LEN};
 use provkit_protocomm::{Protocomm, RequestHandler, SecureRng};
 
-use crate::driver::NwpSockets;
-use crate::error::Cc32xxError;
+use provkit_nwp::{Cc32xxError, NwpSockets};
 
 /// Port of the provisioning HTTP server (`protocomm_httpd` default).
 pub const HTTP_PORT: u16 = 80;

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use provkit_cc32xx::http::{Parsed, parse_request};
 
-use provkit_cc32xx::driver::{NwpDriver, NwpEvent};
+use provkit_nwp::driver::{NwpDriver, NwpEvent};
 
 use super::{EmulatedNwp, NwpSettings, announce, http_api};
 
