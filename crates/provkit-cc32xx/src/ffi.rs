@@ -9,13 +9,13 @@ use core::cell::RefCell;
 use critical_section::Mutex;
 use heapless::Deque;
 
+use provkit_nwp::Cc32xxError;
 use provkit_nwp::consts::{device, device_event, wlan_event};
 use provkit_nwp::driver::{NwpDriver, NwpEvent, NwpSockets, ProfileInfo, field32};
 use provkit_nwp::sys::{
     NETAPP_EVENT_IPV4_ACQUIRED, SlDeviceEvent, SlNetAppEventHead, SlSockAddrIn, SlWlanEvent,
     SlWlanNetworkEntry, SlWlanSecParams,
 };
-use provkit_nwp::Cc32xxError;
 
 use crate::sys;
 

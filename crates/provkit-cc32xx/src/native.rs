@@ -12,9 +12,9 @@
 
 use provkit_hal::LinkEvent;
 use provkit_manager::{Role, TiCommand, TiEvent, TiMode, TiStatus};
+use provkit_nwp::Cc32xxError;
 use provkit_nwp::consts::{cmd, role};
 use provkit_nwp::driver::{NwpDriver, role_from_code};
-use provkit_nwp::Cc32xxError;
 
 /// `sl_Stop` timeout the SDK examples use (ms).
 pub const STOP_TIMEOUT_MS: u16 = 200;

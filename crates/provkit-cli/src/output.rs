@@ -2,10 +2,10 @@
 //! Pure functions, so their exact format is unit-tested.
 
 use provkit_sim::device::SimEvent;
-use provkit_sim::provkit_nwp::consts::status as ti_status;
-use provkit_sim::provkit_nwp::driver::NwpEvent;
 use provkit_sim::provkit_hal::Ssid;
 use provkit_sim::provkit_manager::{EspEvent, FailReason, WireFailReason};
+use provkit_sim::provkit_nwp::consts::status as ti_status;
+use provkit_sim::provkit_nwp::driver::NwpEvent;
 use provkit_sim::provkit_protocomm::{ClientId, ProtocommEvent, TransportKind};
 
 /// The security settings of a running sim, as the user typed them.
@@ -499,8 +499,7 @@ mod tests {
     #[test]
     fn event_json_lines_name_the_event_and_its_details() {
         let ssid = Ssid::new(b"Home\"Net").expect("ssid");
-        let (json, human) =
-            event_lines(&SimEvent::Manager(EspEvent::CredRecv { ssid }));
+        let (json, human) = event_lines(&SimEvent::Manager(EspEvent::CredRecv { ssid }));
         let v: serde_json::Value = serde_json::from_str(&json).expect("json");
         assert_eq!(v["event"], "cred_recv");
         assert_eq!(v["ssid"], "Home\"Net");

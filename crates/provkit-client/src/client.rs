@@ -21,10 +21,11 @@ use core::fmt;
 use provkit_security::{ClientSecurityConfig, ClientSession, Sec2Patch, SecureRng};
 use zeroize::Zeroize;
 
+use crate::error::FailReason;
 use crate::proto_ver::{DEFAULT_PROTO_VER_BODY, VersionReport};
 use crate::wifi::{
-    self, ConnectedInfo, FailReason, Redacted, ScanEntry, ScanOptions, ScanStatus, WifiCredentials,
-    WifiStatus, endpoint,
+    self, ConnectedInfo, Redacted, ScanEntry, ScanOptions, ScanStatus, WifiCredentials, WifiStatus,
+    endpoint,
 };
 use crate::{ClientError, Transport};
 

@@ -28,8 +28,7 @@ use provkit_protocomm::console::{ConsoleFraming, format_line, format_response, p
 use provkit_protocomm::{ClientId, TransportKind};
 
 use crate::{
-    Built, DetRng, DeviceSetup, SlowStation, build_device, build_ti_device, esp_start,
-    pump_device,
+    Built, DetRng, DeviceSetup, SlowStation, build_device, build_ti_device, esp_start, pump_device,
 };
 
 /// `provkit_manager::Device` of either personality + runner + hal mocks + a console framing,

@@ -323,7 +323,13 @@ pub(crate) struct Built<P = Esp> {
 }
 
 /// Runner, clock and the stored profiles a manager is built from.
-fn runner_for(setup: &DeviceSetup) -> (Runner<SlowStation, MemoryStore>, Rc<ManualClock>, Vec<Profile>) {
+fn runner_for(
+    setup: &DeviceSetup,
+) -> (
+    Runner<SlowStation, MemoryStore>,
+    Rc<ManualClock>,
+    Vec<Profile>,
+) {
     let clock = Rc::new(ManualClock::new(Instant(0)));
     let mut runner = Runner::new(setup.station(&clock), MemoryStore::new());
     let profiles = runner
@@ -336,7 +342,10 @@ fn runner_for(setup: &DeviceSetup) -> (Runner<SlowStation, MemoryStore>, Rc<Manu
 pub(crate) fn build_ti_device(
     setup: &DeviceSetup,
     config: TiConfig,
-    start: impl FnOnce(&mut Device<provkit_manager::Ti>, DeviceSecurityConfig) -> Result<(), ManagerError>,
+    start: impl FnOnce(
+        &mut Device<provkit_manager::Ti>,
+        DeviceSecurityConfig,
+    ) -> Result<(), ManagerError>,
 ) -> Built<provkit_manager::Ti> {
     let (runner, clock, profiles) = runner_for(setup);
     let manager = TiManager::new(config, profiles).unwrap_or_else(|e| setup_error("manager", e));

@@ -81,10 +81,7 @@ fn schemes(seed: u64) -> Vec<(&'static str, DeviceSecurityConfig, Secrets, Schem
 }
 
 fn esp_events(device: &SharedManaged) -> Vec<EspEvent> {
-    device
-        .borrow()
-        .events
-        .to_vec()
+    device.borrow().events.to_vec()
 }
 
 /// Handshake, custom data, scan, provision "myssid"; then the device side must agree.

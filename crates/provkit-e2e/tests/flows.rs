@@ -74,10 +74,7 @@ fn schemes(seed: u64) -> Vec<(&'static str, DeviceSecurityConfig, Secrets, Schem
 }
 
 fn esp_events(device: &SharedDevice) -> Vec<EspEvent> {
-    device
-        .borrow()
-        .events
-        .to_vec()
+    device.borrow().events.to_vec()
 }
 
 /// The whole flow esp_prov runs without `--ssid`: detect, handshake, custom data, scan,

@@ -453,11 +453,7 @@ fn auto_stop_after_success_stops_the_transports_and_the_device() {
         "{:?}",
         hooks.transport
     );
-    assert!(
-        hooks.events.contains(&EspEvent::End),
-        "{:?}",
-        hooks.events
-    );
+    assert!(hooks.events.contains(&EspEvent::End), "{:?}", hooks.events);
 }
 
 #[test]

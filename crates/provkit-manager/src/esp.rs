@@ -22,7 +22,9 @@ use provkit_hal::{Credentials, Instant, Ssid};
 
 use crate::error::ManagerError;
 use crate::machine::{Core, Manager, Pending, Personality, ms, sealed};
-use crate::types::{Action, ConnectedInfo, FailReason, ProvState, ServiceInfo, StaState, WireFailReason};
+use crate::types::{
+    Action, ConnectedInfo, FailReason, ProvState, ServiceInfo, StaState, WireFailReason,
+};
 
 /// The ESP-IDF `wifi_prov_mgr` manager.
 pub type EspManager = Manager<Esp>;
@@ -145,7 +147,8 @@ impl Esp {
         core.state = ProvState::Stopping;
         core.window_deadline = None;
         self.auto_stop_at = None;
-        self.stop_at = Some(now.saturating_add(self.config.cleanup_delay_ms.max(MIN_CLEANUP_DELAY_MS)));
+        self.stop_at =
+            Some(now.saturating_add(self.config.cleanup_delay_ms.max(MIN_CLEANUP_DELAY_MS)));
     }
 
     /// Transports down (END). Without new confirmed credentials the station goes back to
@@ -311,7 +314,10 @@ impl Personality for Esp {
     }
 
     fn next_deadline(&self, _core: &Core) -> Option<u64> {
-        [self.auto_stop_at, self.stop_at].into_iter().flatten().min()
+        [self.auto_stop_at, self.stop_at]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn transports_failed(&mut self, _core: &mut Core) {}

@@ -35,9 +35,7 @@ use provkit_hal::{
 };
 
 use crate::error::ManagerError;
-use crate::types::{
-    Action, ConnectedInfo, FailReason, ProvState, StaState, WireFailReason,
-};
+use crate::types::{Action, ConnectedInfo, FailReason, ProvState, StaState, WireFailReason};
 
 /// Maximum number of stored profiles (TI `SL_WLAN_MAX_PROFILES`).
 pub const MAX_PROFILES: usize = 7;
@@ -155,7 +153,9 @@ pub trait Personality: sealed::Sealed + Sized {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Phase {
     /// Waiting `connect_delay_ms` before connecting.
-    Scheduled { connect_at: u64 },
+    Scheduled {
+        connect_at: u64,
+    },
     /// The personality holds the connect (TI mode 3: until the host restarts the NWP).
     Held,
     Connecting,
@@ -335,7 +335,11 @@ impl Core {
     }
 
     /// A held attempt may connect now. `false` if no attempt was held.
-    pub(crate) fn release_attempt<P: Personality>(&mut self, personality: &mut P, now: u64) -> bool {
+    pub(crate) fn release_attempt<P: Personality>(
+        &mut self,
+        personality: &mut P,
+        now: u64,
+    ) -> bool {
         match self.attempt.as_mut() {
             Some(attempt) if attempt.phase == Phase::Held => {
                 attempt.phase = Phase::Scheduled { connect_at: now };
@@ -459,7 +463,12 @@ impl Core {
     }
 
     /// The attempt failed for good: back to accepting credentials in the same session.
-    pub(crate) fn fail<P: Personality>(&mut self, personality: &mut P, reason: FailReason, now: u64) {
+    pub(crate) fn fail<P: Personality>(
+        &mut self,
+        personality: &mut P,
+        reason: FailReason,
+        now: u64,
+    ) {
         let Some(attempt) = self.attempt.take() else {
             return;
         };
@@ -544,7 +553,12 @@ impl Core {
             return;
         }
         let confirming = matches!(phase, Phase::Confirming { .. });
-        personality.attempt_disconnected(self, FailReason::from_disconnect(reason), confirming, now);
+        personality.attempt_disconnected(
+            self,
+            FailReason::from_disconnect(reason),
+            confirming,
+            now,
+        );
     }
 
     fn end_scan(&mut self) {
@@ -697,7 +711,11 @@ impl<P: Personality> Manager<P> {
     // ----- prov-config -------------------------------------------------------------------
 
     /// SetConfig: new credentials (ESP: the latest wins; TI: a profile added with priority 0).
-    pub fn set_config(&mut self, credentials: Credentials, now: Instant) -> Result<(), ManagerError> {
+    pub fn set_config(
+        &mut self,
+        credentials: Credentials,
+        now: Instant,
+    ) -> Result<(), ManagerError> {
         self.core.require_init()?;
         self.personality
             .config_received(&mut self.core, credentials, ms(now))

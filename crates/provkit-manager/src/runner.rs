@@ -134,7 +134,11 @@ impl<S: WifiStation, C: CredentialStore> Runner<S, C> {
     }
 
     /// Execute every queued action; returns the transport-level ones in order.
-    pub fn execute<P: Personality>(&mut self, manager: &mut Manager<P>, now: Instant) -> Vec<Action> {
+    pub fn execute<P: Personality>(
+        &mut self,
+        manager: &mut Manager<P>,
+        now: Instant,
+    ) -> Vec<Action> {
         let mut for_adapter = Vec::new();
         while let Some(action) = manager.poll_action() {
             let executed = complete(execute_action(
@@ -155,7 +159,11 @@ impl<S: WifiStation, C: CredentialStore> Runner<S, C> {
     }
 
     /// Feed every pending station event to the manager; returns how many were delivered.
-    pub fn poll_station<P: Personality>(&mut self, manager: &mut Manager<P>, now: Instant) -> usize {
+    pub fn poll_station<P: Personality>(
+        &mut self,
+        manager: &mut Manager<P>,
+        now: Instant,
+    ) -> usize {
         let mut delivered = 0;
         while let Some(event) = self.station.poll_event() {
             let mut results = None;

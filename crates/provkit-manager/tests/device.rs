@@ -8,8 +8,7 @@ mod common;
 use common::*;
 use provkit_hal::Instant;
 use provkit_manager::{
-    AppInfo, Device, EspConfig, EspEvent, EspManager, ManagerError, ProvState, Runner,
-    ServiceInfo,
+    AppInfo, Device, EspConfig, EspEvent, EspManager, ManagerError, ProvState, Runner, ServiceInfo,
 };
 use provkit_proto::{
     CmdSetConfig, Message, RespGetStatus, Status, WiFiConfigMsgType, WiFiConfigPayload,

@@ -26,8 +26,8 @@ use provkit_manager::{
     Esp, EspConfig, EspEvent, Manager, Personality, ProvState, Role, Runner, ServiceInfo, Ti,
     TiCommand, TiConfig, TiEvent, TiHostCall, TiMode, TiStartParams, TiStatus,
 };
-use provkit_proto::{CmdCtrlReprov, CmdCtrlReset, Message, WiFiCtrlMsgType, WiFiCtrlPayload};
 use provkit_proto::wi_fi_ctrl_payload::Payload as CtrlPayload;
+use provkit_proto::{CmdCtrlReprov, CmdCtrlReset, Message, WiFiCtrlMsgType, WiFiCtrlPayload};
 
 /// Wraps a station and counts connects issued while another connect still owns it.
 struct Recorder {
@@ -270,7 +270,11 @@ impl Subject for Ti {
     }
 }
 
-fn run<S: Subject>(cfg: S::Config, stored: &[Profile], ops: &[Op<S::Own>]) -> Result<(), TestCaseError>
+fn run<S: Subject>(
+    cfg: S::Config,
+    stored: &[Profile],
+    ops: &[Op<S::Own>],
+) -> Result<(), TestCaseError>
 where
     Manager<S>: Clone,
 {

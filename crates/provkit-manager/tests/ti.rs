@@ -7,8 +7,8 @@ mod common;
 use common::*;
 use provkit_hal::{DisconnectReason, ErrorKind, Profile};
 use provkit_manager::{
-    Action, ManagerError, ProvState, ResetCaller, Role, TiCommand, TiConfig, TiErrorCode,
-    TiEvent, TiHostCall, TiMode, TiStartParams, TiStatus, TiWlanStatus,
+    Action, ManagerError, ProvState, ResetCaller, Role, TiCommand, TiConfig, TiErrorCode, TiEvent,
+    TiHostCall, TiMode, TiStartParams, TiStatus, TiWlanStatus,
 };
 
 fn statuses(events: &[TiEvent]) -> Vec<TiStatus> {
@@ -450,8 +450,7 @@ fn host_stop_roles_and_not_expected() {
         Err(ManagerError::Ti(TiErrorCode::CmdNotExpected))
     );
     assert_eq!(
-        h.mgr
-            .provisioning(TiCommand::AbortExternalConfirmation, at),
+        h.mgr.provisioning(TiCommand::AbortExternalConfirmation, at),
         Err(ManagerError::Ti(TiErrorCode::CmdNotExpected))
     );
     // 0xFF: remain in the current (provisioning) role.

@@ -30,7 +30,9 @@ use crate::error::{ManagerError, TiErrorCode};
 use crate::machine::{
     Attempt, Core, MAX_PRIORITY, MAX_PROFILES, Manager, Pending, Personality, Phase, ms, sealed,
 };
-use crate::types::{Action, ConnectedInfo, FailReason, ProvState, Role, ServiceInfo, WireFailReason};
+use crate::types::{
+    Action, ConnectedInfo, FailReason, ProvState, Role, ServiceInfo, WireFailReason,
+};
 
 /// No profiles and no host command for this long after start → auto-provisioning (TI §3.2).
 pub const AUTO_PROVISIONING_BOOT_DELAY_MS: u64 = 2_000;
@@ -152,7 +154,12 @@ impl Ti {
         Err(ManagerError::Ti(code))
     }
 
-    fn start(&mut self, core: &mut Core, params: TiStartParams, now: u64) -> Result<(), ManagerError> {
+    fn start(
+        &mut self,
+        core: &mut Core,
+        params: TiStartParams,
+        now: u64,
+    ) -> Result<(), ManagerError> {
         if core.state != ProvState::Idle {
             return self.reject(
                 core,
@@ -161,7 +168,11 @@ impl Ti {
             );
         }
         if params.inactivity_timeout_s < MIN_INACTIVITY_TIMEOUT_S {
-            return self.reject(core, TiStatus::ErrorAbortInvalidParam, TiErrorCode::InvalidParam);
+            return self.reject(
+                core,
+                TiStatus::ErrorAbortInvalidParam,
+                TiErrorCode::InvalidParam,
+            );
         }
         if params.mode.uses_http() && !self.config.http_server_enabled {
             return self.reject(
@@ -207,7 +218,12 @@ impl Ti {
         }
     }
 
-    fn host_stop(&mut self, core: &mut Core, role: Option<Role>, now: u64) -> Result<(), ManagerError> {
+    fn host_stop(
+        &mut self,
+        core: &mut Core,
+        role: Option<Role>,
+        now: u64,
+    ) -> Result<(), ManagerError> {
         if !core.state.is_running() {
             return Err(ManagerError::Ti(TiErrorCode::CmdNotExpected));
         }

@@ -19,11 +19,11 @@
 //! request (e.g. `profile_add` while not provisioning), 404 for other paths, 405 for the
 //! wrong method, 503 while the HTTP server is stopped.
 
-use provkit_nwp::consts::policy;
 use provkit_hal::Instant;
+use provkit_nwp::consts::policy;
 
-use provkit_nwp::form::{Form, parse_form};
 use super::{EmulatedNwp, PRODUCT_VERSION, credentials};
+use provkit_nwp::form::{Form, parse_form};
 
 /// Reply of the TI HTTP API.
 #[derive(Debug, Clone, PartialEq, Eq)]

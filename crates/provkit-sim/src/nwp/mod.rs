@@ -24,16 +24,16 @@ mod sockets;
 
 use std::collections::VecDeque;
 
-use provkit_nwp::Cc32xxError;
-use provkit_nwp::consts::{error as sl_err, policy, role as sl_role, sec_type};
-use provkit_nwp::driver::{NwpDriver, NwpEvent, NwpSockets, ProfileInfo, field32};
-use provkit_nwp::sys::SlWlanNetworkEntry;
 use provkit_hal::{
     AuthMode, Credentials, Instant, LinkEvent, Passphrase, Profile, ScanConfig, ScanEntry, Ssid,
 };
 use provkit_manager::{
     Action, ManagerError, Role, TiCommand, TiConfig, TiEvent, TiHostCall, TiManager,
 };
+use provkit_nwp::Cc32xxError;
+use provkit_nwp::consts::{error as sl_err, policy, role as sl_role, sec_type};
+use provkit_nwp::driver::{NwpDriver, NwpEvent, NwpSockets, ProfileInfo, field32};
+use provkit_nwp::sys::SlWlanNetworkEntry;
 
 use crate::env::RadioEnv;
 use crate::station::SimRadio;
@@ -165,10 +165,7 @@ impl EmulatedNwp {
 
     /// Flash never holds more than 7 profiles, so only a bad `TiConfig` can fail here,
     /// and [`EmulatedNwp::new`] already rejected that.
-    fn fresh_manager(
-        cfg: &TiConfig,
-        flash: &[StoredProfile],
-    ) -> Result<TiManager, ManagerError> {
+    fn fresh_manager(cfg: &TiConfig, flash: &[StoredProfile]) -> Result<TiManager, ManagerError> {
         let profiles: Vec<Profile> = flash.iter().map(|p| p.profile.clone()).collect();
         TiManager::new(cfg.clone(), profiles)
     }
@@ -473,9 +470,7 @@ impl EmulatedNwp {
     ) -> Result<(), Cc32xxError> {
         let credentials = credentials(ssid, key)?;
         let now = self.at();
-        self.manager
-            .smartconfig_sync(true)
-            .map_err(manager_error)?;
+        self.manager.smartconfig_sync(true).map_err(manager_error)?;
         self.manager
             .smartconfig_received(credentials, token.to_vec(), now)
             .map_err(manager_error)?;
