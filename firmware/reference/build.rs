@@ -6,12 +6,21 @@
 //!    `PROVKIT_SEC2_USERNAME` / `PROVKIT_SEC2_PASSWORD`) into an SRP-6a salt and verifier
 //!    (RFC 5054 3072-bit group, SHA-512: what ESP-IDF's sec2 uses) written to
 //!    `$OUT_DIR/sec2_credentials.rs`. Only the username, salt and verifier enter the image;
-//!    the password stays on the build host. `PROVKIT_SEC2_SALT_HEX` + `PROVKIT_SEC2_VERIFIER_HEX`
-//!    may be given instead (for reproducible images); xtask passes those when it computed them.
+//!    the password stays on the build host. The verifier is made in ESP-IDF's convention (x over
+//!    all 64 bytes of SHA-512(username ":" password), as ESP-IDF's `esp_srp.c` and the phone
+//!    apps derive it), or esp_prov's with `PROVKIT_SEC2_CONVENTION=esp-prov`; a password whose
+//!    verifier would differ between the two (1 in 256) fails the build with a message naming
+//!    the clients that could never log in, unless `PROVKIT_SEC2_FORCE=1`.
+//!    `PROVKIT_SEC2_SALT_HEX` + `PROVKIT_SEC2_VERIFIER_HEX` may be given instead (for
+//!    reproducible images, or a pair made by `esp_prov --sec2_gen_cred`: that one is in
+//!    esp_prov's convention, see the security crate's docs on imported verifiers).
 
 use std::env;
 use std::fmt::Write as _;
 use std::path::PathBuf;
+
+use provkit_security::SecurityError;
+use provkit_security::sec2::{MismatchPolicy, VerifierConvention, generate_credentials};
 
 /// The default credentials match ESP-IDF's wifi_prov_mgr example (`wifiprov` / `abcd1234`),
 /// so Espressif's phone apps work out of the box on a development board.
@@ -28,6 +37,8 @@ fn main() {
         "PROVKIT_SEC2_PASSWORD",
         "PROVKIT_SEC2_SALT_HEX",
         "PROVKIT_SEC2_VERIFIER_HEX",
+        "PROVKIT_SEC2_CONVENTION",
+        "PROVKIT_SEC2_FORCE",
     ] {
         println!("cargo:rerun-if-env-changed={var}");
     }
@@ -51,13 +62,33 @@ fn main() {
         _ => {
             let password =
                 env::var("PROVKIT_SEC2_PASSWORD").unwrap_or_else(|_| DEFAULT_PASSWORD.into());
-            provkit_security::generate_sec2_credentials(
+            let convention = match env::var("PROVKIT_SEC2_CONVENTION").as_deref() {
+                Err(_) | Ok("esp-idf") => VerifierConvention::EspIdf,
+                Ok("esp-prov") => VerifierConvention::EspProv,
+                Ok(other) => {
+                    panic!("PROVKIT_SEC2_CONVENTION must be esp-idf or esp-prov, not {other:?}")
+                }
+            };
+            let policy = if env::var_os("PROVKIT_SEC2_FORCE").is_some_and(|v| v == "1") {
+                MismatchPolicy::Allow
+            } else {
+                MismatchPolicy::Refuse
+            };
+            match generate_credentials(
                 username.as_bytes(),
                 password.as_bytes(),
                 SALT_LEN,
+                convention,
+                policy,
                 &mut HostRng,
-            )
-            .expect("valid sec2 username")
+            ) {
+                Ok(pair) => pair,
+                Err(SecurityError::ConventionMismatch(mismatch)) => panic!(
+                    "security 2 password for user {username:?} refused: {mismatch} \
+                     (PROVKIT_SEC2_FORCE=1 builds it anyway)"
+                ),
+                Err(e) => panic!("generating the sec2 verifier failed: {e}"),
+            }
         }
     };
 

@@ -17,11 +17,14 @@ use provkit_ble::client::{AttMtu, BleOptions, BleTransport};
 use provkit_ble::hci::HciSpec;
 use provkit_client::http::{DEFAULT_SERVICE, HttpTransport};
 use provkit_client::{
-    Client, ClientError, PollPolicy, ScanPlan, Scheme, Secrets, Transport, WifiCredentials,
-    security_config,
+    Client, ClientConvention, ClientError, PollPolicy, ScanPlan, Scheme, Secrets, Transport,
+    WifiCredentials, security_config,
 };
 use provkit_sim::provkit_security::rand_core::SeedableRng;
-use provkit_sim::provkit_security::{Sec2Patch, generate_sec2_credentials};
+use provkit_sim::provkit_security::sec2::{
+    self, ConventionMismatch, MismatchPolicy, VerifierConvention,
+};
+use provkit_sim::provkit_security::{Sec2Patch, SecurityError};
 use rand_chacha::ChaCha20Rng;
 use std::process::ExitCode;
 
@@ -86,6 +89,39 @@ struct ClientArgs {
     /// Security 2 password.
     #[arg(long)]
     password: Option<String>,
+    /// Security 2 verifier convention to try first: esp-idf (ESP-IDF's device code and the
+    /// phone apps) or esp-prov (verifiers made by esp_prov --sec2_gen_cred).
+    #[arg(long = "sec2-convention", value_enum, default_value_t = ConventionArg::EspIdf)]
+    sec2_convention: ConventionArg,
+    /// Do not retry a rejected security 2 proof in the other convention.
+    #[arg(long = "no-sec2-retry")]
+    no_sec2_retry: bool,
+}
+
+/// The sec2 verifier conventions a user picks from (`--sec2-convention`, `--convention`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConventionArg {
+    /// x over the raw salt and all 64 bytes of SHA-512(username ":" password): ESP-IDF's
+    /// esp_srp.c and Espressif's phone apps.
+    EspIdf,
+    /// x over both without leading zero bytes: esp_prov and its --sec2_gen_cred.
+    EspProv,
+}
+
+impl ConventionArg {
+    pub fn verifier(self) -> VerifierConvention {
+        match self {
+            Self::EspIdf => VerifierConvention::EspIdf,
+            Self::EspProv => VerifierConvention::EspProv,
+        }
+    }
+
+    fn client(self) -> ClientConvention {
+        match self {
+            Self::EspIdf => ClientConvention::EspIdf,
+            Self::EspProv => ClientConvention::EspProv,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -121,6 +157,13 @@ struct GenSec2Args {
     /// Salt length in bytes.
     #[arg(long = "salt-len", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=64))]
     salt_len: u16,
+    /// How the verifier is derived: esp-idf (ESP-IDF's device code and the phone apps) or
+    /// esp-prov (what esp_prov --sec2_gen_cred makes).
+    #[arg(long, value_enum, default_value_t = ConventionArg::EspIdf)]
+    convention: ConventionArg,
+    /// Make the verifier even for a password some Espressif clients could never log in with.
+    #[arg(long)]
+    force: bool,
 }
 
 fn main() -> ExitCode {
@@ -149,15 +192,71 @@ pub fn os_rng() -> Result<ChaCha20Rng, String> {
     Ok(ChaCha20Rng::from_seed(seed))
 }
 
-fn gen_sec2(args: GenSec2Args) -> Result<(), String> {
+/// A sec2 salt and verifier in `convention`; refuses credentials some Espressif client could
+/// never log in with unless `force`, and then says which.
+pub fn sec2_credentials(
+    username: &str,
+    password: &str,
+    salt_len: usize,
+    convention: VerifierConvention,
+    force: bool,
+    force_flag: &str,
+) -> Result<(Vec<u8>, Vec<u8>), String> {
     let mut rng = os_rng()?;
-    let (salt, verifier) = generate_sec2_credentials(
-        args.username.as_bytes(),
-        args.password.as_bytes(),
-        usize::from(args.salt_len),
+    let policy = if force {
+        MismatchPolicy::Allow
+    } else {
+        MismatchPolicy::Refuse
+    };
+    let (salt, verifier) = sec2::generate_credentials(
+        username.as_bytes(),
+        password.as_bytes(),
+        salt_len,
+        convention,
+        policy,
         &mut rng,
     )
-    .map_err(|e| format!("generating the sec2 verifier failed: {e:?}"))?;
+    .map_err(|e| match e {
+        SecurityError::ConventionMismatch(mismatch) => format!(
+            "refusing this security 2 password for user {username:?}: {mismatch} \
+             ({force_flag} makes the verifier anyway)"
+        ),
+        other => format!("generating the sec2 verifier failed: {other}"),
+    })?;
+    if let Err(mismatch) =
+        sec2::check_conventions(&salt, username.as_bytes(), password.as_bytes(), convention)
+    {
+        eprintln!("provkit: warning: {}", forced_warning(&mismatch));
+    }
+    Ok((salt, verifier))
+}
+
+fn forced_warning(mismatch: &ConventionMismatch) -> String {
+    let clients: Vec<&str> = mismatch.failing_clients().map(|c| c.name()).collect();
+    let list = match clients.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => clients.concat(),
+    };
+    format!(
+        "verifier made in the {} convention as forced: {list} cannot log in with this password",
+        mismatch.chosen()
+    )
+}
+
+fn gen_sec2(args: GenSec2Args) -> Result<(), String> {
+    let convention = args.convention.verifier();
+    let (salt, verifier) = sec2_credentials(
+        &args.username,
+        &args.password,
+        usize::from(args.salt_len),
+        convention,
+        args.force,
+        "--force",
+    )?;
+    println!(
+        "convention: {convention} (x as {} derive it)",
+        convention.used_by()
+    );
     println!("username: {}", args.username);
     println!("salt ({} bytes): {}", salt.len(), hex::encode(&salt));
     println!(
@@ -246,9 +345,13 @@ fn connect(args: &ClientArgs) -> Result<Client<Box<dyn Transport>>, String> {
     let pop_required = detected.is_none_or(|d| d.pop_required);
     let config = security_config(scheme, &secrets_of(args), pop_required)
         .map_err(|e| describe(&e, "preparing the session"))?;
-    client
-        .establish_session(config, &mut rng)
-        .map_err(|e| describe(&e, "establishing the session (wrong PoP or password?)"))?;
+    client.set_sec2_convention(args.sec2_convention.client());
+    client.set_sec2_retry(!args.no_sec2_retry);
+    let established = client.establish_session(config, &mut rng);
+    if let Some(retry) = client.sec2_retry() {
+        eprintln!("{retry}");
+    }
+    established.map_err(|e| describe(&e, "establishing the session (wrong PoP or password?)"))?;
     eprintln!("session established");
     Ok(client)
 }

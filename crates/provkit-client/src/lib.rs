@@ -18,6 +18,10 @@
 //!   framings.
 //! * [`Client::connect`] reads `proto-ver`, picks the scheme the device advertises (security 2
 //!   included, which esp_prov never auto-selects), and runs the handshake.
+//! * Security 2 starts in ESP-IDF's and the phone apps' [`ClientConvention`]; a proof the
+//!   device rejects is retried once in esp_prov's when that derives a different verifier for
+//!   the credentials ([`Client::sec2_retry`] reports it). [`ClientConvention::AndroidMinimal`]
+//!   reproduces the Android library's wire bytes, to test devices against them.
 //! * Scan with paging, SetConfig/ApplyConfig, status polling with reasons, prov-ctrl
 //!   reset/reprov and raw custom endpoints are methods of [`Client`]; their plaintext codecs
 //!   are the pure functions of [`wifi`], byte-identical to esp_prov's requests.
@@ -82,11 +86,13 @@ pub mod proto_ver;
 mod transport;
 pub mod wifi;
 
-pub use client::{Client, PollPolicy, ScanPlan, Scheme, Secrets, security_config, select_scheme};
+pub use client::{
+    Client, PollPolicy, ScanPlan, Scheme, Sec2Retry, Secrets, security_config, select_scheme,
+};
 pub use error::{ClientError, Endpoint, FailReason, TransportError};
 pub use proto_ver::{DetectedSecurity, VersionEntry, VersionReport};
 pub use transport::Transport;
 pub use wifi::{ConnectedInfo, ScanEntry, ScanOptions, ScanStatus, WifiCredentials, WifiStatus};
 
-pub use provkit_security::{ClientSecurityConfig, Sec2Patch};
+pub use provkit_security::{ClientConvention, ClientSecurityConfig, Sec2Patch};
 pub use zeroize::{Zeroize, Zeroizing};

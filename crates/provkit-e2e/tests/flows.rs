@@ -18,8 +18,14 @@ const USER: &[u8] = b"wifiprov";
 const PASSWORD: &[u8] = b"abcd1234";
 
 fn sec2_config(patch: Sec2Patch, seed: u64) -> DeviceSecurityConfig {
-    let (salt, verifier) = generate_sec2_credentials(USER, PASSWORD, 16, &mut DetRng::seeded(seed))
-        .expect("credentials");
+    let (salt, verifier) = generate_sec2_credentials(
+        USER,
+        PASSWORD,
+        16,
+        provkit_security::VerifierConvention::EspIdf,
+        &mut DetRng::seeded(seed),
+    )
+    .expect("credentials");
     DeviceSecurityConfig::Sec2 {
         salt,
         verifier,

@@ -42,6 +42,7 @@ pub mod ble;
 pub mod console;
 pub mod endpoint;
 pub mod error;
+pub mod hex;
 pub mod http;
 pub mod proto_ver;
 mod protocomm;
