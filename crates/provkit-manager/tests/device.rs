@@ -472,3 +472,87 @@ fn ble_gatt_ops_through_device_serve_capped_scan_pages() {
         Err(AttErrorCode::InvalidHandle)
     );
 }
+
+/// `Device<Ti>`: the TI personality serving protocomm on its own (no application endpoints).
+/// A prov-config SetConfig is a profile (PROFILE_ADDED), ApplyConfig starts the confirmation
+/// stage, and the phone's GetStatus answered Connected is its local feedback: only then is the
+/// profile committed and provisioning stopped (SUCCESS, STOPPED).
+#[test]
+fn ti_device_serves_protocomm_and_commits_on_the_phones_feedback() {
+    use provkit_manager::{
+        Role, TiCommand, TiConfig, TiEvent, TiManager, TiMode, TiStartParams, TiStatus,
+    };
+    let config = TiConfig {
+        auto_provisioning: false,
+        ..TiConfig::default()
+    };
+    let mut manager = TiManager::new(config, Vec::new()).unwrap();
+    let at = Instant::from_millis;
+    manager.device_started(Role::Sta, at(0)).unwrap();
+    manager
+        .provisioning(
+            TiCommand::Start(TiStartParams {
+                mode: TiMode::Ap,
+                role_after_success: Role::Sta,
+                inactivity_timeout_s: 600,
+                smart_config_key: None,
+                external_confirmation: false,
+            }),
+            at(0),
+        )
+        .unwrap();
+    let mut device = Device::new(manager, VersionInfo::default());
+    device.open_protocomm(DeviceSecurityConfig::Sec0).unwrap();
+    let mut runner = Runner::new(station(), provkit_hal::mock::MemoryStore::new());
+    let mut rng = ChaCha20Rng::seed_from_u64(3);
+    let mut call = |device: &mut Device<provkit_manager::Ti>, endpoint: &str, body: &[u8], now| {
+        let r = device.handle(CLIENT, endpoint, body, &mut rng, at(now));
+        runner.pump(&mut device.manager, at(now));
+        device.on_tick(at(now));
+        (r, runner.store.profiles().len())
+    };
+    call(&mut device, "prov-session", &SEC0_SESSION_CMD, 0)
+        .0
+        .unwrap();
+    // No application endpoints: with a session, an unknown endpoint still gets no answer.
+    assert!(call(&mut device, "custom-data", b"x", 5).0.is_err());
+    let (r, _) = call(&mut device, "prov-config", &set_config(HOME, HOME_PASS), 10);
+    assert_eq!(config_status(&r.unwrap()), Status::Success as i32);
+    let (r, stored) = call(&mut device, "prov-config", &[0x08, 0x04], 20);
+    assert_eq!(config_status(&r.unwrap()), Status::Success as i32);
+    // Connected with an address, but the phone has not read the result yet.
+    assert_eq!(stored, 0);
+    assert_eq!(device.manager.state(), ProvState::CredRecv);
+    let (r, stored) = call(&mut device, "prov-config", &[0x52, 0x00], 30);
+    match WiFiConfigPayload::decode(r.unwrap().as_slice())
+        .unwrap()
+        .payload
+    {
+        Some(Payload::RespGetStatus(st)) => {
+            assert_eq!(st.sta_state, WifiStationState::Connected as i32)
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(stored, 1);
+    assert_eq!(device.manager.state(), ProvState::Idle);
+    assert!(device.protocomm().is_none());
+    let mut statuses = Vec::new();
+    let mut added = false;
+    while let Some(event) = device.manager.poll_event() {
+        match event {
+            TiEvent::ProvisioningStatus { status, .. } => statuses.push(status),
+            TiEvent::ProfileAdded { ssid, .. } => added |= ssid.as_bytes() == HOME,
+            TiEvent::ResetRequest { .. } => panic!("no external configuration here"),
+        }
+    }
+    assert!(added);
+    assert_eq!(
+        statuses,
+        [
+            TiStatus::ConfirmationWlanConnect,
+            TiStatus::ConfirmationIpAcquired,
+            TiStatus::Success,
+            TiStatus::Stopped
+        ]
+    );
+}
