@@ -11,6 +11,8 @@ pub const NO_STD_CRATES: &[(&str, &[&str])] = &[
     ("provkit-hal", &[]),
     ("provkit-wifi", &[]),
     ("provkit-manager", &[]),
+    // The CC32xx NWP's host interface (the cc32xx adapter builds on it for the chip).
+    ("provkit-nwp", &[]),
     // The async engine every async target runs, with the BLE transport it drives.
     ("provkit-engine", &["--features", "ble"]),
     ("provkit-ble", &[]),
