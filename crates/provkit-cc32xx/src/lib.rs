@@ -16,7 +16,7 @@
 //!     └─ provkit-sim EmulatedNwp                                         — on a host
 //! ```
 //!
-//! [`sys`] holds the `extern "C"` declarations of the driver functions (feature
+//! `sys` holds the `extern "C"` declarations of the driver functions (feature
 //! `simplelink-sdk`).
 
 #![no_std]

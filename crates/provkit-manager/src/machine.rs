@@ -13,7 +13,7 @@
 //! The core owns what both personalities share: the stored profiles and their priorities,
 //! the pending credentials, the one connection attempt with its phases and deadlines, the
 //! scan, the provisioning window, and the queue of [`Action`]s. It commits credentials
-//! ([`Action::Persist`]) only from [`Core::confirm`], and nothing calls that before the
+//! ([`Action::Persist`]) only from `Core::confirm`, and nothing calls that before the
 //! connection is confirmed.
 //!
 //! Where the two products differ, the core asks its [`Personality`] — a trait implemented by
@@ -97,7 +97,7 @@ pub trait Personality: sealed::Sealed + Sized {
         now: u64,
     ) -> Result<(), ManagerError>;
     /// An attempt with `ssid` begins. `true` holds the connect until the personality
-    /// releases it ([`Core::release_attempt`]).
+    /// releases it (`Core::release_attempt`).
     fn attempt_begins(&mut self, core: &mut Core, ssid: &Ssid) -> bool;
     /// A station event, before the core reads it.
     fn link_event(&mut self, core: &mut Core, event: &LinkEvent, now: u64) {
@@ -107,11 +107,11 @@ pub trait Personality: sealed::Sealed + Sized {
     fn associated(&mut self, core: &mut Core) {
         let _ = core;
     }
-    /// The attempt got its address: confirm it ([`Core::confirm`]) or wait for more
-    /// ([`Core::await_confirmation`]).
+    /// The attempt got its address: confirm it (`Core::confirm`) or wait for more
+    /// (`Core::await_confirmation`).
     fn ip_acquired(&mut self, core: &mut Core, info: ConnectedInfo, now: u64);
     /// The attempt's link went down for `reason`; `confirming` if it had its address and was
-    /// waiting for confirmation. Retry ([`Core::retry_attempt`]) or fail ([`Core::fail`]).
+    /// waiting for confirmation. Retry (`Core::retry_attempt`) or fail (`Core::fail`).
     fn attempt_disconnected(
         &mut self,
         core: &mut Core,
@@ -125,7 +125,7 @@ pub trait Personality: sealed::Sealed + Sized {
     }
     /// The attempt failed for good; the core is back to accepting credentials.
     fn attempt_failed(&mut self, core: &mut Core, wire: WireFailReason, reason: FailReason);
-    /// A wait started by [`Core::await_confirmation`] with a deadline ran out.
+    /// A wait started by `Core::await_confirmation` with a deadline ran out.
     fn confirmation_overdue(&mut self, core: &mut Core, now: u64);
     /// GetStatus answered `Connected`.
     fn status_delivered(&mut self, core: &mut Core, now: u64);

@@ -12,7 +12,7 @@
 //!
 //! On the core: the configuration stage is `Started`/`Fail`, the confirmation stage is
 //! `CredRecv`; an address does not confirm an attempt, it starts the feedback wait
-//! ([`crate::machine`]'s `Confirming` phase), and only the phone's read (or the host's STOP
+//! (the core's `Confirming` phase), and only the phone's read (or the host's STOP
 //! under external confirmation) commits the profile.
 
 mod types;
