@@ -3,7 +3,7 @@
 //! Place in the stack: a chip adapter, above `provkit-nwp` (the NWP's host interface: the
 //! `NwpDriver` / `NwpSockets` seam, TI's constants and structures), `provkit-manager` (whose
 //! TI personality supplies the command and event vocabulary), `provkit-protocomm` and
-//! `provkit-hal`. Below the seam is TI's SimpleLink host driver — on the chip through [`ffi`]
+//! `provkit-hal`. Below the seam is TI's SimpleLink host driver — on the chip through `ffi`
 //! (feature `simplelink-sdk`), on a host an emulated NWP (`provkit-sim::nwp`, which depends
 //! on the seam, not on this crate).
 //!
