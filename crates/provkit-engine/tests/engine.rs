@@ -308,7 +308,7 @@ fn run<T>(
 fn a_wrong_passphrase_is_retried_in_the_same_session_and_only_the_right_one_is_stored() {
     let mut mock = MockStation::new();
     mock.add_network(home_network()).unwrap();
-    let device = started_device(EspConfig::default(), DeviceSecurityConfig::Sec0);
+    let device = started_device(EspConfig::DEFAULT, DeviceSecurityConfig::Sec0);
     let ((first, second, stored_after_failure), hooks, store) =
         run(device, mock, async |engine, _station, clock| {
             let mut client = Client::new(ClientSecurityConfig::Sec0, 1);
@@ -352,7 +352,7 @@ fn a_wrong_passphrase_is_retried_in_the_same_session_and_only_the_right_one_is_s
 fn the_engine_spends_every_attempt_before_giving_up() {
     let mut mock = MockStation::new();
     mock.add_network(home_network()).unwrap();
-    let mut config = EspConfig::default();
+    let mut config = EspConfig::DEFAULT;
     config.wifi_conn_attempts = 3;
     let device = started_device(config, DeviceSecurityConfig::Sec0);
     let ((status, connects), hooks, store) = run(device, mock, async |engine, station, _clock| {
@@ -379,7 +379,7 @@ fn the_engine_spends_every_attempt_before_giving_up() {
 fn a_brute_force_lockout_ends_with_engine_time() {
     let pop = b"right-pop".to_vec();
     let mut device = started_device(
-        EspConfig::default(),
+        EspConfig::DEFAULT,
         DeviceSecurityConfig::Sec1 {
             pop: Some(pop.clone()),
         },
@@ -425,7 +425,7 @@ fn a_brute_force_lockout_ends_with_engine_time() {
 fn auto_stop_after_success_stops_the_transports_and_the_device() {
     let mut mock = MockStation::new();
     mock.add_network(home_network()).unwrap();
-    let device = started_device(EspConfig::default(), DeviceSecurityConfig::Sec0);
+    let device = started_device(EspConfig::DEFAULT, DeviceSecurityConfig::Sec0);
     let (after_stop, hooks, _) = run(device, mock, async |engine, _, _clock| {
         let mut client = Client::new(ClientSecurityConfig::Sec0, 1);
         client.handshake(engine).await.expect("session");
@@ -461,7 +461,7 @@ fn a_blocking_scan_is_answered_only_when_the_scan_is_done() {
     let mut mock = MockStation::new();
     mock.add_network(home_network()).unwrap();
     mock.scan_completes_immediately = false;
-    let device = started_device(EspConfig::default(), DeviceSecurityConfig::Sec0);
+    let device = started_device(EspConfig::DEFAULT, DeviceSecurityConfig::Sec0);
     let ((answered_early, count), _, _) = run(device, mock, async |engine, station, _| {
         let mut client = Client::new(ClientSecurityConfig::Sec0, 1);
         client.handshake(engine).await.expect("session");
@@ -500,7 +500,7 @@ fn a_blocking_scan_is_answered_only_when_the_scan_is_done() {
 fn a_scan_the_radio_never_finishes_ends_at_the_scan_timeout() {
     let mut mock = MockStation::new();
     mock.scan_completes_immediately = false;
-    let device = started_device(EspConfig::default(), DeviceSecurityConfig::Sec0);
+    let device = started_device(EspConfig::DEFAULT, DeviceSecurityConfig::Sec0);
     let (elapsed, _, _) = run(device, mock, async |engine, _, clock| {
         let mut client = Client::new(ClientSecurityConfig::Sec0, 1);
         client.handshake(engine).await.expect("session");
@@ -518,7 +518,7 @@ fn a_scan_the_radio_never_finishes_ends_at_the_scan_timeout() {
 #[test]
 fn a_ble_disconnect_mid_session_frees_the_session_for_the_next_central() {
     let device = started_device(
-        EspConfig::default(),
+        EspConfig::DEFAULT,
         DeviceSecurityConfig::Sec1 { pop: None },
     );
     let ((old_link, new_link), _, _) = run(device, MockStation::new(), async |engine, _, _| {
@@ -569,7 +569,7 @@ fn a_ble_disconnect_mid_session_frees_the_session_for_the_next_central() {
 
 #[test]
 fn a_failed_scan_start_ends_the_scan_instead_of_hanging() {
-    let device = started_device(EspConfig::default(), DeviceSecurityConfig::Sec0);
+    let device = started_device(EspConfig::DEFAULT, DeviceSecurityConfig::Sec0);
     let (finished, hooks, _) = run(device, MockStation::new(), async |engine, station, _| {
         let mut client = Client::new(ClientSecurityConfig::Sec0, 1);
         client.handshake(engine).await.expect("session");

@@ -63,13 +63,14 @@ impl DeviceOptions {
     /// ESP personality with auto-stop disabled: the simulator keeps serving after success so
     /// `prov-ctrl` Reprov works and one sim can be provisioned many times.
     pub fn esp(security: DeviceSecurityConfig, service_name: &str) -> Self {
-        let mut manager = EspConfig::default();
-        manager.auto_stop_ms = None;
         DeviceOptions {
             security,
             service_name: service_name.to_string(),
             custom_endpoints: vec!["custom-data".to_string()],
-            manager,
+            manager: EspConfig {
+                auto_stop_ms: None,
+                ..EspConfig::default()
+            },
         }
     }
 }
