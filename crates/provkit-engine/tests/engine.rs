@@ -517,10 +517,7 @@ fn a_scan_the_radio_never_finishes_ends_at_the_scan_timeout() {
 
 #[test]
 fn a_ble_disconnect_mid_session_frees_the_session_for_the_next_central() {
-    let device = started_device(
-        EspConfig::DEFAULT,
-        DeviceSecurityConfig::Sec1 { pop: None },
-    );
+    let device = started_device(EspConfig::DEFAULT, DeviceSecurityConfig::Sec1 { pop: None });
     let ((old_link, new_link), _, _) = run(device, MockStation::new(), async |engine, _, _| {
         let endpoints = engine.ble_endpoints();
         let index = |name: &str| {
