@@ -8,7 +8,7 @@ use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
 use provkit_fuzz::fixed_rng;
 use provkit_hal::{AuthMode, Bssid, DisconnectReason, Instant, LinkEvent, ScanEntry, Ssid};
-use provkit_manager::{Action, Device, Manager, ManagerConfig, ServiceInfo};
+use provkit_manager::{Action, Device, EspConfig, EspManager, ServiceInfo};
 use provkit_protocomm::{ClientId, DeviceSecurityConfig, TransportKind, VersionInfo};
 
 #[derive(Arbitrary, Debug)]
@@ -44,7 +44,7 @@ const ENDPOINTS: [&str; 5] = [
 ];
 
 fuzz_target!(|ops: Vec<Op>| {
-    let Ok(manager) = Manager::new(ManagerConfig::esp(), Vec::new()) else {
+    let Ok(manager) = EspManager::new(EspConfig::default(), Vec::new()) else {
         return;
     };
     let mut device = Device::new(manager, VersionInfo::default());

@@ -1,14 +1,10 @@
-//! TI device HTTP API form parser (`provkit-sim`'s emulated CC32xx NWP): arbitrary bodies
-//! never panic, and every accepted form survives a full percent-encoding round trip
-//! unchanged (names and values are bytes, the parser may not lose or invent any).
+//! TI device HTTP API form parser (`provkit-nwp`'s `form`, which the simulator's emulated
+//! CC32xx NWP serves): arbitrary bodies never panic, and every accepted form survives a full
+//! percent-encoding round trip unchanged (names and values are bytes, the parser may not lose
+//! or invent any).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-
-// The parser is plain std code; including the file keeps the simulator's async stack out of
-// the fuzz build.
-#[path = "../../crates/provkit-sim/src/nwp/form.rs"]
-#[allow(dead_code)]
-mod form;
+use provkit_nwp::form;
 
 fn percent_encode(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("%{b:02X}")).collect()

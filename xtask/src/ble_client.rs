@@ -18,7 +18,7 @@
 //! `PROVKIT_BLE_CLIENT_ONLY=TEXT` runs the scenarios whose name contains TEXT.
 
 use crate::interop::{TempDir, free_port, pyenv, venv_python};
-use crate::root;
+use crate::process::{root, run};
 use std::io::Read;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -69,7 +69,7 @@ type Scenario = fn(&Path) -> Result<(), String>;
 /// `cargo xtask ble-client`: venv (bumble), build the CLI, run every scenario, print a summary.
 pub fn ble_client() -> Result<(), String> {
     pyenv()?;
-    crate::run(
+    run(
         Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())).args([
             "build",
             "-p",
@@ -77,7 +77,7 @@ pub fn ble_client() -> Result<(), String> {
         ]),
     )?;
     // provkit-ble's example of a PoP retried on one link (provkit's CLI opens one link per run).
-    crate::run(
+    run(
         Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())).args([
             "build",
             "-p",

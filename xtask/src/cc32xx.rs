@@ -14,7 +14,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::{root, run};
+use crate::process::{cargo, ensure_targets, root, run};
 
 /// The board name on the command line.
 pub const BOARD: &str = "cc3220sf-launchxl";
@@ -35,10 +35,6 @@ pub fn wants(args: &[String]) -> bool {
         || args.iter().any(|a| a == &format!("--board={BOARD}"))
 }
 
-fn cargo() -> Command {
-    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-}
-
 /// The firmware's manifest. The package is a workspace of its own (the `firmware/`
 /// workspace is the ESP32 one); its build artifacts share the host `target/` directory.
 fn firmware_manifest() -> PathBuf {
@@ -51,7 +47,7 @@ fn firmware_manifest() -> PathBuf {
 /// What `cargo xtask test` runs for the CC32xx: the adapter compiles for the chip, and the
 /// firmware application type-checks (no link, so no SDK needed).
 pub fn cc32xx_ci() -> Result<(), String> {
-    crate::steps::ensure_targets(&[TARGET])?;
+    ensure_targets(&[TARGET])?;
     run(cargo().args(["build", "-p", "provkit-cc32xx", "--target", TARGET]))?;
     run(cargo().args([
         "build",
@@ -159,7 +155,7 @@ pub fn flash(args: &[String]) -> Result<(), String> {
             firmware_manifest().display()
         ));
     }
-    crate::steps::ensure_targets(&[TARGET])?;
+    ensure_targets(&[TARGET])?;
     let target_dir = root().join("target");
     run(cargo()
         .arg("build")

@@ -23,6 +23,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::process::{cargo, ensure_targets, root, run};
+
 /// A board the reference firmware supports: its Cargo feature, target triple and chip.
 #[derive(Clone, Copy, Debug)]
 pub struct Board {
@@ -144,12 +146,10 @@ fn flash_with(args: FlashArgs, print_sizes: bool) -> Result<(), String> {
     let espflash = ensure_espflash()?;
     match (&args.image_only, port) {
         (Some(out), _) => save_image(&espflash, args.board, &elf, out),
-        (None, Some(port)) => crate::run(
-            Command::new(&espflash)
-                .args(["flash", "--monitor", "--chip", args.board.chip, "--port"])
-                .arg(&port)
-                .arg(&elf),
-        ),
+        (None, Some(port)) => run(Command::new(&espflash)
+            .args(["flash", "--monitor", "--chip", args.board.chip, "--port"])
+            .arg(&port)
+            .arg(&elf)),
         (None, None) => Err("no serial port".into()),
     }
 }
@@ -188,7 +188,7 @@ pub fn firmware_ci() -> Result<(), String> {
 }
 
 fn firmware_dir() -> PathBuf {
-    crate::root().join("firmware")
+    root().join("firmware")
 }
 
 fn elf_path(board: Board) -> PathBuf {
@@ -199,17 +199,13 @@ fn elf_path(board: Board) -> PathBuf {
         .join("provkit-reference")
 }
 
-fn cargo() -> Command {
-    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-}
-
 /// Builds the reference firmware in release and returns the ELF's path.
 fn build_firmware(
     board: Board,
     transport: Transport,
     credentials: Option<(&str, &str)>,
 ) -> Result<PathBuf, String> {
-    crate::steps::ensure_targets(&[board.target])?;
+    ensure_targets(&[board.target])?;
     let mut features = board.name.to_string();
     if transport == Transport::SoftAp {
         features.push_str(",softap");
@@ -311,7 +307,7 @@ fn ensure_espflash() -> Result<PathBuf, String> {
         return Ok(p.clone());
     }
     eprintln!("espflash not found; installing it (one time, takes a few minutes)");
-    crate::run(cargo().args(["install", "espflash", "--locked"]))?;
+    run(cargo().args(["install", "espflash", "--locked"]))?;
     match installed {
         Some(p) if works(&p) => Ok(p),
         _ if works(&on_path) => Ok(on_path),
@@ -330,18 +326,16 @@ fn save_image(espflash: &Path, board: Board, elf: &Path, out: &Path) -> Result<(
     let out = std::env::current_dir()
         .map(|cwd| cwd.join(out))
         .unwrap_or_else(|_| out.to_path_buf());
-    crate::run(
-        Command::new(espflash)
-            .args([
-                "save-image",
-                "--merge",
-                "--skip-padding",
-                "--skip-update-check",
-            ])
-            .args(["--chip", board.chip])
-            .arg(elf)
-            .arg(&out),
-    )?;
+    run(Command::new(espflash)
+        .args([
+            "save-image",
+            "--merge",
+            "--skip-padding",
+            "--skip-update-check",
+        ])
+        .args(["--chip", board.chip])
+        .arg(elf)
+        .arg(&out))?;
     let len = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
     println!("wrote {} ({len} bytes)", out.display());
     Ok(())

@@ -18,7 +18,7 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::{root, run};
+use crate::process::{root, run};
 
 /// Seconds per target in `--smoke` mode unless told otherwise.
 const DEFAULT_SMOKE_SECS: u64 = 20;

@@ -27,7 +27,7 @@
 //! * it polls `GetStatus` every 5 s and gives up after 3 non-`connecting` answers, printing the
 //!   failure reason (`Incorrect Password` / `Incorrect SSID`).
 
-use crate::root;
+use crate::process::{root, run};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -99,18 +99,14 @@ pub fn pyenv() -> Result<(), String> {
         return Ok(());
     }
     let python = find_python()?;
-    crate::run(Command::new(&python).args(["-m", "venv"]).arg(venv_dir()))?;
+    run(Command::new(&python).args(["-m", "venv"]).arg(venv_dir()))?;
     let py = venv_python();
-    crate::run(
-        Command::new(&py)
-            .args(["-m", "pip", "install", "--quiet", "--no-deps"])
-            .arg(ESP_CLI),
-    )?;
-    crate::run(
-        Command::new(&py)
-            .args(["-m", "pip", "install", "--quiet"])
-            .args(PY_PACKAGES),
-    )?;
+    run(Command::new(&py)
+        .args(["-m", "pip", "install", "--quiet", "--no-deps"])
+        .arg(ESP_CLI))?;
+    run(Command::new(&py)
+        .args(["-m", "pip", "install", "--quiet"])
+        .args(PY_PACKAGES))?;
     // Prove the client imports before declaring the venv ready (outside the workspace root,
     // whose `proto/` directory would shadow esp_prov's `proto` module).
     let status = Command::new(&py)
@@ -215,7 +211,7 @@ fn ble_mtu(name: &str) -> u16 {
 /// The step for `cargo xtask test`: venv, build the sim, run every scenario, print a summary.
 pub fn interop() -> Result<(), String> {
     pyenv()?;
-    crate::run(
+    run(
         Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())).args([
             "build",
             "-p",

@@ -2,8 +2,9 @@
 //! `cargo`. Every step installs what it needs itself (rustup targets, the Python venv with
 //! Espressif's client) and fails loudly when it cannot.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+
+use process::{root, run};
 
 mod ble_client;
 mod cc32xx;
@@ -11,8 +12,10 @@ mod ct;
 mod flash;
 mod fuzz;
 mod interop;
+mod process;
 mod rv32;
 mod steps;
+mod structure;
 mod vectors;
 
 fn main() -> ExitCode {
@@ -32,6 +35,13 @@ fn main() -> ExitCode {
         Some("ct-check") => ct::ct_check(),
         Some("interop") => interop::interop(),
         Some("vectors") => vectors::vectors(&args[1..]),
+        Some("structure") => match args.get(1).map(String::as_str) {
+            Some("--graph") => match args.get(2) {
+                Some(file) => structure::print_graph(&root().join(file)),
+                None => Err("usage: cargo xtask structure [--graph CRATE_ROOT_FILE]".into()),
+            },
+            _ => structure::structure(),
+        },
         Some("ble-client") => ble_client::ble_client(),
         Some("help") | Some("--help") | None => {
             print_help();
@@ -62,6 +72,8 @@ fn print_help() {
          vectors   regenerate tests/vectors from esp_prov and compare byte for byte:\n            \
          [--write | --self-test | --list-carried]\n  \
          ble-client run `provkit provision --ble` against `provkit sim --ble` (bumble controllers)\n  \
+         structure crate roles and module graphs: dependencies point one way, no cycle\n            \
+         [--graph CRATE_ROOT_FILE prints one target's module edges]\n  \
          fuzz      cargo-fuzz targets: --smoke [--smoke-secs N] | TARGET [--time S] | seed | list\n  \
          flash     build the ESP32 firmware and flash it (--board B [--image-only FILE])\n  \
          firmware  build both boards' firmware images and print their sizes (CI step)\n  \
@@ -69,14 +81,6 @@ fn print_help() {
          rv32-count  RV32IMC instruction counts under QEMU, provkit next to mbedTLS:\n              \
          [--check] against rv32count/figures.txt (fails on +5 %), [--update] rewrites it"
     );
-}
-
-/// The workspace root (xtask lives one level below it).
-pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 fn codegen() -> Result<(), String> {
@@ -88,18 +92,4 @@ fn codegen() -> Result<(), String> {
     run(Command::new("rustfmt").arg("--edition=2024").arg(&out))?;
     println!("wrote {}", out.display());
     Ok(())
-}
-
-/// Runs a command, echoing it, and turns a non-zero exit into an error naming it.
-pub fn run(cmd: &mut Command) -> Result<(), String> {
-    eprintln!("$ {cmd:?}");
-    let status = cmd
-        .current_dir(root())
-        .status()
-        .map_err(|e| format!("starting {cmd:?}: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{cmd:?} failed with {status}"))
-    }
 }

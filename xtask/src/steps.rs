@@ -1,7 +1,6 @@
 //! The steps of `cargo xtask test`.
 
-use crate::run;
-use std::process::Command;
+use crate::process::{cargo, ensure_targets, root, run};
 
 /// Crates that must build `#![no_std]` (with `alloc`) for the embedded targets, with the
 /// extra cargo arguments that select their no_std configuration.
@@ -13,6 +12,8 @@ pub const NO_STD_CRATES: &[(&str, &[&str])] = &[
     ("provkit-http", &[]),
     ("provkit-wifi", &[]),
     ("provkit-manager", &[]),
+    // The CC32xx NWP's host interface (the cc32xx adapter builds on it for the chip).
+    ("provkit-nwp", &[]),
     // The async engine every async target runs, with the BLE transport it drives.
     ("provkit-engine", &["--features", "ble,http,embassy-time"]),
     ("provkit-ble", &[]),
@@ -22,10 +23,6 @@ pub const NO_STD_CRATES: &[(&str, &[&str])] = &[
 
 /// Embedded targets every no_std crate is built for.
 pub const NO_STD_TARGETS: &[&str] = &["thumbv7em-none-eabi", "riscv32imc-unknown-none-elf"];
-
-fn cargo() -> Command {
-    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-}
 
 pub fn test(_args: &[String]) -> Result<(), String> {
     let started = std::time::Instant::now();
@@ -40,6 +37,8 @@ pub fn test(_args: &[String]) -> Result<(), String> {
     step("fmt", &|| {
         run(cargo().args(["fmt", "--all", "--", "--check"]))
     })?;
+    // Crate roles and module graphs (dependencies point one way, no cycle); about a second.
+    step("structure", &crate::structure::structure)?;
     step("clippy", &|| {
         run(cargo().args([
             "clippy",
@@ -97,7 +96,7 @@ pub fn test(_args: &[String]) -> Result<(), String> {
 fn workspace_tests() -> Result<(), String> {
     const SLOW: &str = "provkit-hostile";
     run(cargo().args(["test", "--workspace", "--no-run"]))?;
-    let log_path = crate::root().join("target").join("hostile-tests.log");
+    let log_path = root().join("target").join("hostile-tests.log");
     let log = std::fs::File::create(&log_path)
         .map_err(|e| format!("creating {}: {e}", log_path.display()))?;
     let log_err = log
@@ -106,7 +105,7 @@ fn workspace_tests() -> Result<(), String> {
     eprintln!("$ cargo test -p {SLOW}   (in the background; output follows when it ends)");
     let mut slow = cargo()
         .args(["test", "-p", SLOW, "--", "--nocapture"])
-        .current_dir(crate::root())
+        .current_dir(root())
         .stdout(log)
         .stderr(log_err)
         .spawn()
@@ -216,26 +215,6 @@ pub fn nostd() -> Result<(), String> {
             }
             run(&mut cmd)?;
         }
-    }
-    Ok(())
-}
-
-/// `rustup target add` for any target not yet installed, so a fresh machine just works.
-pub fn ensure_targets(targets: &[&str]) -> Result<(), String> {
-    let out = Command::new("rustup")
-        .args(["target", "list", "--installed"])
-        .output()
-        .map_err(|e| format!("running rustup (needed to add embedded targets): {e}"))?;
-    let installed = String::from_utf8_lossy(&out.stdout);
-    let missing: Vec<&str> = targets
-        .iter()
-        .copied()
-        .filter(|t| !installed.lines().any(|l| l.trim() == *t))
-        .collect();
-    if !missing.is_empty() {
-        run(Command::new("rustup")
-            .args(["target", "add"])
-            .args(&missing))?;
     }
     Ok(())
 }

@@ -16,7 +16,7 @@
 //!   recomputed value in every file of a temporary copy and requires the check of that copy to
 //!   fail on exactly those values. [`ci`] (the step of `cargo xtask test`) runs both.
 
-use crate::root;
+use crate::process::root;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

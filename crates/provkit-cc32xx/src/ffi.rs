@@ -9,10 +9,15 @@ use core::cell::RefCell;
 use critical_section::Mutex;
 use heapless::Deque;
 
-use crate::consts::{device, device_event, wlan_event};
-use crate::driver::{NwpDriver, NwpEvent, NwpSockets, ProfileInfo, field32};
-use crate::error::Cc32xxError;
-use crate::sys::{self, SlWlanNetworkEntry, SlWlanSecParams};
+use provkit_nwp::Cc32xxError;
+use provkit_nwp::consts::{device, device_event, wlan_event};
+use provkit_nwp::driver::{NwpDriver, NwpEvent, NwpSockets, ProfileInfo, field32};
+use provkit_nwp::sys::{
+    NETAPP_EVENT_IPV4_ACQUIRED, SlDeviceEvent, SlNetAppEventHead, SlSockAddrIn, SlWlanEvent,
+    SlWlanNetworkEntry, SlWlanSecParams,
+};
+
+use crate::sys;
 
 /// Events waiting for `poll_event`; when full, the newest is dropped (the host was too slow).
 const QUEUE_LEN: usize = 16;
@@ -254,7 +259,7 @@ impl NwpSockets for SimpleLink {
     fn tcp_listen(&mut self, port: u16) -> Result<i16, Cc32xxError> {
         // SAFETY: plain value arguments.
         let sd = check(unsafe { sys::sl_Socket(SL_AF_INET, SL_SOCK_STREAM, 0) })?;
-        let addr = sys::SlSockAddrIn {
+        let addr = SlSockAddrIn {
             sin_family: SL_AF_INET as u16,
             sin_port: port.to_be(),
             sin_addr: 0,
@@ -266,7 +271,7 @@ impl NwpSockets for SimpleLink {
             check(sys::sl_Bind(
                 sd,
                 &addr,
-                core::mem::size_of::<sys::SlSockAddrIn>() as i16,
+                core::mem::size_of::<SlSockAddrIn>() as i16,
             ))?;
             check(sys::sl_Listen(sd, 2))?;
             check(sys::sl_SetSockOpt(
@@ -281,8 +286,8 @@ impl NwpSockets for SimpleLink {
     }
 
     fn accept(&mut self, listener: i16) -> Result<i16, Cc32xxError> {
-        let mut addr = sys::SlSockAddrIn::default();
-        let mut len = core::mem::size_of::<sys::SlSockAddrIn>() as u16;
+        let mut addr = SlSockAddrIn::default();
+        let mut len = core::mem::size_of::<SlSockAddrIn>() as u16;
         // SAFETY: `addr`/`len` are valid out-parameters.
         sock(unsafe { sys::sl_Accept(listener, &mut addr, &mut len) })
     }
@@ -311,7 +316,7 @@ impl NwpSockets for SimpleLink {
 ///
 /// # Safety
 /// `event` must be a fully initialised event from the driver.
-pub unsafe fn decode_wlan_event(event: &sys::SlWlanEvent) -> Option<NwpEvent> {
+pub unsafe fn decode_wlan_event(event: &SlWlanEvent) -> Option<NwpEvent> {
     // SAFETY (all arms): the id names the union member the driver wrote.
     unsafe {
         match event.id {
@@ -361,7 +366,7 @@ pub unsafe fn decode_wlan_event(event: &sys::SlWlanEvent) -> Option<NwpEvent> {
 /// # Safety
 /// Called by the SimpleLink driver with a valid event pointer (or NULL).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn SimpleLinkWlanEventHandler(event: *mut sys::SlWlanEvent) {
+pub unsafe extern "C" fn SimpleLinkWlanEventHandler(event: *mut SlWlanEvent) {
     // SAFETY: the driver passes a valid event or NULL.
     if let Some(event) = unsafe { event.as_ref() }
         && let Some(decoded) = unsafe { decode_wlan_event(event) }
@@ -375,7 +380,7 @@ pub unsafe extern "C" fn SimpleLinkWlanEventHandler(event: *mut sys::SlWlanEvent
 /// # Safety
 /// Called by the SimpleLink driver with a valid event pointer (or NULL).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn SimpleLinkGeneralEventHandler(event: *mut sys::SlDeviceEvent) {
+pub unsafe extern "C" fn SimpleLinkGeneralEventHandler(event: *mut SlDeviceEvent) {
     // SAFETY: the driver passes a valid event or NULL; the id selects the member.
     if let Some(event) = unsafe { event.as_ref() }
         && event.id == device_event::RESET_REQUEST
@@ -393,10 +398,10 @@ pub unsafe extern "C" fn SimpleLinkGeneralEventHandler(event: *mut sys::SlDevice
 /// # Safety
 /// Called by the SimpleLink driver with a valid event pointer (or NULL).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn SimpleLinkNetAppEventHandler(event: *mut sys::SlNetAppEventHead) {
+pub unsafe extern "C" fn SimpleLinkNetAppEventHandler(event: *mut SlNetAppEventHead) {
     // SAFETY: the driver passes a valid event or NULL.
     if let Some(event) = unsafe { event.as_ref() }
-        && event.id == sys::NETAPP_EVENT_IPV4_ACQUIRED
+        && event.id == NETAPP_EVENT_IPV4_ACQUIRED
     {
         push(NwpEvent::IpAcquired {
             ip: event.ip.to_be_bytes(),

@@ -19,8 +19,7 @@ use provkit_http::limits::{IDLE_TIMEOUT_MS, REQUEST_BUFFER_LEN, REQUEST_TIMEOUT_
 use provkit_protocomm::http::{HttpFraming, HttpOutcome, HttpRequest};
 use provkit_protocomm::{Protocomm, RequestHandler, SecureRng};
 
-use crate::driver::NwpSockets;
-use crate::error::Cc32xxError;
+use provkit_nwp::{Cc32xxError, NwpSockets};
 
 /// Port of the provisioning HTTP server (`protocomm_httpd` default).
 pub const HTTP_PORT: u16 = 80;

@@ -1,21 +1,20 @@
 //! Native mode: the NWP's own provisioning (AP / SC / APSC / APSC+external), driven with the
 //! commands of provkit-manager's TI personality ([`TiCommand`]) and reported as its events
-//! ([`provkit_manager::Event::Ti`]). The host logic is what TI's SDK examples do
+//! ([`TiEvent`]). The host logic is what TI's SDK examples do
 //! (ti-simplelink.md §12): probe for a running (e.g. auto-started) provisioning before a
 //! start and stop it first; answer a RESET_REQUEST with `sl_Stop` + `sl_Start`; wait for
 //! STOPPED before the next command.
 //!
 //! ```text
 //!  app ──TiCommand──► NativeProvisioning ──sl_WlanProvisioning──► NWP (chip or emulated)
-//!  app ◄──NativeEvent (Manager(Event::Ti(..)) | Link(..) | NwpRestarted) ◄── poll_event
+//!  app ◄──NativeEvent (Provisioning(TiEvent) | Link(..) | NwpRestarted) ◄── poll_event
 //! ```
 
 use provkit_hal::LinkEvent;
-use provkit_manager::{Event, Role, TiCommand, TiEvent, TiMode, TiStatus};
-
-use crate::consts::{cmd, role};
-use crate::driver::{NwpDriver, role_from_code};
-use crate::error::Cc32xxError;
+use provkit_manager::{Role, TiCommand, TiEvent, TiMode, TiStatus};
+use provkit_nwp::Cc32xxError;
+use provkit_nwp::consts::{cmd, role};
+use provkit_nwp::driver::{NwpDriver, role_from_code};
 
 /// `sl_Stop` timeout the SDK examples use (ms).
 pub const STOP_TIMEOUT_MS: u16 = 200;
@@ -23,8 +22,8 @@ pub const STOP_TIMEOUT_MS: u16 = 200;
 /// What [`NativeProvisioning::poll`] hands to the application.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NativeEvent {
-    /// A provisioning event in the manager's vocabulary.
-    Manager(Event),
+    /// A provisioning event in the TI personality's vocabulary.
+    Provisioning(TiEvent),
     /// A plain WLAN / NetApp event (only outside provisioning or when unblocked).
     Link(LinkEvent),
     /// The adapter restarted the NWP (after a RESET_REQUEST); it came up in `role`.
@@ -214,7 +213,7 @@ impl<D: NwpDriver> NativeProvisioning<D> {
             }
             _ => {}
         }
-        Ok(Some(NativeEvent::Manager(Event::Ti(event))))
+        Ok(Some(NativeEvent::Provisioning(event)))
     }
 }
 

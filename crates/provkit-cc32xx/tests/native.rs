@@ -3,14 +3,15 @@
 
 use std::collections::VecDeque;
 
-use provkit_cc32xx::consts::{cmd, error, role, status};
-use provkit_cc32xx::driver::{NwpDriver, NwpEvent, ProfileInfo, field32, ti_status_from_code};
 use provkit_cc32xx::native::raw_command;
-use provkit_cc32xx::sys::SlWlanNetworkEntry;
-use provkit_cc32xx::{Cc32xxError, NativeEvent, NativeProvisioning, StartOutcome};
+use provkit_cc32xx::{NativeEvent, NativeProvisioning, StartOutcome};
 use provkit_manager::{
-    Event, ResetCaller, Role, TiCommand, TiEvent, TiMode, TiStartParams, TiStatus, TiWlanStatus,
+    ResetCaller, Role, TiCommand, TiEvent, TiMode, TiStartParams, TiStatus, TiWlanStatus,
 };
+use provkit_nwp::Cc32xxError;
+use provkit_nwp::consts::{cmd, error, role, status};
+use provkit_nwp::driver::{NwpDriver, NwpEvent, ProfileInfo, field32, ti_status_from_code};
+use provkit_nwp::sys::SlWlanNetworkEntry;
 
 #[derive(Default)]
 struct Scripted {
@@ -214,10 +215,10 @@ fn deferred_start_waits_for_stopped() {
     let e = a.poll().unwrap().unwrap();
     assert!(matches!(
         e,
-        NativeEvent::Manager(Event::Ti(TiEvent::ProvisioningStatus {
+        NativeEvent::Provisioning(TiEvent::ProvisioningStatus {
             status: TiStatus::Stopped,
             ..
-        }))
+        })
     ));
     assert_eq!(a.driver().calls.last().unwrap(), "prov 2 0 600 true 1");
     assert_eq!(a.role(), Some(Role::Ap));
@@ -243,9 +244,9 @@ fn reset_request_restarts_the_nwp_unless_the_application_does_it() {
     a.driver().events.push_back(request.clone());
     assert_eq!(
         a.poll().unwrap(),
-        Some(NativeEvent::Manager(Event::Ti(TiEvent::ResetRequest {
+        Some(NativeEvent::Provisioning(TiEvent::ResetRequest {
             caller: ResetCaller::ProvisioningExternalConfiguration
-        })))
+        }))
     );
     assert_eq!(
         a.poll().unwrap(),

@@ -2,10 +2,10 @@
 //! Pure functions, so their exact format is unit-tested.
 
 use provkit_sim::device::SimEvent;
-use provkit_sim::provkit_cc32xx::consts::status as ti_status;
-use provkit_sim::provkit_cc32xx::driver::NwpEvent;
 use provkit_sim::provkit_hal::Ssid;
-use provkit_sim::provkit_manager::{EspEvent, Event, FailReason, WireFailReason};
+use provkit_sim::provkit_manager::{EspEvent, FailReason, WireFailReason};
+use provkit_sim::provkit_nwp::consts::status as ti_status;
+use provkit_sim::provkit_nwp::driver::NwpEvent;
 use provkit_sim::provkit_protocomm::{ClientId, ProtocommEvent, TransportKind};
 
 /// The security settings of a running sim, as the user typed them.
@@ -213,7 +213,7 @@ pub fn event_lines(event: &SimEvent) -> (String, String) {
         format!("{{{}}}", fields.join(","))
     };
     match event {
-        SimEvent::Manager(Event::Esp(esp)) => match esp {
+        SimEvent::Manager(esp) => match esp {
             EspEvent::Init => (obj("init", vec![]), "manager initialised".into()),
             EspEvent::Start => (obj("start", vec![]), "provisioning started".into()),
             EspEvent::SetStaConfig { ssid } => (
@@ -245,10 +245,6 @@ pub fn event_lines(event: &SimEvent) -> (String, String) {
             EspEvent::End => (obj("end", vec![]), "provisioning ended".into()),
             EspEvent::Deinit => (obj("deinit", vec![]), "manager deinitialised".into()),
         },
-        SimEvent::Manager(Event::Ti(ti)) => {
-            let text = format!("{ti:?}");
-            (obj("ti", vec![("detail", json_str(&text))]), text)
-        }
         SimEvent::CustomData { endpoint, data } => {
             let text = String::from_utf8_lossy(data).into_owned();
             (
@@ -544,16 +540,15 @@ mod tests {
     #[test]
     fn event_json_lines_name_the_event_and_its_details() {
         let ssid = Ssid::new(b"Home\"Net").expect("ssid");
-        let (json, human) =
-            event_lines(&SimEvent::Manager(Event::Esp(EspEvent::CredRecv { ssid })));
+        let (json, human) = event_lines(&SimEvent::Manager(EspEvent::CredRecv { ssid }));
         let v: serde_json::Value = serde_json::from_str(&json).expect("json");
         assert_eq!(v["event"], "cred_recv");
         assert_eq!(v["ssid"], "Home\"Net");
         assert!(human.contains("Home\"Net"));
-        let (json, _) = event_lines(&SimEvent::Manager(Event::Esp(EspEvent::CredFail {
+        let (json, _) = event_lines(&SimEvent::Manager(EspEvent::CredFail {
             wire: WireFailReason::AuthError,
             reason: FailReason::AuthFailed,
-        })));
+        }));
         let v: serde_json::Value = serde_json::from_str(&json).expect("json");
         assert_eq!(
             (v["reason"].as_str(), v["wire_reason"].as_str()),
@@ -563,7 +558,7 @@ mod tests {
 
     #[test]
     fn nwp_events_render_as_json_objects_with_status_names() {
-        use provkit_sim::provkit_cc32xx::driver::field32;
+        use provkit_sim::provkit_nwp::driver::field32;
         let (json, human) = nwp_event_lines(&NwpEvent::ProvisioningStatus {
             status: ti_status::CONFIRMATION_STATUS_SUCCESS,
             role: 0,

@@ -30,10 +30,11 @@ use provkit_security::{
 };
 use zeroize::Zeroize;
 
+use crate::error::FailReason;
 use crate::proto_ver::{DEFAULT_PROTO_VER_BODY, VersionReport};
 use crate::wifi::{
-    self, ConnectedInfo, FailReason, Redacted, ScanEntry, ScanOptions, ScanStatus, WifiCredentials,
-    WifiStatus, endpoint,
+    self, ConnectedInfo, Redacted, ScanEntry, ScanOptions, ScanStatus, WifiCredentials, WifiStatus,
+    endpoint,
 };
 use crate::{ClientError, Transport};
 

@@ -1,5 +1,6 @@
-//! The crate's error type, [`ClientError`], and the transport vocabulary [`TransportError`]
-//! that every [`Transport`](crate::Transport) implementation reports in.
+//! The crate's error type, [`ClientError`], the transport vocabulary [`TransportError`]
+//! that every [`Transport`](crate::Transport) implementation reports in, and the device's
+//! [`FailReason`] that a failed provisioning carries.
 //!
 //! Nothing here panics on device bytes: a malformed, unexpected or hostile answer always ends
 //! up as one of these values.
@@ -8,6 +9,31 @@ use alloc::string::String;
 use core::fmt;
 
 use provkit_security::SecurityError;
+
+/// Why the device gave up connecting (`WifiConnectFailedReason`, open enum).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FailReason {
+    /// Wrong passphrase, handshake timeout, MIC failure.
+    AuthError,
+    /// The SSID was not found.
+    NetworkNotFound,
+    /// A value this client does not know.
+    Other(i32),
+    /// `ConnectionFailed` without any reason on the wire.
+    Unreported,
+}
+
+impl FailReason {
+    /// The reason a `RespGetStatus` carries (`fail_reason`).
+    pub(crate) fn from_wire(v: i32) -> Self {
+        match v {
+            0 => Self::AuthError,
+            1 => Self::NetworkNotFound,
+            other => Self::Other(other),
+        }
+    }
+}
 
 /// How a single request/response exchange on a transport failed.
 ///
@@ -95,7 +121,7 @@ pub enum ClientError {
     /// passphrase > 63 bytes, BSSID not 6 bytes, zero page size...).
     InvalidArgument(&'static str),
     /// The device reported that connecting to the access point failed.
-    ConnectionFailed(crate::FailReason),
+    ConnectionFailed(FailReason),
     /// The device was still connecting when the polling budget ran out.
     StillConnecting,
     /// A scan did not report `scan_finished` within the polling budget.

@@ -89,12 +89,10 @@ pub mod wifi;
 pub use client::{
     Client, PollPolicy, ScanPlan, Scheme, Sec2Retry, Secrets, security_config, select_scheme,
 };
-pub use error::{ClientError, Endpoint, TransportError};
+pub use error::{ClientError, Endpoint, FailReason, TransportError};
 pub use proto_ver::{DetectedSecurity, VersionEntry, VersionReport};
 pub use transport::Transport;
-pub use wifi::{
-    ConnectedInfo, FailReason, ScanEntry, ScanOptions, ScanStatus, WifiCredentials, WifiStatus,
-};
+pub use wifi::{ConnectedInfo, ScanEntry, ScanOptions, ScanStatus, WifiCredentials, WifiStatus};
 
 pub use provkit_security::{ClientConvention, ClientSecurityConfig, Sec2Patch};
 pub use zeroize::{Zeroize, Zeroizing};

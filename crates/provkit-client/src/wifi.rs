@@ -25,7 +25,7 @@ use provkit_proto::{
     wi_fi_ctrl_payload, wi_fi_scan_payload,
 };
 
-use crate::ClientError;
+use crate::error::{ClientError, FailReason};
 
 /// Endpoint names of the provisioning manager (spec §3.1).
 pub mod endpoint {
@@ -195,30 +195,6 @@ pub struct ConnectedInfo {
     pub bssid: Vec<u8>,
     /// Primary channel.
     pub channel: i32,
-}
-
-/// Why the device gave up connecting (`WifiConnectFailedReason`, open enum).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum FailReason {
-    /// Wrong passphrase, handshake timeout, MIC failure.
-    AuthError,
-    /// The SSID was not found.
-    NetworkNotFound,
-    /// A value this client does not know.
-    Other(i32),
-    /// `ConnectionFailed` without any reason on the wire.
-    Unreported,
-}
-
-impl FailReason {
-    fn from_wire(v: i32) -> Self {
-        match v {
-            0 => Self::AuthError,
-            1 => Self::NetworkNotFound,
-            other => Self::Other(other),
-        }
-    }
 }
 
 /// A decoded `RespGetStatus` (spec §6.5).

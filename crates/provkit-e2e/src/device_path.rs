@@ -21,17 +21,21 @@ use provkit_client::{Transport, TransportError};
 use provkit_hal::mock::{ManualClock, MemoryStore};
 use provkit_hal::{Clock, Instant, Profile};
 use provkit_manager::{
-    Action, Device, Event, ManagerError, Role, Runner, TiCommand, TiStartParams,
+    Action, AppEndpoints, Device, Esp, ManagerError, Personality, Role, Runner, Ti, TiCommand,
+    TiConfig, TiStartParams,
 };
 use provkit_protocomm::console::{ConsoleFraming, format_line, format_response, parse_response};
-use provkit_protocomm::{ClientId, DeviceSecurityConfig, TransportKind};
+use provkit_protocomm::{ClientId, TransportKind};
 
-use crate::{DetRng, DeviceSetup, SlowStation, build_device, esp_start, pump_device};
+use crate::{
+    Built, DetRng, DeviceSetup, SlowStation, build_device, build_ti_device, esp_start, pump_device,
+};
 
-/// `provkit_manager::Device` + runner + hal mocks + a console framing, in virtual time.
-pub struct ManagedDevice {
+/// `provkit_manager::Device` of either personality + runner + hal mocks + a console framing,
+/// in virtual time.
+pub struct ManagedDevice<P: Personality = Esp> {
     /// The production device (protocomm + manager + custom handlers).
-    pub device: Device,
+    pub device: Device<P>,
     /// Executes the manager's actions on the station and store.
     pub runner: Runner<SlowStation, MemoryStore>,
     /// Virtual time.
@@ -43,7 +47,7 @@ pub struct ManagedDevice {
     /// Virtual time each exchange takes.
     pub step_ms: u64,
     /// Application events seen, in order.
-    pub events: Vec<Event>,
+    pub events: Vec<P::Event>,
     /// Transport-level actions the runner handed back (transports, TI role switches).
     pub transport_actions: Vec<Action>,
     /// Whether the provisioning transports are up.
@@ -53,35 +57,41 @@ pub struct ManagedDevice {
 }
 
 /// A shared managed device.
-pub type SharedManaged = Rc<RefCell<ManagedDevice>>;
+pub type SharedManaged<P = Esp> = Rc<RefCell<ManagedDevice<P>>>;
 
 impl ManagedDevice {
     /// Builds the manager, wraps it in a `Device` and starts provisioning with
     /// `setup.security` (ESP `wifi_prov_mgr_start_provisioning`); custom endpoints are
     /// created before and registered after start, as the ESP API requires.
     pub fn start(setup: DeviceSetup) -> SharedManaged {
-        Self::build(setup, esp_start)
+        let built = build_device(&setup, esp_start);
+        Self::wrap(setup, built)
     }
+}
 
-    /// The TI personality through the same `Device`: the NWP boots in `role`, the host starts
+impl ManagedDevice<Ti> {
+    /// The TI personality behind a `Device<Ti>`: the NWP boots in `role`, the host starts
     /// provisioning with `params` (`sl_WlanProvisioning`), and the adapter opens protocomm
-    /// with `setup.security` for the phone. `setup.manager` should be a
-    /// [`provkit_manager::ManagerConfig::ti`] variant.
-    pub fn start_ti(setup: DeviceSetup, role: Role, params: TiStartParams) -> SharedManaged {
-        Self::build(setup, move |device, security| {
-            device.manager.ti_device_started(role, Instant(0))?;
+    /// with `setup.security` for the phone.
+    pub fn start_ti(
+        setup: DeviceSetup,
+        config: TiConfig,
+        role: Role,
+        params: TiStartParams,
+    ) -> SharedManaged<Ti> {
+        let built = build_ti_device(&setup, config, move |device, security| {
+            device.manager.device_started(role, Instant(0))?;
             device
                 .manager
-                .ti_provisioning(TiCommand::Start(params), Instant(0))?;
+                .provisioning(TiCommand::Start(params), Instant(0))?;
             device.open_protocomm(security)
-        })
+        });
+        Self::wrap(setup, built)
     }
+}
 
-    fn build(
-        setup: DeviceSetup,
-        start: impl FnOnce(&mut Device, DeviceSecurityConfig) -> Result<(), ManagerError>,
-    ) -> SharedManaged {
-        let built = build_device(&setup, start);
+impl<P: AppEndpoints> ManagedDevice<P> {
+    fn wrap(setup: DeviceSetup, built: Built<P>) -> SharedManaged<P> {
         let mut managed = Self {
             device: built.device,
             runner: built.runner,
@@ -181,15 +191,15 @@ impl ManagedDevice {
 }
 
 /// A transport straight onto `Device::handle`: one protocomm client per link.
-pub struct DeviceLink {
-    device: SharedManaged,
+pub struct DeviceLink<P: Personality = Esp> {
+    device: SharedManaged<P>,
     /// The protocomm client this link speaks as.
     pub client: ClientId,
 }
 
-impl DeviceLink {
+impl<P: AppEndpoints> DeviceLink<P> {
     /// A link speaking as `client`.
-    pub fn new(device: &SharedManaged, client: ClientId) -> Self {
+    pub fn new(device: &SharedManaged<P>, client: ClientId) -> Self {
         Self {
             device: Rc::clone(device),
             client,
@@ -202,7 +212,7 @@ impl DeviceLink {
     }
 }
 
-impl Transport for DeviceLink {
+impl<P: AppEndpoints> Transport for DeviceLink<P> {
     fn request(&mut self, endpoint: &str, body: &[u8]) -> Result<Vec<u8>, TransportError> {
         let mut device = self.device.borrow_mut();
         if !device.transports_up {
@@ -215,15 +225,15 @@ impl Transport for DeviceLink {
 }
 
 /// The console over `Device`: `<endpoint> <session-id> <hex>` lines, hex answers.
-pub struct DeviceConsoleLink {
-    device: SharedManaged,
+pub struct DeviceConsoleLink<P: Personality = Esp> {
+    device: SharedManaged<P>,
     /// The session id typed on every line (esp_prov always uses 0).
     pub session_id: u32,
 }
 
-impl DeviceConsoleLink {
+impl<P: AppEndpoints> DeviceConsoleLink<P> {
     /// A console client with session id `session_id`.
-    pub fn new(device: &SharedManaged, session_id: u32) -> Self {
+    pub fn new(device: &SharedManaged<P>, session_id: u32) -> Self {
         Self {
             device: Rc::clone(device),
             session_id,
@@ -236,7 +246,7 @@ impl DeviceConsoleLink {
     }
 }
 
-impl Transport for DeviceConsoleLink {
+impl<P: AppEndpoints> Transport for DeviceConsoleLink<P> {
     fn request(&mut self, endpoint: &str, body: &[u8]) -> Result<Vec<u8>, TransportError> {
         let mut line = format_line(endpoint, self.session_id, body);
         line.push('\r');

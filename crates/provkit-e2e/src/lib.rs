@@ -17,7 +17,7 @@
 //! ```
 //!
 //! [`device_path`] drives the same scenarios through `Device::handle` (no framing) and the
-//! console framing's sans-I/O half, and the TI personality through the same `Device`.
+//! console framing's sans-I/O half, and the TI personality through a `Device<Ti>`.
 //!
 //! * Time is a [`ManualClock`]: every exchange advances it by [`SimDevice::step_ms`]; due
 //!   radio events and manager timers fire at their own instants on the way.
@@ -42,8 +42,8 @@ use provkit_hal::{
     LinkEvent, Passphrase, Profile, ScanConfig, ScanEntry, Ssid, WifiStation,
 };
 use provkit_manager::{
-    Action, BleWrite, Device, Event, Manager, ManagerConfig, ManagerError, NoHooks, Runner,
-    ServiceInfo,
+    Action, AppEndpoints, BleWrite, Device, Esp, EspConfig, EspEvent, EspManager, ManagerError,
+    NoHooks, Runner, ServiceInfo, TiConfig, TiManager,
 };
 use provkit_protocomm::ble::{GattTable, Uuid128};
 use provkit_protocomm::console::{ConsoleFraming, format_line, parse_response};
@@ -115,8 +115,8 @@ pub struct DeviceSetup {
     pub security: DeviceSecurityConfig,
     /// proto-ver contents.
     pub version: VersionInfo,
-    /// Manager tunables (ESP personality unless changed).
-    pub manager: ManagerConfig,
+    /// ESP manager tunables (a TI device takes its own `TiConfig`).
+    pub manager: EspConfig,
     /// The radio environment.
     pub aps: Vec<SimAp>,
     /// Custom endpoints (answered `SUCCESS`, as the wifi_prov_mgr example does).
@@ -135,7 +135,7 @@ impl DeviceSetup {
         Self {
             security,
             version: VersionInfo::default(),
-            manager: ManagerConfig::esp(),
+            manager: EspConfig::default(),
             aps: vec![
                 SimAp::wpa2("myssid", "mypassword", 6, -42),
                 SimAp::wpa2("Guest Net", "guestpass", 11, -67),
@@ -296,7 +296,7 @@ pub struct SimDevice {
     /// Virtual time each exchange takes.
     pub step_ms: u64,
     /// Application events seen, in order.
-    pub events: Vec<Event>,
+    pub events: Vec<EspEvent>,
     /// Transport-level actions the runner handed back, in order.
     pub transport_actions: Vec<Action>,
     /// Whether the provisioning transports are up (StopTransports takes them down).
@@ -312,27 +312,60 @@ fn setup_error(what: &str, e: impl std::fmt::Debug) -> ! {
     panic!("test setup: {what}: {e:?}")
 }
 
-/// The pieces every simulated device starts from: runner over the hal mocks, a manager with
-/// the setup's custom endpoints created, wrapped in a `Device`, started by `start`, custom
-/// endpoints registered (answering [`CUSTOM_REPLY`] and recording what they got).
-pub(crate) struct Built {
-    pub(crate) device: Device,
+/// The pieces every simulated device starts from: runner over the hal mocks, a manager
+/// wrapped in a `Device`, started by `start`; for ESP, the setup's custom endpoints created
+/// before and registered after start (answering [`CUSTOM_REPLY`] and recording what they got).
+pub(crate) struct Built<P = Esp> {
+    pub(crate) device: Device<P>,
     pub(crate) runner: Runner<SlowStation, MemoryStore>,
     pub(crate) clock: Rc<ManualClock>,
     pub(crate) custom_received: Rc<RefCell<Vec<Vec<u8>>>>,
+}
+
+/// Runner, clock and the stored profiles a manager is built from.
+fn runner_for(
+    setup: &DeviceSetup,
+) -> (
+    Runner<SlowStation, MemoryStore>,
+    Rc<ManualClock>,
+    Vec<Profile>,
+) {
+    let clock = Rc::new(ManualClock::new(Instant(0)));
+    let mut runner = Runner::new(setup.station(&clock), MemoryStore::new());
+    let profiles = runner
+        .load_profiles()
+        .unwrap_or_else(|e| setup_error("load", e));
+    (runner, clock, profiles)
+}
+
+/// A TI device (`Device<Ti>`: no application endpoints), started by `start`.
+pub(crate) fn build_ti_device(
+    setup: &DeviceSetup,
+    config: TiConfig,
+    start: impl FnOnce(
+        &mut Device<provkit_manager::Ti>,
+        DeviceSecurityConfig,
+    ) -> Result<(), ManagerError>,
+) -> Built<provkit_manager::Ti> {
+    let (runner, clock, profiles) = runner_for(setup);
+    let manager = TiManager::new(config, profiles).unwrap_or_else(|e| setup_error("manager", e));
+    let mut device = Device::new(manager, setup.version.clone());
+    start(&mut device, setup.security.clone()).unwrap_or_else(|e| setup_error("start", e));
+    Built {
+        device,
+        runner,
+        clock,
+        custom_received: Rc::new(RefCell::new(Vec::new())),
+    }
 }
 
 pub(crate) fn build_device(
     setup: &DeviceSetup,
     start: impl FnOnce(&mut Device, DeviceSecurityConfig) -> Result<(), ManagerError>,
 ) -> Built {
-    let clock = Rc::new(ManualClock::new(Instant(0)));
-    let mut runner = Runner::new(setup.station(&clock), MemoryStore::new());
-    let profiles = runner
-        .load_profiles()
-        .unwrap_or_else(|e| setup_error("load", e));
-    let mut manager =
-        Manager::new(setup.manager.clone(), profiles).unwrap_or_else(|e| setup_error("manager", e));
+    let (runner, clock, profiles) = runner_for(setup);
+    let mut manager = EspManager::new(setup.manager.clone(), profiles)
+        .unwrap_or_else(|e| setup_error("manager", e));
     for name in &setup.custom_endpoints {
         manager
             .endpoint_create(name)
@@ -378,13 +411,13 @@ pub(crate) fn esp_start(
 
 /// Ticks `Device`, runs the runner, records transport actions and events. Shared by
 /// [`SimDevice`] and [`device_path::ManagedDevice`].
-pub(crate) fn pump_device(
-    device: &mut Device,
+pub(crate) fn pump_device<P: AppEndpoints>(
+    device: &mut Device<P>,
     runner: &mut Runner<SlowStation, MemoryStore>,
     now: Instant,
     transports_up: &mut bool,
     transport_actions: &mut Vec<Action>,
-    events: &mut Vec<Event>,
+    events: &mut Vec<P::Event>,
 ) {
     device.on_tick(now);
     for action in runner.pump(&mut device.manager, now) {
@@ -443,7 +476,7 @@ impl SimDevice {
     }
 
     /// The provisioning state machine.
-    pub fn manager(&self) -> &Manager {
+    pub fn manager(&self) -> &EspManager {
         &self.device.manager
     }
 

@@ -13,7 +13,7 @@ use provkit_e2e::{DetRng, DeviceSetup};
 use provkit_hal::{DisconnectReason, LinkEvent, Ssid};
 use provkit_manager::ManagerError;
 use provkit_manager::{
-    Action, EspEvent, Event, ManagerConfig, Role, TiEvent, TiMode, TiStartParams, TiStatus,
+    Action, EspEvent, Role, Ti, TiConfig, TiEvent, TiMode, TiStartParams, TiStatus,
 };
 use provkit_protocomm::console::REFERENCE_MAX_LINE_LEN;
 use provkit_protocomm::{ClientId, ProtocommError, TransportKind};
@@ -87,15 +87,7 @@ fn schemes(seed: u64) -> Vec<(&'static str, DeviceSecurityConfig, Secrets, Schem
 }
 
 fn esp_events(device: &SharedManaged) -> Vec<EspEvent> {
-    device
-        .borrow()
-        .events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Esp(e) => Some(e.clone()),
-            _ => None,
-        })
-        .collect()
+    device.borrow().events.to_vec()
 }
 
 /// Handshake, custom data, scan, provision "myssid"; then the device side must agree.
@@ -371,13 +363,13 @@ fn device_two_clients_race_for_the_one_session() {
     assert_eq!(device.borrow().stored().len(), 1);
 }
 
-fn ti_statuses(device: &SharedManaged) -> Vec<TiStatus> {
+fn ti_statuses(device: &SharedManaged<Ti>) -> Vec<TiStatus> {
     device
         .borrow()
         .events
         .iter()
         .filter_map(|e| match e {
-            Event::Ti(TiEvent::ProvisioningStatus { status, .. }) => Some(*status),
+            TiEvent::ProvisioningStatus { status, .. } => Some(*status),
             _ => None,
         })
         .collect()
@@ -388,15 +380,15 @@ fn ti_statuses(device: &SharedManaged) -> Vec<TiStatus> {
 /// its GetStatus read counts as the phone's feedback, and only then is it committed.
 #[test]
 fn ti_personality_through_the_device() {
-    let mut setup = DeviceSetup::new(
+    let setup = DeviceSetup::new(
         DeviceSecurityConfig::Sec1 {
             pop: Some(b"abcd1234".to_vec()),
         },
         141,
     );
-    setup.manager = ManagerConfig {
-        ti_auto_provisioning: false,
-        ..ManagerConfig::ti()
+    let config = TiConfig {
+        auto_provisioning: false,
+        ..TiConfig::default()
     };
     let params = TiStartParams {
         mode: TiMode::Ap,
@@ -405,7 +397,7 @@ fn ti_personality_through_the_device() {
         smart_config_key: None,
         external_confirmation: false,
     };
-    let device = ManagedDevice::start_ti(setup, Role::Sta, params);
+    let device = ManagedDevice::start_ti(setup, config, Role::Sta, params);
     assert!(device.borrow().transports_up);
     assert!(
         device
@@ -440,7 +432,7 @@ fn ti_personality_through_the_device() {
     let statuses = ti_statuses(&device);
     let dev = device.borrow();
     assert_eq!(dev.stored().len(), 1, "{statuses:?}");
-    assert_eq!(dev.device.manager.ti_role(), Role::Sta);
+    assert_eq!(dev.device.manager.role(), Role::Sta);
     assert!(!dev.transports_up, "{statuses:?}");
     assert!(
         statuses.contains(&TiStatus::ConfirmationIpAcquired),
@@ -458,7 +450,7 @@ fn ti_personality_through_the_device() {
     );
     assert!(dev.events.iter().any(|e| matches!(
         e,
-        Event::Ti(TiEvent::ProfileAdded { ssid, .. }) if ssid.as_bytes() == b"myssid"
+        TiEvent::ProfileAdded { ssid, .. } if ssid.as_bytes() == b"myssid"
     )));
 }
 

@@ -9,7 +9,7 @@ use provkit_client::{
 };
 use provkit_e2e::{BleLink, ConsoleLink, DetRng, DeviceSetup, HttpLink, SharedDevice, SimDevice};
 use provkit_hal::Ssid;
-use provkit_manager::{EspEvent, Event};
+use provkit_manager::EspEvent;
 use provkit_protocomm::console::{REFERENCE_MAX_LINE_LEN, format_line, parse_response};
 use provkit_protocomm::{ClientId, TransportKind};
 use provkit_security::{DeviceSecurityConfig, generate_sec2_credentials};
@@ -80,15 +80,7 @@ fn schemes(seed: u64) -> Vec<(&'static str, DeviceSecurityConfig, Secrets, Schem
 }
 
 fn esp_events(device: &SharedDevice) -> Vec<EspEvent> {
-    device
-        .borrow()
-        .events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Esp(e) => Some(e.clone()),
-            _ => None,
-        })
-        .collect()
+    device.borrow().events.to_vec()
 }
 
 /// The whole flow esp_prov runs without `--ssid`: detect, handshake, custom data, scan,

@@ -63,7 +63,7 @@ use embassy_sync::blocking_mutex::raw::RawMutex;
 use embassy_sync::signal::Signal;
 use provkit_hal::{Clock, ErrorKind, LinkEvent, asynch};
 use provkit_manager::{
-    Action, Device, Event, Executed, Manager, RequestHooks, apply_event, execute_action,
+    Action, Device, EspEvent, EspManager, Executed, RequestHooks, apply_event, execute_action,
     read_scan_results,
 };
 use provkit_protocomm::ble::{AttErrorCode, GattTable, NIMBLE_MAX_VALUE_LEN, Uuid128};
@@ -80,8 +80,8 @@ pub const MAX_ACTIONS_PER_ROUND: usize = 32;
 
 /// What the application hears from the engine. Every method has a default that does nothing.
 pub trait EngineHooks {
-    /// A manager event (`CredRecv`, `CredFail`, `CredSuccess`, TI status …).
-    fn event(&mut self, event: &Event) {
+    /// A manager event (`CredRecv`, `CredFail`, `CredSuccess` …).
+    fn event(&mut self, event: &EspEvent) {
         let _ = event;
     }
 
@@ -418,7 +418,7 @@ impl<R> State<R> {
     }
 }
 
-fn scan_finished(manager: &Manager) -> bool {
+fn scan_finished(manager: &EspManager) -> bool {
     manager.scan_status().0
 }
 
@@ -429,7 +429,7 @@ struct TransportHooks {
 }
 
 impl RequestHooks for TransportHooks {
-    fn after_wifi_request(&mut self, manager: &mut Manager, endpoint: &str, plaintext: &[u8]) {
+    fn after_wifi_request(&mut self, manager: &mut EspManager, endpoint: &str, plaintext: &[u8]) {
         if endpoint == "prov-scan"
             && matches!(ScanRequest::decode(plaintext), Ok(ScanRequest::Start(config)) if config.blocking)
             && !scan_finished(manager)

@@ -24,7 +24,7 @@ use provkit_hal::{
     ScanConfig, ScanEntry, Ssid, asynch,
 };
 use provkit_manager::{
-    Action, Device, EspEvent, Event, Manager, ManagerConfig, SCAN_TIMEOUT_MS, ServiceInfo,
+    Action, Device, EspConfig, EspEvent, EspManager, SCAN_TIMEOUT_MS, ServiceInfo,
 };
 use provkit_protocomm::ble::Uuid128;
 use provkit_protocomm::http::{HttpOutcome, HttpRequest};
@@ -101,14 +101,14 @@ impl asynch::WifiStation for FakeStation {
 
 #[derive(Default)]
 struct Recorder {
-    events: Vec<Event>,
+    events: Vec<EspEvent>,
     protocomm: Vec<ProtocommEvent>,
     transport: Vec<Action>,
     failures: Vec<(Action, ErrorKind)>,
 }
 
 impl EngineHooks for Recorder {
-    fn event(&mut self, event: &Event) {
+    fn event(&mut self, event: &EspEvent) {
         self.events.push(event.clone());
     }
     fn protocomm_event(&mut self, event: &ProtocommEvent) {
@@ -263,8 +263,8 @@ fn home_network() -> MockNetwork {
     }
 }
 
-fn started_device(config: ManagerConfig, security: DeviceSecurityConfig) -> Device {
-    let manager = Manager::new(config, Vec::new()).expect("manager");
+fn started_device(config: EspConfig, security: DeviceSecurityConfig) -> Device {
+    let manager = EspManager::new(config, Vec::new()).expect("manager");
     let mut device = Device::new(manager, VersionInfo::default());
     device
         .start(security, ServiceInfo::default(), Instant::from_millis(0))
@@ -308,7 +308,7 @@ fn run<T>(
 fn a_wrong_passphrase_is_retried_in_the_same_session_and_only_the_right_one_is_stored() {
     let mut mock = MockStation::new();
     mock.add_network(home_network()).unwrap();
-    let device = started_device(ManagerConfig::esp(), DeviceSecurityConfig::Sec0);
+    let device = started_device(EspConfig::DEFAULT, DeviceSecurityConfig::Sec0);
     let ((first, second, stored_after_failure), hooks, store) =
         run(device, mock, async |engine, _station, clock| {
             let mut client = Client::new(ClientSecurityConfig::Sec0, 1);
@@ -340,8 +340,8 @@ fn a_wrong_passphrase_is_retried_in_the_same_session_and_only_the_right_one_is_s
         .events
         .iter()
         .filter_map(|e| match e {
-            Event::Esp(EspEvent::CredFail { .. }) => Some("fail"),
-            Event::Esp(EspEvent::CredSuccess) => Some("success"),
+            EspEvent::CredFail { .. } => Some("fail"),
+            EspEvent::CredSuccess => Some("success"),
             _ => None,
         })
         .collect();
@@ -352,7 +352,7 @@ fn a_wrong_passphrase_is_retried_in_the_same_session_and_only_the_right_one_is_s
 fn the_engine_spends_every_attempt_before_giving_up() {
     let mut mock = MockStation::new();
     mock.add_network(home_network()).unwrap();
-    let mut config = ManagerConfig::esp();
+    let mut config = EspConfig::DEFAULT;
     config.wifi_conn_attempts = 3;
     let device = started_device(config, DeviceSecurityConfig::Sec0);
     let ((status, connects), hooks, store) = run(device, mock, async |engine, station, _clock| {
@@ -369,7 +369,7 @@ fn the_engine_spends_every_attempt_before_giving_up() {
     let fails = hooks
         .events
         .iter()
-        .filter(|e| matches!(e, Event::Esp(EspEvent::CredFail { .. })))
+        .filter(|e| matches!(e, EspEvent::CredFail { .. }))
         .count();
     assert_eq!(fails, 1, "one CredFail when the attempts are spent");
     assert!(store.profiles().is_empty());
@@ -379,7 +379,7 @@ fn the_engine_spends_every_attempt_before_giving_up() {
 fn a_brute_force_lockout_ends_with_engine_time() {
     let pop = b"right-pop".to_vec();
     let mut device = started_device(
-        ManagerConfig::esp(),
+        EspConfig::DEFAULT,
         DeviceSecurityConfig::Sec1 {
             pop: Some(pop.clone()),
         },
@@ -425,7 +425,7 @@ fn a_brute_force_lockout_ends_with_engine_time() {
 fn auto_stop_after_success_stops_the_transports_and_the_device() {
     let mut mock = MockStation::new();
     mock.add_network(home_network()).unwrap();
-    let device = started_device(ManagerConfig::esp(), DeviceSecurityConfig::Sec0);
+    let device = started_device(EspConfig::DEFAULT, DeviceSecurityConfig::Sec0);
     let (after_stop, hooks, _) = run(device, mock, async |engine, _, _clock| {
         let mut client = Client::new(ClientSecurityConfig::Sec0, 1);
         client.handshake(engine).await.expect("session");
@@ -453,11 +453,7 @@ fn auto_stop_after_success_stops_the_transports_and_the_device() {
         "{:?}",
         hooks.transport
     );
-    assert!(
-        hooks.events.contains(&Event::Esp(EspEvent::End)),
-        "{:?}",
-        hooks.events
-    );
+    assert!(hooks.events.contains(&EspEvent::End), "{:?}", hooks.events);
 }
 
 #[test]
@@ -465,7 +461,7 @@ fn a_blocking_scan_is_answered_only_when_the_scan_is_done() {
     let mut mock = MockStation::new();
     mock.add_network(home_network()).unwrap();
     mock.scan_completes_immediately = false;
-    let device = started_device(ManagerConfig::esp(), DeviceSecurityConfig::Sec0);
+    let device = started_device(EspConfig::DEFAULT, DeviceSecurityConfig::Sec0);
     let ((answered_early, count), _, _) = run(device, mock, async |engine, station, _| {
         let mut client = Client::new(ClientSecurityConfig::Sec0, 1);
         client.handshake(engine).await.expect("session");
@@ -504,7 +500,7 @@ fn a_blocking_scan_is_answered_only_when_the_scan_is_done() {
 fn a_scan_the_radio_never_finishes_ends_at_the_scan_timeout() {
     let mut mock = MockStation::new();
     mock.scan_completes_immediately = false;
-    let device = started_device(ManagerConfig::esp(), DeviceSecurityConfig::Sec0);
+    let device = started_device(EspConfig::DEFAULT, DeviceSecurityConfig::Sec0);
     let (elapsed, _, _) = run(device, mock, async |engine, _, clock| {
         let mut client = Client::new(ClientSecurityConfig::Sec0, 1);
         client.handshake(engine).await.expect("session");
@@ -521,10 +517,7 @@ fn a_scan_the_radio_never_finishes_ends_at_the_scan_timeout() {
 
 #[test]
 fn a_ble_disconnect_mid_session_frees_the_session_for_the_next_central() {
-    let device = started_device(
-        ManagerConfig::esp(),
-        DeviceSecurityConfig::Sec1 { pop: None },
-    );
+    let device = started_device(EspConfig::DEFAULT, DeviceSecurityConfig::Sec1 { pop: None });
     let ((old_link, new_link), _, _) = run(device, MockStation::new(), async |engine, _, _| {
         let endpoints = engine.ble_endpoints();
         let index = |name: &str| {
@@ -573,7 +566,7 @@ fn a_ble_disconnect_mid_session_frees_the_session_for_the_next_central() {
 
 #[test]
 fn a_failed_scan_start_ends_the_scan_instead_of_hanging() {
-    let device = started_device(ManagerConfig::esp(), DeviceSecurityConfig::Sec0);
+    let device = started_device(EspConfig::DEFAULT, DeviceSecurityConfig::Sec0);
     let (finished, hooks, _) = run(device, MockStation::new(), async |engine, station, _| {
         let mut client = Client::new(ClientSecurityConfig::Sec0, 1);
         client.handshake(engine).await.expect("session");

@@ -6,7 +6,7 @@
 
 use provkit_hal::Instant;
 use provkit_hal::mock::{MemoryStore, MockStation};
-use provkit_manager::{Device, Manager, ManagerConfig, NoHooks, Runner, ServiceInfo};
+use provkit_manager::{Device, EspConfig, EspManager, NoHooks, Runner, ServiceInfo};
 use provkit_protocomm::http::{HttpFraming, HttpOutcome, HttpRequest};
 use provkit_protocomm::{DeviceSecurityConfig, Sec2Patch, VersionInfo};
 use rand_chacha::ChaCha20Rng;
@@ -25,7 +25,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // --- the 20 lines a firmware author writes ------------------------------------------
     let mut runner = Runner::new(station, store);
-    let manager = Manager::new(ManagerConfig::esp(), runner.load_profiles()?)?;
+    let manager = EspManager::new(EspConfig::default(), runner.load_profiles()?)?;
     let mut device = Device::new(manager, VersionInfo::default());
     let security = DeviceSecurityConfig::Sec2 {
         salt,

@@ -1,7 +1,9 @@
 //! The manager behind provkit-wifi's endpoint handlers: [`WifiBackend`] implements
-//! `ConfigBackend`, `ScanBackend` and `CtrlBackend` over a borrowed [`Manager`] and the
-//! current time, and [`Manager::handle_wifi_request`] dispatches `prov-config`, `prov-scan`
-//! and `prov-ctrl` plaintext bodies to `provkit_wifi::handle_*`.
+//! `ConfigBackend`, `ScanBackend` and `CtrlBackend` over a borrowed [`Manager`] of either
+//! personality and the current time, and [`Manager::handle_wifi_request`] dispatches
+//! `prov-config`, `prov-scan` and `prov-ctrl` plaintext bodies to `provkit_wifi::handle_*`.
+//! What a request means beyond the core (SetConfig as a TI profile, GetStatus as ESP's "done"
+//! or TI's feedback) is the personality's decision, taken inside the core's operations.
 
 use alloc::vec::Vec;
 use core::cell::Cell;
@@ -11,8 +13,8 @@ use provkit_wifi::{
     ConfigBackend, CtrlBackend, ScanBackend, ScanLimits, StationStatus, Status, WifiError,
 };
 
-use crate::manager::Manager;
-use crate::types::{FailReason, Personality, StaState, WireFailReason};
+use crate::machine::{Manager, Personality};
+use crate::types::{FailReason, StaState, WireFailReason};
 
 /// Endpoint names of the built-in request endpoints (esp-provisioning.md §3.1).
 pub const PROV_CONFIG: &str = "prov-config";
@@ -22,17 +24,17 @@ pub const PROV_SCAN: &str = "prov-scan";
 pub const PROV_CTRL: &str = "prov-ctrl";
 
 /// One request's view of the manager for provkit-wifi's handlers.
-pub struct WifiBackend<'a> {
-    manager: &'a mut Manager,
+pub struct WifiBackend<'a, P> {
+    manager: &'a mut Manager<P>,
     now: Instant,
     /// GetStatus reads through `&self`; remember it so the "done"/feedback side effects run
     /// after the handler returns.
     status_read: Cell<bool>,
 }
 
-impl<'a> WifiBackend<'a> {
+impl<'a, P: Personality> WifiBackend<'a, P> {
     /// Borrow `manager` for one request at `now`.
-    pub fn new(manager: &'a mut Manager, now: Instant) -> Self {
+    pub fn new(manager: &'a mut Manager<P>, now: Instant) -> Self {
         Self {
             manager,
             now,
@@ -78,20 +80,16 @@ pub fn station_status(state: &StaState) -> StationStatus {
     }
 }
 
-impl ConfigBackend for WifiBackend<'_> {
+impl<P: Personality> ConfigBackend for WifiBackend<'_, P> {
     fn status(&self) -> StationStatus {
         self.status_read.set(true);
         station_status(self.manager.wifi_state())
     }
 
     fn set_config(&mut self, credentials: Credentials) -> Result<(), Status> {
-        let result = if self.manager.config().personality == Personality::Ti {
-            self.manager
-                .ti_profile_add(credentials, 0, Vec::new(), self.now)
-        } else {
-            self.manager.set_config(credentials, self.now)
-        };
-        result.map_err(|_| Status::InternalError)
+        self.manager
+            .set_config(credentials, self.now)
+            .map_err(|_| Status::InternalError)
     }
 
     fn apply_config(&mut self) -> Result<(), Status> {
@@ -101,7 +99,7 @@ impl ConfigBackend for WifiBackend<'_> {
     }
 }
 
-impl ScanBackend for WifiBackend<'_> {
+impl<P: Personality> ScanBackend for WifiBackend<'_, P> {
     fn start_scan(&mut self, config: ScanConfig) -> Result<(), Status> {
         self.manager
             .start_scan(config, self.now)
@@ -117,21 +115,21 @@ impl ScanBackend for WifiBackend<'_> {
     }
 }
 
-impl CtrlBackend for WifiBackend<'_> {
+impl<P: Personality> CtrlBackend for WifiBackend<'_, P> {
     fn reset(&mut self) -> Result<(), Status> {
         self.manager
-            .reset_sm_state_on_failure(self.now)
+            .ctrl_reset(self.now)
             .map_err(|_| Status::InternalError)
     }
 
     fn reprov(&mut self) -> Result<(), Status> {
         self.manager
-            .reset_sm_state_for_reprovision(self.now)
+            .ctrl_reprovision(self.now)
             .map_err(|_| Status::InternalError)
     }
 }
 
-impl Manager {
+impl<P: Personality> Manager<P> {
     /// Handle a decrypted `prov-config` / `prov-scan` / `prov-ctrl` body with HTTP scan
     /// pages. `None` if `endpoint` is none of them; `Some(Err)` means no response (reference
     /// behaviour).
@@ -142,7 +140,7 @@ impl Manager {
         now: Instant,
     ) -> Option<Result<Vec<u8>, WifiError>> {
         let limits = ScanLimits {
-            max_entries: u32::try_from(self.config().max_scan_results).unwrap_or(u32::MAX),
+            max_entries: u32::try_from(self.max_scan_results()).unwrap_or(u32::MAX),
             ..ScanLimits::HTTP
         };
         self.handle_wifi_request_with_limits(endpoint, plaintext, limits, now)

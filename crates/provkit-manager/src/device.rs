@@ -1,7 +1,9 @@
-//! [`Device`]: one [`Protocomm`] plus one [`Manager`], so a transport adapter makes one call
-//! per request and one per timer tick ([`Device::on_tick`]). Adapters with protocomm's
-//! framings call [`Device::handle_http`], [`Device::handle_console_line`] or the `ble_*`
-//! methods; adapters with their own framing call [`Device::handle`] with a [`ClientId`].
+//! [`Device`]: one [`Protocomm`] plus one [`Manager`] of either personality (ESP by default;
+//! a TI device serves protocomm too), so a transport adapter makes one call per request and
+//! one per timer tick ([`Device::on_tick`]). Adapters with protocomm's framings call
+//! [`Device::handle_http`], [`Device::handle_console_line`] or the `ble_*` methods; adapters
+//! with their own framing call [`Device::handle`] with a [`ClientId`]. The ESP API's start
+//! and application endpoints are on `Device<Esp>` only.
 //!
 //! ```text
 //!  HTTP/console/BLE framing ─┐
@@ -33,7 +35,9 @@ use provkit_protocomm::{
 use provkit_wifi::ScanLimits;
 
 use crate::error::ManagerError;
-use crate::manager::Manager;
+use crate::esp::{AppInfo, Esp};
+use crate::machine::{Manager, Personality};
+use crate::ti::Ti;
 use crate::types::ServiceInfo;
 
 /// The closure type of an application handler: decrypted request in, plaintext response out.
@@ -46,7 +50,7 @@ pub type CustomHandler = Box<CustomFn>;
 pub type SendCustomHandler = Box<SendCustomFn>;
 /// A [`Device`] whose registered handlers are `Send`, so the whole device can live behind a
 /// mutex shared by server threads.
-pub type SendDevice = Device<SendCustomFn>;
+pub type SendDevice<P = Esp> = Device<P, SendCustomFn>;
 
 /// The handler closure types a [`Device`] can hold ([`CustomFn`], [`SendCustomFn`]).
 pub trait EndpointFn {
@@ -66,10 +70,50 @@ impl EndpointFn for SendCustomFn {
     }
 }
 
+/// What protocomm serves for a personality besides the built-in endpoints: proto-ver labels
+/// and application endpoints. ESP declares them (`set_app_info`, `endpoint_create`,
+/// `endpoint_register`); TI has none.
+pub trait AppEndpoints: Personality {
+    /// Labels for the proto-ver JSON, in call order.
+    fn app_info(manager: &Manager<Self>) -> &[AppInfo];
+    /// Application endpoints, in creation order (BLE ids 0xFF54…).
+    fn custom_endpoints(manager: &Manager<Self>) -> &[String];
+    /// True if the application endpoint `name` has a handler right now.
+    fn is_endpoint_registered(manager: &Manager<Self>, name: &str) -> bool;
+}
+
+impl AppEndpoints for Esp {
+    fn app_info(manager: &Manager<Self>) -> &[AppInfo] {
+        manager.app_info()
+    }
+
+    fn custom_endpoints(manager: &Manager<Self>) -> &[String] {
+        manager.custom_endpoints()
+    }
+
+    fn is_endpoint_registered(manager: &Manager<Self>, name: &str) -> bool {
+        manager.is_endpoint_registered(name)
+    }
+}
+
+impl AppEndpoints for Ti {
+    fn app_info(_: &Manager<Self>) -> &[AppInfo] {
+        &[]
+    }
+
+    fn custom_endpoints(_: &Manager<Self>) -> &[String] {
+        &[]
+    }
+
+    fn is_endpoint_registered(_: &Manager<Self>, _: &str) -> bool {
+        false
+    }
+}
+
 /// Per-call adapter hooks into request dispatch. Registered closures ([`CustomHandler`]) are
 /// boxed without `Send`; an adapter whose device must be `Send` (a threaded server), or whose
 /// handling needs its own state (station, clock), serves its endpoints here instead.
-pub trait RequestHooks {
+pub trait RequestHooks<P = Esp> {
     /// A request for an application endpoint that has no registered closure. The default
     /// refuses it (no response).
     fn custom_request(
@@ -85,7 +129,7 @@ pub trait RequestHooks {
     /// queued on `manager`. Runs before the response is encrypted and sent, so an adapter can
     /// execute them here (e.g. hold a `blocking` ScanStart until the scan finished, as the
     /// reference does). The default does nothing.
-    fn after_wifi_request(&mut self, manager: &mut Manager, endpoint: &str, plaintext: &[u8]) {
+    fn after_wifi_request(&mut self, manager: &mut Manager<P>, endpoint: &str, plaintext: &[u8]) {
         let _ = (manager, endpoint, plaintext);
     }
 }
@@ -94,7 +138,7 @@ pub trait RequestHooks {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoHooks;
 
-impl RequestHooks for NoHooks {}
+impl<P> RequestHooks<P> for NoHooks {}
 
 /// The scan page limits for a transport: BLE characteristics hold 4 entries per page;
 /// HTTP and the console carry the whole list.
@@ -106,15 +150,15 @@ pub fn scan_limits_for(transport: TransportKind) -> ScanLimits {
 }
 
 /// Routes protocomm's `REQ_EP` requests to the manager or the application.
-struct Dispatch<'a, F: ?Sized> {
-    manager: &'a mut Manager,
+struct Dispatch<'a, P, F: ?Sized> {
+    manager: &'a mut Manager<P>,
     custom: &'a mut Vec<(String, Box<F>)>,
-    hooks: &'a mut dyn RequestHooks,
+    hooks: &'a mut dyn RequestHooks<P>,
     limits: ScanLimits,
     now: Instant,
 }
 
-impl<F: EndpointFn + ?Sized> RequestHandler for Dispatch<'_, F> {
+impl<P: AppEndpoints, F: EndpointFn + ?Sized> RequestHandler for Dispatch<'_, P, F> {
     fn handle_request(
         &mut self,
         endpoint: &str,
@@ -130,7 +174,7 @@ impl<F: EndpointFn + ?Sized> RequestHandler for Dispatch<'_, F> {
                 .after_wifi_request(self.manager, endpoint, plaintext);
             return Ok(response);
         }
-        if !self.manager.is_endpoint_registered(endpoint) {
+        if !P::is_endpoint_registered(self.manager, endpoint) {
             return Err(HandlerError::new("no handler registered"));
         }
         match self.custom.iter_mut().find(|(name, _)| name == endpoint) {
@@ -151,33 +195,33 @@ pub struct BleWrite<'a> {
     pub data: &'a [u8],
 }
 
-/// Protocomm + manager + custom endpoint handlers (closures of type `F`: [`CustomFn`] by
-/// default, [`SendCustomFn`] for a [`SendDevice`]).
-pub struct Device<F: ?Sized = CustomFn> {
+/// Protocomm + manager (personality `P`: ESP by default) + custom endpoint handlers (closures
+/// of type `F`: [`CustomFn`] by default, [`SendCustomFn`] for a [`SendDevice`]).
+pub struct Device<P = Esp, F: ?Sized = CustomFn> {
     /// The provisioning state machine.
-    pub manager: Manager,
+    pub manager: Manager<P>,
     protocomm: Option<Protocomm>,
     custom: Vec<(String, Box<F>)>,
     base_version: VersionInfo,
 }
 
-impl Device {
+impl<P: AppEndpoints> Device<P> {
     /// Wrap an initialised manager. `base_version` supplies `prov.ver` and the extra
-    /// capabilities; app labels come from [`Manager::set_app_info`].
-    pub fn new(manager: Manager, base_version: VersionInfo) -> Self {
+    /// capabilities; app labels come from [`crate::EspManager::set_app_info`].
+    pub fn new(manager: Manager<P>, base_version: VersionInfo) -> Self {
         Self::with_handlers(manager, base_version)
     }
 }
 
-impl SendDevice {
+impl<P: AppEndpoints> SendDevice<P> {
     /// [`Device::new`] for a device whose handlers (and so the device) are `Send`.
-    pub fn new_send(manager: Manager, base_version: VersionInfo) -> Self {
+    pub fn new_send(manager: Manager<P>, base_version: VersionInfo) -> Self {
         Self::with_handlers(manager, base_version)
     }
 }
 
-impl<F: EndpointFn + ?Sized> Device<F> {
-    fn with_handlers(manager: Manager, base_version: VersionInfo) -> Self {
+impl<P: AppEndpoints, F: EndpointFn + ?Sized> Device<P, F> {
+    fn with_handlers(manager: Manager<P>, base_version: VersionInfo) -> Self {
         Self {
             manager,
             protocomm: None,
@@ -208,42 +252,18 @@ impl<F: EndpointFn + ?Sized> Device<F> {
     /// personality starts provisioning.
     pub fn open_protocomm(&mut self, security: DeviceSecurityConfig) -> Result<(), ManagerError> {
         let mut info = self.base_version.clone();
-        for app in self.manager.app_info() {
+        for app in P::app_info(&self.manager) {
             let caps: Vec<&str> = app.capabilities.iter().map(String::as_str).collect();
             info.set_app_info(&app.label, &app.version, &caps);
         }
         let mut protocomm = Protocomm::new(security, info);
-        for name in self.manager.custom_endpoints() {
+        for name in P::custom_endpoints(&self.manager) {
             protocomm
                 .add_custom_endpoint(name)
                 .map_err(ManagerError::Protocomm)?;
         }
         sync_registrations(&self.manager, &mut protocomm);
         self.protocomm = Some(protocomm);
-        Ok(())
-    }
-
-    /// `wifi_prov_mgr_start_provisioning(security, params, service_name, service_key)`.
-    pub fn start(
-        &mut self,
-        security: DeviceSecurityConfig,
-        service: ServiceInfo,
-        now: Instant,
-    ) -> Result<(), ManagerError> {
-        self.manager.start(service, now)?;
-        if let Err(e) = self.open_protocomm(security) {
-            // Reference: a failed start leaves the manager idle.
-            self.manager.deinit_transports_after_failed_start(now);
-            return Err(e);
-        }
-        Ok(())
-    }
-
-    /// `wifi_prov_mgr_endpoint_register`: attach the application's handler.
-    pub fn register_endpoint(&mut self, name: &str, handler: Box<F>) -> Result<(), ManagerError> {
-        self.manager.endpoint_register(name)?;
-        self.custom.retain(|(n, _)| n != name);
-        self.custom.push((String::from(name), handler));
         Ok(())
     }
 
@@ -276,7 +296,7 @@ impl<F: EndpointFn + ?Sized> Device<F> {
         &mut self,
         transport: TransportKind,
         now: Instant,
-        hooks: &mut dyn RequestHooks,
+        hooks: &mut dyn RequestHooks<P>,
         f: impl FnOnce(&mut Protocomm, &mut dyn RequestHandler) -> T,
     ) -> Option<T> {
         self.manager.on_tick(now);
@@ -286,7 +306,7 @@ impl<F: EndpointFn + ?Sized> Device<F> {
         sync_registrations(&self.manager, protocomm);
         self.manager.on_client_activity(now);
         let limits = ScanLimits {
-            max_entries: u32::try_from(self.manager.config().max_scan_results).unwrap_or(u32::MAX),
+            max_entries: u32::try_from(self.manager.max_scan_results()).unwrap_or(u32::MAX),
             ..scan_limits_for(transport)
         };
         let mut dispatch = Dispatch {
@@ -305,7 +325,7 @@ impl<F: EndpointFn + ?Sized> Device<F> {
         &mut self,
         framing: &mut HttpFraming,
         request: &HttpRequest<'_>,
-        hooks: &mut dyn RequestHooks,
+        hooks: &mut dyn RequestHooks<P>,
         rng: &mut R,
         now: Instant,
     ) -> HttpOutcome {
@@ -321,7 +341,7 @@ impl<F: EndpointFn + ?Sized> Device<F> {
         &mut self,
         framing: &mut ConsoleFraming,
         line: &[u8],
-        hooks: &mut dyn RequestHooks,
+        hooks: &mut dyn RequestHooks<P>,
         rng: &mut R,
         now: Instant,
     ) -> Option<String> {
@@ -360,7 +380,7 @@ impl<F: EndpointFn + ?Sized> Device<F> {
         &mut self,
         gatt: &mut GattTable,
         write: BleWrite<'_>,
-        hooks: &mut dyn RequestHooks,
+        hooks: &mut dyn RequestHooks<P>,
         rng: &mut R,
         now: Instant,
     ) -> Result<(), AttErrorCode> {
@@ -384,7 +404,7 @@ impl<F: EndpointFn + ?Sized> Device<F> {
         gatt: &mut GattTable,
         connection: u16,
         commit: bool,
-        hooks: &mut dyn RequestHooks,
+        hooks: &mut dyn RequestHooks<P>,
         rng: &mut R,
         now: Instant,
     ) -> Result<(), AttErrorCode> {
@@ -410,10 +430,36 @@ impl<F: EndpointFn + ?Sized> Device<F> {
     }
 }
 
+impl<F: EndpointFn + ?Sized> Device<Esp, F> {
+    /// `wifi_prov_mgr_start_provisioning(security, params, service_name, service_key)`.
+    pub fn start(
+        &mut self,
+        security: DeviceSecurityConfig,
+        service: ServiceInfo,
+        now: Instant,
+    ) -> Result<(), ManagerError> {
+        self.manager.start(service, now)?;
+        if let Err(e) = self.open_protocomm(security) {
+            // Reference: a failed start leaves the manager idle.
+            self.manager.deinit_transports_after_failed_start(now);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// `wifi_prov_mgr_endpoint_register`: attach the application's handler.
+    pub fn register_endpoint(&mut self, name: &str, handler: Box<F>) -> Result<(), ManagerError> {
+        self.manager.endpoint_register(name)?;
+        self.custom.retain(|(n, _)| n != name);
+        self.custom.push((String::from(name), handler));
+        Ok(())
+    }
+}
+
 /// Tells protocomm which created custom endpoints have a registered handler right now.
-fn sync_registrations(manager: &Manager, protocomm: &mut Protocomm) {
-    for name in manager.custom_endpoints() {
+fn sync_registrations<P: AppEndpoints>(manager: &Manager<P>, protocomm: &mut Protocomm) {
+    for name in P::custom_endpoints(manager) {
         // Only fails for names protocomm does not know, which open_protocomm added.
-        let _ = protocomm.set_endpoint_registered(name, manager.is_endpoint_registered(name));
+        let _ = protocomm.set_endpoint_registered(name, P::is_endpoint_registered(manager, name));
     }
 }

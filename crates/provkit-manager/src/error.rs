@@ -1,4 +1,5 @@
-//! The crate's one error type.
+//! The crate's one error type, for the core and both personalities. TI's SimpleLink codes are
+//! a value of it ([`ManagerError::Ti`]) so a CC32xx adapter can hand the exact number back.
 
 use core::fmt;
 
@@ -47,7 +48,7 @@ impl TiErrorCode {
 #[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ManagerError {
-    /// The manager was deinitialised; only a new `Manager` can be used.
+    /// The manager was deinitialised (`EspManager::deinit`); only a new one can be used.
     NotInitialized,
     /// The operation is not allowed in the current provisioning state.
     WrongState {
@@ -56,8 +57,6 @@ pub enum ManagerError {
         /// Which API was called (for logs).
         operation: &'static str,
     },
-    /// The operation belongs to the other personality (ESP vs TI).
-    WrongPersonality,
     /// `reset_sm_state_for_reprovision` needs `disable_auto_stop` first (ESP rule).
     AutoStopEnabled,
     /// ApplyConfig without a preceding SetConfig.
@@ -84,7 +83,6 @@ impl fmt::Display for ManagerError {
             Self::WrongState { state, operation } => {
                 write!(f, "{operation} not allowed in state {state:?}")
             }
-            Self::WrongPersonality => f.write_str("operation belongs to the other personality"),
             Self::AutoStopEnabled => f.write_str("auto-stop must be disabled first"),
             Self::NoPendingConfig => f.write_str("no pending Wi-Fi configuration"),
             Self::EndpointExists => f.write_str("endpoint already exists"),

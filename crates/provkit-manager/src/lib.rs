@@ -6,32 +6,77 @@
 //! crates) that own radios, sockets and clocks.
 //!
 //! ```text
-//!   adapter ──calls/LinkEvents/now──► Manager ──Actions──► adapter (radio, store, transports)
-//!                                        └──Events──► application
+//!   adapter ──calls/LinkEvents/now──► Manager<P> ──Actions──► adapter (radio, store, transports)
+//!                                        └──P::Event──► application
 //! ```
 //!
 //! Sans-I/O: every entry point takes `now` ([`provkit_hal::Instant`]); nothing here reads a
 //! clock, spawns a thread or keeps a global. Outputs are queued and drained with
 //! [`Manager::poll_action`] and [`Manager::poll_event`].
 //!
-//! Two personalities over one core ([`types::Personality`]):
-//! * **ESP** — `wifi_prov_mgr` semantics (esp-provisioning.md §6): INIT/START/CRED_RECV/
-//!   CRED_FAIL/CRED_SUCCESS/END/DEINIT, connection attempts, auto-stop, reprovision.
-//! * **TI** — CC32xx NWP provisioning (ti-simplelink.md): modes AP/SC/APSC/APSC+external,
-//!   auto-provisioning, confirmation with local or external feedback, status codes 0–17,
-//!   the −2014 host-call gate.
+//! ## One core, two personalities
+//!
+//! ```text
+//!                 EspManager = Manager<Esp>          TiManager = Manager<Ti>
+//!   own API:      start/stop/auto-stop, reprov,      sl_WlanProvisioning modes, auto-
+//!                 endpoints & app info,              provisioning, feedback, status 0–17,
+//!                 attempts_remaining, CRED_* events  the −2014 gate, TiEvent
+//!                          │  decisions (Personality)  │
+//!   core (machine): profiles & priorities · the attempt, its phases and deadlines ·
+//!                   persist only after confirmation · scan · window · Action queue
+//! ```
+//!
+//! The core ([`Manager<P>`] with the shared state) holds what both products have in common.
+//! Each personality is its own type with its own API: [`EspManager`] follows ESP-IDF's
+//! `wifi_prov_mgr` (esp-provisioning.md §6), [`TiManager`] TI's CC32xx NWP provisioning
+//! (ti-simplelink.md). The two are linked only through the core: `esp` and `ti` never import
+//! each other, and nothing checks at run time which one it holds. Each type has its own calls:
+//!
+//! ```
+//! # use provkit_manager::{EspConfig, EspManager, ServiceInfo, TiCommand, TiConfig, TiManager};
+//! # use provkit_hal::Instant;
+//! let mut esp = EspManager::new(EspConfig::default(), Vec::new()).unwrap();
+//! esp.start(ServiceInfo::default(), Instant::from_millis(0)).unwrap();
+//! let mut ti = TiManager::new(TiConfig::default(), Vec::new()).unwrap();
+//! assert!(ti.provisioning(TiCommand::Stop { role: None }, Instant::from_millis(0)).is_err());
+//! ```
+//!
+//! and a TI call on an ESP manager, or an ESP call on a TI manager, does not compile:
+//!
+//! ```compile_fail
+//! # use provkit_manager::{EspConfig, EspManager, TiCommand};
+//! # use provkit_hal::Instant;
+//! let mut esp = EspManager::new(EspConfig::default(), Vec::new()).unwrap();
+//! esp.provisioning(TiCommand::Stop { role: None }, Instant::from_millis(0));
+//! ```
+//!
+//! ```compile_fail
+//! # use provkit_manager::{ServiceInfo, TiConfig, TiManager};
+//! # use provkit_hal::Instant;
+//! let mut ti = TiManager::new(TiConfig::default(), Vec::new()).unwrap();
+//! ti.start(ServiceInfo::default(), Instant::from_millis(0));
+//! ```
+//!
+//! Where the products differ inside a shared moment — a disconnect (ESP retries within
+//! `wifi_conn_attempts`, TI reports one outcome per profile), an address (ESP confirms, TI
+//! waits for the phone's feedback), an expired window, the end of a stop, the events to
+//! report, timers of its own — the core asks the sealed [`Personality`] trait, which `Esp`
+//! and `Ti` implement. The personality's public API drives the core through crate-internal
+//! operations (begin a session, start/retry/fail/confirm an attempt). Code that serves
+//! either personality (the [`Runner`], [`Device`], the async engine) is generic over
+//! `P: Personality`; each instance contains only its personality's code, so an ESP-only
+//! firmware links no TI code.
 //!
 //! Beyond both references: credentials are persisted ([`types::Action::Persist`]) only after
 //! the connection is confirmed, a failed attempt goes straight back to accepting credentials
 //! in the same session, up to 7 prioritised profiles are kept, an optional provisioning
 //! window stops an idle session, and the rich failure reason ([`types::FailReason`]) behind
 //! ESP's two wire reasons is exposed.
-
 //!
 //! ```
 //! use provkit_hal::mock::{MemoryStore, MockNetwork, MockStation};
 //! use provkit_hal::{AuthMode, Credentials, Instant, Passphrase, Ssid};
-//! use provkit_manager::{Manager, ManagerConfig, ProvState, Runner, ServiceInfo};
+//! use provkit_manager::{EspConfig, EspManager, ProvState, Runner, ServiceInfo};
 //!
 //! let mut station = MockStation::new();
 //! let ssid = Ssid::new(b"home").unwrap();
@@ -41,7 +86,7 @@
 //!         auth: AuthMode::Wpa2Psk, ip: Some([192, 168, 1, 9]), ..Default::default() })
 //!     .unwrap();
 //! let mut runner = Runner::new(station, MemoryStore::new());
-//! let mut mgr = Manager::new(ManagerConfig::esp(), runner.load_profiles().unwrap()).unwrap();
+//! let mut mgr = EspManager::new(EspConfig::default(), runner.load_profiles().unwrap()).unwrap();
 //! let t = Instant::from_millis;
 //! mgr.start(ServiceInfo::default(), t(0)).unwrap();
 //! mgr.set_config(Credentials { ssid, passphrase, bssid: None, channel: None }, t(0)).unwrap();
@@ -60,18 +105,23 @@ extern crate alloc;
 pub mod backend;
 pub mod device;
 pub mod error;
-pub mod manager;
+pub mod esp;
+mod machine;
 pub mod runner;
 pub mod ti;
 pub mod types;
 
 pub use backend::WifiBackend;
 pub use device::{
-    BleWrite, CustomFn, CustomHandler, Device, EndpointFn, NoHooks, RequestHooks, SendCustomFn,
-    SendCustomHandler, SendDevice, scan_limits_for,
+    AppEndpoints, BleWrite, CustomFn, CustomHandler, Device, EndpointFn, NoHooks, RequestHooks,
+    SendCustomFn, SendCustomHandler, SendDevice, scan_limits_for,
 };
 pub use error::{ManagerError, TiErrorCode};
-pub use manager::{AppInfo, MAX_PRIORITY, MAX_PROFILES, Manager, ManagerConfig, SCAN_TIMEOUT_MS};
+pub use esp::{AppInfo, Esp, EspConfig, EspEvent, EspManager};
+pub use machine::{MAX_PRIORITY, MAX_PROFILES, Manager, Personality, SCAN_TIMEOUT_MS};
 pub use runner::{Executed, Runner, apply_event, execute_action, read_scan_results};
-pub use ti::{TiCommand, TiHostCall, TiStartParams};
+pub use ti::{
+    ResetCaller, Ti, TiCommand, TiConfig, TiEvent, TiHostCall, TiManager, TiMode, TiStartParams,
+    TiStatus, TiWlanStatus,
+};
 pub use types::*;

@@ -1,4 +1,6 @@
-//! Executing the manager's [`Action`]s against a chip's hal, in one place for every driver.
+//! Executing the manager's [`Action`]s against a chip's hal, in one place for every driver and
+//! either personality (everything here is generic over [`Personality`]: what a runner drives is
+//! a [`Manager<P>`]).
 //!
 //! ```text
 //!   Manager ──Connect/Disconnect/StartScan──► WifiStation ──LinkEvent/ScanDone──► Manager
@@ -28,7 +30,7 @@ use provkit_hal::{
     ScanConfig, ScanEntry, WifiStation, asynch,
 };
 
-use crate::manager::Manager;
+use crate::machine::{Manager, Personality};
 use crate::types::Action;
 
 /// Upper bound on execute/poll rounds per [`Runner::pump`], so a station that keeps producing
@@ -88,8 +90,8 @@ pub async fn read_scan_results<S: asynch::WifiStation>(
 
 /// Feeds one station event to the manager, with the scan results [`read_scan_results`] got for
 /// a [`LinkEvent::ScanDone`] (ignored for other events).
-pub fn apply_event(
-    manager: &mut Manager,
+pub fn apply_event<P: Personality>(
+    manager: &mut Manager<P>,
     event: &LinkEvent,
     scan_results: Option<&[ScanEntry]>,
     now: Instant,
@@ -132,7 +134,11 @@ impl<S: WifiStation, C: CredentialStore> Runner<S, C> {
     }
 
     /// Execute every queued action; returns the transport-level ones in order.
-    pub fn execute(&mut self, manager: &mut Manager, now: Instant) -> Vec<Action> {
+    pub fn execute<P: Personality>(
+        &mut self,
+        manager: &mut Manager<P>,
+        now: Instant,
+    ) -> Vec<Action> {
         let mut for_adapter = Vec::new();
         while let Some(action) = manager.poll_action() {
             let executed = complete(execute_action(
@@ -153,12 +159,16 @@ impl<S: WifiStation, C: CredentialStore> Runner<S, C> {
     }
 
     /// Feed every pending station event to the manager; returns how many were delivered.
-    pub fn poll_station(&mut self, manager: &mut Manager, now: Instant) -> usize {
+    pub fn poll_station<P: Personality>(
+        &mut self,
+        manager: &mut Manager<P>,
+        now: Instant,
+    ) -> usize {
         let mut delivered = 0;
         while let Some(event) = self.station.poll_event() {
             let mut results = None;
             if event == LinkEvent::ScanDone {
-                let max = manager.config().max_scan_results;
+                let max = manager.max_scan_results();
                 match complete(read_scan_results(&mut Blocking(&mut self.station), max)) {
                     Ok(found) => results = found,
                     Err(kind) => self
@@ -174,7 +184,7 @@ impl<S: WifiStation, C: CredentialStore> Runner<S, C> {
 
     /// Tick the manager, then execute and poll until nothing moves (at most
     /// [`MAX_PUMP_ROUNDS`] rounds). Returns the transport-level actions for the adapter.
-    pub fn pump(&mut self, manager: &mut Manager, now: Instant) -> Vec<Action> {
+    pub fn pump<P: Personality>(&mut self, manager: &mut Manager<P>, now: Instant) -> Vec<Action> {
         manager.on_tick(now);
         let mut for_adapter = Vec::new();
         for _ in 0..MAX_PUMP_ROUNDS {

@@ -1,17 +1,10 @@
-//! Plain data the manager takes in and hands out: states, actions, events, reasons.
+//! Plain data the core takes in and hands out, the same for both personalities: states,
+//! actions, reasons, what GetStatus reports. Each personality's own vocabulary (its events,
+//! its commands, its status codes) lives in its module ([`crate::esp`], [`crate::ti`]).
 
 use alloc::vec::Vec;
 
-use provkit_hal::{AuthMode, Bssid, Credentials, Profile, ScanConfig, Ssid};
-
-/// Which product's semantics the manager follows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Personality {
-    /// ESP-IDF `wifi_prov_mgr` (esp-provisioning.md §6).
-    Esp,
-    /// TI SimpleLink CC32xx NWP provisioning (ti-simplelink.md).
-    Ti,
-}
+use provkit_hal::{AuthMode, Bssid, Credentials, DisconnectReason, Profile, ScanConfig, Ssid};
 
 /// The provisioning state, numbered like ESP-IDF's `wifi_prov_mgr_state_t` (§6.2).
 /// TI's "configuration stage" is `Started`/`Fail`, its "confirmation stage" is `CredRecv`.
@@ -69,20 +62,22 @@ impl FailReason {
         }
     }
 
-    /// TI confirmation status (§7.2) for this failure.
-    pub const fn ti_status(self) -> TiStatus {
-        match self {
-            Self::NetworkNotFound => TiStatus::FailNetworkNotFound,
-            Self::NoIp => TiStatus::FailIpNotAcquired,
-            Self::FeedbackFailed => TiStatus::SuccessFeedbackFailed,
-            Self::AuthFailed | Self::Timeout | Self::ConnectionLost | Self::Other(_) => {
-                TiStatus::FailConnectionFailed
-            }
+    /// The rich reason of a station disconnect.
+    pub const fn from_disconnect(reason: &DisconnectReason) -> Self {
+        match reason {
+            DisconnectReason::AuthFailed => Self::AuthFailed,
+            DisconnectReason::NetworkNotFound => Self::NetworkNotFound,
+            DisconnectReason::NoIp => Self::NoIp,
+            DisconnectReason::Timeout => Self::Timeout,
+            DisconnectReason::ConnectionLost => Self::ConnectionLost,
+            DisconnectReason::Other(code) => Self::Other(*code),
+            _ => Self::Other(0),
         }
     }
 }
 
-/// `WifiConnectFailedReason` of the ESP wire.
+/// `WifiConnectFailedReason` of the prov-config wire (GetStatus), which every personality
+/// serving protocomm answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum WireFailReason {
     /// 0
@@ -120,7 +115,7 @@ pub enum StaState {
     Connected(ConnectedInfo),
     /// The last attempt failed for good.
     Failed {
-        /// What the ESP wire says.
+        /// What the wire says.
         wire: WireFailReason,
         /// What really happened.
         reason: FailReason,
@@ -148,185 +143,24 @@ impl core::fmt::Debug for ServiceInfo {
     }
 }
 
-/// TI device role (`SlWlanMode_e`).
+/// The device's Wi-Fi role, numbered as TI's `SlWlanMode_e` (the one personality that
+/// switches roles).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Role {
-    /// 0
+    /// 0: station.
     Sta,
-    /// 2
+    /// 2: access point.
     Ap,
 }
 
 impl Role {
-    /// Numeric value used in the STOPPED event.
+    /// Numeric value (`ROLE_STA` 0, `ROLE_AP` 2).
     pub const fn code(self) -> u8 {
         match self {
             Self::Sta => 0,
             Self::Ap => 2,
         }
     }
-}
-
-/// TI provisioning modes (`SL_WLAN_PROVISIONING_CMD_START_MODE_*`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum TiMode {
-    /// 0: device AP + HTTP server.
-    Ap,
-    /// 1: SmartConfig receiver in STA role.
-    Sc,
-    /// 2: AP and SmartConfig together.
-    ApSc,
-    /// 3: AP + SC + a host-implemented external method.
-    ApScExternal,
-}
-
-impl TiMode {
-    /// Role the NWP takes while provisioning in this mode.
-    pub const fn provisioning_role(self) -> Role {
-        match self {
-            Self::Sc => Role::Sta,
-            Self::Ap | Self::ApSc | Self::ApScExternal => Role::Ap,
-        }
-    }
-
-    /// True if the device's HTTP server serves the configuration.
-    pub const fn uses_http(self) -> bool {
-        !matches!(self, Self::Sc)
-    }
-}
-
-/// `SL_WLAN_PROVISIONING_*` status values 0–17 (TI spec §7.2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u8)]
-pub enum TiStatus {
-    /// 0
-    GeneralError = 0,
-    /// 1
-    FailNetworkNotFound = 1,
-    /// 2
-    FailConnectionFailed = 2,
-    /// 3
-    FailIpNotAcquired = 3,
-    /// 4
-    SuccessFeedbackFailed = 4,
-    /// 5
-    Success = 5,
-    /// 6
-    ErrorAbort = 6,
-    /// 7
-    ErrorAbortInvalidParam = 7,
-    /// 8
-    ErrorAbortHttpServerDisabled = 8,
-    /// 9
-    ErrorAbortProfileListFull = 9,
-    /// 10
-    ErrorAbortAlreadyStarted = 10,
-    /// 11
-    AutoStarted = 11,
-    /// 12
-    Stopped = 12,
-    /// 13
-    SmartConfigSynced = 13,
-    /// 14
-    SmartConfigSyncTimeout = 14,
-    /// 15
-    ConfirmationWlanConnect = 15,
-    /// 16
-    ConfirmationIpAcquired = 16,
-    /// 17
-    ExternalConfigurationReady = 17,
-}
-
-/// WLAN status reported with STOPPED (TI §7.2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum TiWlanStatus {
-    /// 0
-    Disconnected,
-    /// 1
-    Scanning,
-    /// 2
-    Connecting,
-    /// 3
-    Connected,
-}
-
-/// `SL_DEVICE_RESET_REQUEST_CALLER_*`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ResetCaller {
-    /// 0
-    Provisioning,
-    /// 1
-    ProvisioningExternalConfiguration,
-}
-
-/// ESP `WIFI_PROV_*` events, in their emission order.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum EspEvent {
-    /// Manager initialised.
-    Init,
-    /// Provisioning started (also after reprovision).
-    Start,
-    /// Credentials about to be applied (v5.4+ `SET_STA_CONFIG`).
-    SetStaConfig {
-        /// The SSID being applied.
-        ssid: Ssid,
-    },
-    /// Credentials received and applied.
-    CredRecv {
-        /// The SSID being tried.
-        ssid: Ssid,
-    },
-    /// The attempt failed for good.
-    CredFail {
-        /// The reason the ESP wire would report.
-        wire: WireFailReason,
-        /// The rich reason.
-        reason: FailReason,
-    },
-    /// Connected with an IP address (credentials persisted).
-    CredSuccess,
-    /// Provisioning ended (transports down).
-    End,
-    /// Manager deinitialised.
-    Deinit,
-}
-
-/// TI SimpleLink provisioning events.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TiEvent {
-    /// `SL_WLAN_EVENT_PROVISIONING_STATUS`.
-    ProvisioningStatus {
-        /// Status 0–17.
-        status: TiStatus,
-        /// Role after stop (valid with `Stopped`).
-        role: Role,
-        /// WLAN status (valid with `Stopped` and role STA).
-        wlan_status: TiWlanStatus,
-        /// SSID when connected.
-        ssid: Option<Ssid>,
-    },
-    /// `SL_WLAN_EVENT_PROVISIONING_PROFILE_ADDED`.
-    ProfileAdded {
-        /// SSID of the new profile.
-        ssid: Ssid,
-        /// Optional private token (reserved field).
-        token: Vec<u8>,
-    },
-    /// `SL_DEVICE_EVENT_RESET_REQUEST`: the host must restart the NWP
-    /// ([`crate::Manager::ti_nwp_restarted`]).
-    ResetRequest {
-        /// Who asked.
-        caller: ResetCaller,
-    },
-}
-
-/// An event for the application.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Event {
-    /// ESP personality event.
-    Esp(EspEvent),
-    /// TI personality event.
-    Ti(TiEvent),
 }
 
 /// Work for the adapter (radio, store, transports). The manager never does I/O itself.
@@ -346,7 +180,7 @@ pub enum Action {
     Persist(Vec<Profile>),
     /// Erase every stored profile (`reset_provisioning`).
     ClearStore,
-    /// Switch the device role (TI).
+    /// Switch the device role (only the TI personality asks for it).
     SwitchRole(Role),
 }
 

@@ -8,8 +8,7 @@ mod common;
 use common::*;
 use provkit_hal::Instant;
 use provkit_manager::{
-    AppInfo, Device, EspEvent, Event, Manager, ManagerConfig, ManagerError, ProvState, Runner,
-    ServiceInfo,
+    AppInfo, Device, EspConfig, EspEvent, EspManager, ManagerError, ProvState, Runner, ServiceInfo,
 };
 use provkit_proto::{
     CmdSetConfig, Message, RespGetStatus, Status, WiFiConfigMsgType, WiFiConfigPayload,
@@ -72,8 +71,8 @@ struct Rig {
 }
 
 impl Rig {
-    fn new(cfg: ManagerConfig) -> Self {
-        let mut manager = Manager::new(cfg, Vec::new()).unwrap();
+    fn new(cfg: EspConfig) -> Self {
+        let mut manager = EspManager::new(cfg, Vec::new()).unwrap();
         manager.endpoint_create("custom-data").unwrap();
         manager
             .set_app_info(AppInfo {
@@ -131,7 +130,7 @@ impl Rig {
 
 #[test]
 fn sec0_provisioning_round_trip_through_device() {
-    let mut rig = Rig::new(ManagerConfig::esp());
+    let mut rig = Rig::new(EspConfig::default());
     let json = rig.call("proto-ver", b"---", 0).unwrap();
     let json = String::from_utf8(json).unwrap();
     assert!(json.contains("\"no_sec\""), "{json}");
@@ -191,7 +190,7 @@ fn sec0_provisioning_round_trip_through_device() {
         Err(ManagerError::WrongState { .. })
     ));
     let mut events = Vec::new();
-    while let Some(Event::Esp(e)) = rig.device.manager.poll_event() {
+    while let Some(e) = rig.device.manager.poll_event() {
         events.push(e);
     }
     assert_eq!(
@@ -206,9 +205,9 @@ fn sec0_provisioning_round_trip_through_device() {
 
 #[test]
 fn scan_and_ctrl_endpoints_reach_the_manager() {
-    let cfg = ManagerConfig {
+    let cfg = EspConfig {
         auto_stop_ms: None,
-        ..ManagerConfig::esp()
+        ..EspConfig::default()
     };
     let mut rig = Rig::new(cfg);
     rig.call("prov-session", &SEC0_SESSION_CMD, 0).unwrap();
@@ -325,9 +324,9 @@ fn scan_result_page(rig: &mut Rig, client: ClientId, count: u32, now: u64) -> (i
 
 #[test]
 fn scan_pages_are_capped_for_ble_clients_only() {
-    let cfg = ManagerConfig {
+    let cfg = EspConfig {
         auto_stop_ms: None,
-        ..ManagerConfig::esp()
+        ..EspConfig::default()
     };
     let mut rig = Rig::new(cfg);
     // 16 networks in range (3 from the common station + 13), so a 16-entry page exists.
@@ -390,9 +389,9 @@ fn ble_gatt_ops_through_device_serve_capped_scan_pages() {
     use provkit_manager::{BleWrite, NoHooks};
     use provkit_protocomm::ble::{AttErrorCode, BLUEDROID_MAX_VALUE_LEN, GattTable, Uuid128};
 
-    let cfg = ManagerConfig {
+    let cfg = EspConfig {
         auto_stop_ms: None,
-        ..ManagerConfig::esp()
+        ..EspConfig::default()
     };
     let mut rig = Rig::new(cfg);
     for i in 0..13u8 {
@@ -471,5 +470,89 @@ fn ble_gatt_ops_through_device_serve_capped_scan_pages() {
     assert_eq!(
         write(&mut rig, &mut gatt, session, &SEC0_SESSION_CMD, 5_100),
         Err(AttErrorCode::InvalidHandle)
+    );
+}
+
+/// `Device<Ti>`: the TI personality serving protocomm on its own (no application endpoints).
+/// A prov-config SetConfig is a profile (PROFILE_ADDED), ApplyConfig starts the confirmation
+/// stage, and the phone's GetStatus answered Connected is its local feedback: only then is the
+/// profile committed and provisioning stopped (SUCCESS, STOPPED).
+#[test]
+fn ti_device_serves_protocomm_and_commits_on_the_phones_feedback() {
+    use provkit_manager::{
+        Role, TiCommand, TiConfig, TiEvent, TiManager, TiMode, TiStartParams, TiStatus,
+    };
+    let config = TiConfig {
+        auto_provisioning: false,
+        ..TiConfig::default()
+    };
+    let mut manager = TiManager::new(config, Vec::new()).unwrap();
+    let at = Instant::from_millis;
+    manager.device_started(Role::Sta, at(0)).unwrap();
+    manager
+        .provisioning(
+            TiCommand::Start(TiStartParams {
+                mode: TiMode::Ap,
+                role_after_success: Role::Sta,
+                inactivity_timeout_s: 600,
+                smart_config_key: None,
+                external_confirmation: false,
+            }),
+            at(0),
+        )
+        .unwrap();
+    let mut device = Device::new(manager, VersionInfo::default());
+    device.open_protocomm(DeviceSecurityConfig::Sec0).unwrap();
+    let mut runner = Runner::new(station(), provkit_hal::mock::MemoryStore::new());
+    let mut rng = ChaCha20Rng::seed_from_u64(3);
+    let mut call = |device: &mut Device<provkit_manager::Ti>, endpoint: &str, body: &[u8], now| {
+        let r = device.handle(CLIENT, endpoint, body, &mut rng, at(now));
+        runner.pump(&mut device.manager, at(now));
+        device.on_tick(at(now));
+        (r, runner.store.profiles().len())
+    };
+    call(&mut device, "prov-session", &SEC0_SESSION_CMD, 0)
+        .0
+        .unwrap();
+    // No application endpoints: with a session, an unknown endpoint still gets no answer.
+    assert!(call(&mut device, "custom-data", b"x", 5).0.is_err());
+    let (r, _) = call(&mut device, "prov-config", &set_config(HOME, HOME_PASS), 10);
+    assert_eq!(config_status(&r.unwrap()), Status::Success as i32);
+    let (r, stored) = call(&mut device, "prov-config", &[0x08, 0x04], 20);
+    assert_eq!(config_status(&r.unwrap()), Status::Success as i32);
+    // Connected with an address, but the phone has not read the result yet.
+    assert_eq!(stored, 0);
+    assert_eq!(device.manager.state(), ProvState::CredRecv);
+    let (r, stored) = call(&mut device, "prov-config", &[0x52, 0x00], 30);
+    match WiFiConfigPayload::decode(r.unwrap().as_slice())
+        .unwrap()
+        .payload
+    {
+        Some(Payload::RespGetStatus(st)) => {
+            assert_eq!(st.sta_state, WifiStationState::Connected as i32)
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(stored, 1);
+    assert_eq!(device.manager.state(), ProvState::Idle);
+    assert!(device.protocomm().is_none());
+    let mut statuses = Vec::new();
+    let mut added = false;
+    while let Some(event) = device.manager.poll_event() {
+        match event {
+            TiEvent::ProvisioningStatus { status, .. } => statuses.push(status),
+            TiEvent::ProfileAdded { ssid, .. } => added |= ssid.as_bytes() == HOME,
+            TiEvent::ResetRequest { .. } => panic!("no external configuration here"),
+        }
+    }
+    assert!(added);
+    assert_eq!(
+        statuses,
+        [
+            TiStatus::ConfirmationWlanConnect,
+            TiStatus::ConfirmationIpAcquired,
+            TiStatus::Success,
+            TiStatus::Stopped
+        ]
     );
 }

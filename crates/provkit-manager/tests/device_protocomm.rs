@@ -3,7 +3,7 @@
 //! handler is absent on HTTP (404) until it is registered, and again after it is unregistered.
 
 use provkit_hal::Instant;
-use provkit_manager::{Device, Manager, ManagerConfig, ServiceInfo};
+use provkit_manager::{Device, EspConfig, EspManager, ServiceInfo};
 use provkit_protocomm::http::{HttpFraming, HttpOutcome, HttpRequest, NOT_FOUND_BODY};
 use provkit_protocomm::{
     ClientId, DeviceSecurityConfig, ProtocommEvent, Throttle, TransportKind, VersionInfo,
@@ -15,7 +15,7 @@ use rand_chacha::rand_core::SeedableRng;
 const BLE: ClientId = ClientId::new(TransportKind::Ble, 3);
 
 fn started(security: DeviceSecurityConfig) -> Device {
-    let mut manager = Manager::new(ManagerConfig::esp(), Vec::new()).expect("manager");
+    let mut manager = EspManager::new(EspConfig::default(), Vec::new()).expect("manager");
     manager.endpoint_create("custom-data").expect("created");
     let mut device = Device::new(manager, VersionInfo::default());
     device

@@ -6,22 +6,16 @@ mod common;
 use common::*;
 use provkit_hal::{DisconnectReason, Instant, Profile, ScanConfig, WifiStation};
 use provkit_manager::{
-    Action, EspEvent, Event, FailReason, ManagerConfig, ManagerError, ProvState, ServiceInfo,
-    StaState, WireFailReason,
+    Action, EspConfig, EspEvent, FailReason, ManagerError, ProvState, ServiceInfo, StaState,
+    WireFailReason,
 };
 
-fn esp_events(events: &[Event]) -> Vec<EspEvent> {
-    events
-        .iter()
-        .map(|e| match e {
-            Event::Esp(e) => e.clone(),
-            Event::Ti(t) => panic!("TI event from the ESP personality: {t:?}"),
-        })
-        .collect()
+fn esp_events(events: &[EspEvent]) -> Vec<EspEvent> {
+    events.to_vec()
 }
 
-fn started(cfg: ManagerConfig, stored: &[Profile]) -> Harness {
-    let mut h = Harness::new(cfg, stored);
+fn started(cfg: EspConfig, stored: &[Profile]) -> EspHarness {
+    let mut h = EspHarness::new(cfg, stored);
     let at = h.at();
     h.mgr
         .start(
@@ -36,7 +30,7 @@ fn started(cfg: ManagerConfig, stored: &[Profile]) -> Harness {
     h
 }
 
-fn apply(h: &mut Harness, ssid: &[u8], pass: &[u8]) {
+fn apply(h: &mut EspHarness, ssid: &[u8], pass: &[u8]) {
     let at = h.at();
     h.mgr.set_config(creds(ssid, pass), at).unwrap();
     h.mgr.apply_config(at).unwrap();
@@ -45,7 +39,7 @@ fn apply(h: &mut Harness, ssid: &[u8], pass: &[u8]) {
 
 #[test]
 fn success_persists_after_ip_then_get_status_stops_service() {
-    let mut h = started(ManagerConfig::esp(), &[]);
+    let mut h = started(EspConfig::default(), &[]);
     assert_eq!(
         h.take_adapter_actions()[0],
         Action::StartTransports(ServiceInfo {
@@ -104,7 +98,7 @@ fn wrong_password_then_right_password_in_same_session() {
         credentials: creds(OFFICE, OFFICE_PASS),
         priority: 3,
     };
-    let mut h = started(ManagerConfig::esp(), core::slice::from_ref(&old));
+    let mut h = started(EspConfig::default(), core::slice::from_ref(&old));
     apply(&mut h, HOME, b"wrong password");
     h.advance(1000);
     assert_eq!(h.mgr.state(), ProvState::Fail);
@@ -149,7 +143,7 @@ fn wrong_password_then_right_password_in_same_session() {
 
 #[test]
 fn network_not_found_reports_both_reasons() {
-    let mut h = started(ManagerConfig::esp(), &[]);
+    let mut h = started(EspConfig::default(), &[]);
     apply(&mut h, b"nowhere", b"whatever1");
     h.advance(1000);
     assert_eq!(h.mgr.state(), ProvState::Fail);
@@ -163,9 +157,9 @@ fn network_not_found_reports_both_reasons() {
 
 #[test]
 fn connection_attempts_count_down_then_fail_with_last_mapped_reason() {
-    let cfg = ManagerConfig {
+    let cfg = EspConfig {
         wifi_conn_attempts: 3,
-        ..ManagerConfig::esp()
+        ..EspConfig::default()
     };
     let mut h = started(cfg, &[]);
     for _ in 0..3 {
@@ -217,7 +211,7 @@ fn connection_attempts_count_down_then_fail_with_last_mapped_reason() {
 
 #[test]
 fn legacy_unlimited_attempts_retry_other_reasons() {
-    let mut h = started(ManagerConfig::esp(), &[]);
+    let mut h = started(EspConfig::default(), &[]);
     for _ in 0..4 {
         h.runner
             .station
@@ -233,9 +227,9 @@ fn legacy_unlimited_attempts_retry_other_reasons() {
 
 #[test]
 fn no_ip_within_confirm_timeout_fails_with_rich_reason() {
-    let cfg = ManagerConfig {
+    let cfg = EspConfig {
         confirm_timeout_ms: 10_000,
-        ..ManagerConfig::esp()
+        ..EspConfig::default()
     };
     let mut h = started(cfg, &[]);
     apply(&mut h, NO_DHCP, b"nodhcp-pass");
@@ -251,7 +245,7 @@ fn no_ip_within_confirm_timeout_fails_with_rich_reason() {
 
 #[test]
 fn auto_stop_fires_thirty_seconds_after_success() {
-    let mut h = started(ManagerConfig::esp(), &[]);
+    let mut h = started(EspConfig::default(), &[]);
     apply(&mut h, HOME, HOME_PASS);
     h.advance(1000);
     let success_at = h.now;
@@ -271,7 +265,7 @@ fn auto_stop_fires_thirty_seconds_after_success() {
 
 #[test]
 fn configurable_auto_stop_and_its_range() {
-    let mut h = Harness::new(ManagerConfig::esp(), &[]);
+    let mut h = EspHarness::new(EspConfig::default(), &[]);
     assert_eq!(
         h.mgr.set_auto_stop(4_999),
         Err(ManagerError::InvalidArgument)
@@ -294,14 +288,14 @@ fn configurable_auto_stop_and_its_range() {
 
 #[test]
 fn reprovision_needs_auto_stop_disabled() {
-    let mut h = started(ManagerConfig::esp(), &[]);
+    let mut h = started(EspConfig::default(), &[]);
     let at = h.at();
     assert_eq!(
         h.mgr.reset_sm_state_for_reprovision(at),
         Err(ManagerError::AutoStopEnabled)
     );
 
-    let mut h = Harness::new(ManagerConfig::esp(), &[]);
+    let mut h = EspHarness::new(EspConfig::default(), &[]);
     h.mgr.disable_auto_stop(500).unwrap();
     let at = h.at();
     h.mgr.start(ServiceInfo::default(), at).unwrap();
@@ -338,7 +332,7 @@ fn reset_on_failure_only_from_fail_or_started_and_reset_provisioning_clears_stor
         credentials: creds(OFFICE, OFFICE_PASS),
         priority: 0,
     }];
-    let mut h = started(ManagerConfig::esp(), &stored);
+    let mut h = started(EspConfig::default(), &stored);
     apply(&mut h, HOME, HOME_PASS);
     let at = h.at();
     assert!(matches!(
@@ -355,7 +349,7 @@ fn reset_on_failure_only_from_fail_or_started_and_reset_provisioning_clears_stor
         "Success is not Fail"
     );
 
-    let mut h = started(ManagerConfig::esp(), &stored);
+    let mut h = started(EspConfig::default(), &stored);
     apply(&mut h, HOME, b"bad-password");
     h.advance(1000);
     let at = h.at();
@@ -371,7 +365,7 @@ fn reset_on_failure_only_from_fail_or_started_and_reset_provisioning_clears_stor
 
 #[test]
 fn wrong_state_calls_are_typed_errors() {
-    let mut h = Harness::new(ManagerConfig::esp(), &[]);
+    let mut h = EspHarness::new(EspConfig::default(), &[]);
     let at = h.at();
     assert!(matches!(
         h.mgr.apply_config(at),
@@ -399,11 +393,6 @@ fn wrong_state_calls_are_typed_errors() {
         Err(ManagerError::EndpointExists)
     );
     assert_eq!(h.mgr.endpoint_create("second"), Ok(1));
-    assert!(matches!(
-        h.mgr
-            .ti_provisioning(provkit_manager::TiCommand::Stop { role: None }, at),
-        Err(ManagerError::WrongPersonality)
-    ));
 
     h.mgr.start(ServiceInfo::default(), at).unwrap();
     assert!(matches!(
@@ -458,9 +447,9 @@ fn wrong_state_calls_are_typed_errors() {
 
 #[test]
 fn provisioning_window_is_restarted_by_activity() {
-    let cfg = ManagerConfig {
+    let cfg = EspConfig {
         window_ms: Some(60_000),
-        ..ManagerConfig::esp()
+        ..EspConfig::default()
     };
     let mut h = started(cfg, &[]);
     h.advance_to(50_000);
@@ -476,10 +465,10 @@ fn provisioning_window_is_restarted_by_activity() {
 
 #[test]
 fn window_does_not_fire_during_an_attempt() {
-    let cfg = ManagerConfig {
+    let cfg = EspConfig {
         window_ms: Some(5_000),
         confirm_timeout_ms: 20_000,
-        ..ManagerConfig::esp()
+        ..EspConfig::default()
     };
     let mut h = started(cfg, &[]);
     apply(&mut h, NO_DHCP, b"nodhcp-pass");
@@ -497,9 +486,9 @@ fn window_does_not_fire_during_an_attempt() {
 
 #[test]
 fn scan_results_are_sorted_and_bounded() {
-    let cfg = ManagerConfig {
+    let cfg = EspConfig {
         max_scan_results: 2,
-        ..ManagerConfig::esp()
+        ..EspConfig::default()
     };
     let mut h = started(cfg, &[]);
     let at = h.at();
@@ -538,7 +527,7 @@ fn profile_list_keeps_at_most_seven_evicting_lowest_priority() {
             priority: 10 - i,
         })
         .collect();
-    let mut h = started(ManagerConfig::esp(), &stored);
+    let mut h = started(EspConfig::default(), &stored);
     apply(&mut h, HOME, HOME_PASS);
     h.advance(1000);
     let now_stored = h.stored();
@@ -566,7 +555,7 @@ fn profile_list_keeps_at_most_seven_evicting_lowest_priority() {
 
 #[test]
 fn persist_failure_is_reported_and_store_unchanged() {
-    let mut h = started(ManagerConfig::esp(), &[]);
+    let mut h = started(EspConfig::default(), &[]);
     apply(&mut h, HOME, HOME_PASS);
     h.runner
         .store
@@ -591,7 +580,7 @@ fn stop_without_new_credentials_reconnects_the_best_stored_profile() {
             priority: 4,
         },
     ];
-    let mut h = started(ManagerConfig::esp(), &stored);
+    let mut h = started(EspConfig::default(), &stored);
     apply(&mut h, HOME, b"bad-password");
     h.advance(1000);
     assert_eq!(h.mgr.state(), ProvState::Fail);

@@ -1,5 +1,6 @@
-//! Random event sequences against both personalities, checking the manager's invariants
-//! after every step:
+//! Random event sequences against each personality, checking the manager's invariants after
+//! every step. Each personality gets the operations both share (prov-config, prov-scan,
+//! prov-ctrl over the Wi-Fi backend, link events, time) mixed with its own API:
 //! * only confirmed credentials are ever persisted (wrong passwords, unknown networks and
 //!   networks without DHCP can never reach the store);
 //! * one owner at a time: the station never gets a second `connect` while an earlier one
@@ -12,6 +13,8 @@
 
 mod common;
 
+use std::fmt::Debug;
+
 use common::*;
 use proptest::prelude::*;
 use provkit_hal::mock::{MemoryStore, MockStation};
@@ -20,9 +23,11 @@ use provkit_hal::{
     WifiStation,
 };
 use provkit_manager::{
-    EspEvent, Event, Manager, ManagerConfig, Personality, ProvState, Role, Runner, ServiceInfo,
-    TiCommand, TiEvent, TiHostCall, TiMode, TiStartParams, TiStatus,
+    Esp, EspConfig, EspEvent, Manager, Personality, ProvState, Role, Runner, ServiceInfo, Ti,
+    TiCommand, TiConfig, TiEvent, TiHostCall, TiMode, TiStartParams, TiStatus,
 };
+use provkit_proto::wi_fi_ctrl_payload::Payload as CtrlPayload;
+use provkit_proto::{CmdCtrlReprov, CmdCtrlReset, Message, WiFiCtrlMsgType, WiFiCtrlPayload};
 
 /// Wraps a station and counts connects issued while another connect still owns it.
 struct Recorder {
@@ -62,46 +67,49 @@ impl WifiStation for Recorder {
     }
 }
 
+/// What every personality serves.
 #[derive(Clone, Debug)]
-enum Op {
+enum Shared {
     Apply(usize),
     Advance(u64),
     GetStatus,
+    /// prov-ctrl Reset through the Wi-Fi backend.
     Reset,
+    /// prov-ctrl Reprov through the Wi-Fi backend.
     Reprov,
-    EspStart,
-    EspStop,
     LinkLost,
     ScriptFail(u16),
     Scan,
     Activity,
-    TiStart(u8, bool),
-    TiStop(bool),
-    TiAbort,
-    Feedback,
-    HostCall,
-    DeviceStarted(bool),
 }
 
-fn op() -> impl Strategy<Value = Op> {
+#[derive(Clone, Debug)]
+enum Op<O> {
+    Shared(Shared),
+    Own(O),
+}
+
+fn shared_op() -> impl Strategy<Value = Shared> {
     prop_oneof![
-        4 => (0usize..5).prop_map(Op::Apply),
-        4 => (0u64..70_000).prop_map(Op::Advance),
-        2 => Just(Op::GetStatus),
-        1 => Just(Op::Reset),
-        1 => Just(Op::Reprov),
-        1 => Just(Op::EspStart),
-        1 => Just(Op::EspStop),
-        1 => Just(Op::LinkLost),
-        1 => prop_oneof![Just(201u16), Just(202), Just(205), Just(2)].prop_map(Op::ScriptFail),
-        1 => Just(Op::Scan),
-        1 => Just(Op::Activity),
-        2 => (0u8..4, any::<bool>()).prop_map(|(m, e)| Op::TiStart(m, e)),
-        1 => any::<bool>().prop_map(Op::TiStop),
-        1 => Just(Op::TiAbort),
-        2 => Just(Op::Feedback),
-        1 => Just(Op::HostCall),
-        1 => any::<bool>().prop_map(Op::DeviceStarted),
+        4 => (0usize..5).prop_map(Shared::Apply),
+        4 => (0u64..70_000).prop_map(Shared::Advance),
+        2 => Just(Shared::GetStatus),
+        1 => Just(Shared::Reset),
+        1 => Just(Shared::Reprov),
+        1 => Just(Shared::LinkLost),
+        1 => prop_oneof![Just(201u16), Just(202), Just(205), Just(2)].prop_map(Shared::ScriptFail),
+        1 => Just(Shared::Scan),
+        1 => Just(Shared::Activity),
+    ]
+}
+
+/// The shared operations' total weight in [`shared_op`].
+const SHARED_WEIGHT: u32 = 17;
+
+fn op<S: Subject>() -> impl Strategy<Value = Op<S::Own>> {
+    prop_oneof![
+        SHARED_WEIGHT => shared_op().prop_map(Op::Shared),
+        S::OWN_WEIGHT => S::own_op().prop_map(Op::Own),
     ]
 }
 
@@ -117,82 +125,97 @@ fn is_good(p: &Profile) -> bool {
     p.credentials == creds(HOME, HOME_PASS) || p.credentials == creds(OFFICE, OFFICE_PASS)
 }
 
-fn is_failure(e: &Event) -> bool {
-    match e {
-        Event::Esp(EspEvent::CredFail { .. }) => true,
-        Event::Ti(TiEvent::ProvisioningStatus { status, .. }) => matches!(
-            status,
-            TiStatus::FailNetworkNotFound
-                | TiStatus::FailConnectionFailed
-                | TiStatus::FailIpNotAcquired
-                | TiStatus::SuccessFeedbackFailed
-        ),
-        _ => false,
+fn ctrl(msg: WiFiCtrlMsgType, payload: CtrlPayload) -> Vec<u8> {
+    WiFiCtrlPayload {
+        msg: msg as i32,
+        status: 0,
+        payload: Some(payload),
+    }
+    .encode_to_vec()
+}
+
+/// A personality under test: its own operations and what its events mean.
+trait Subject: Personality + Sized {
+    type Own: Clone + Debug;
+    /// The own operations' total weight against [`SHARED_WEIGHT`].
+    const OWN_WEIGHT: u32;
+    fn own_op() -> BoxedStrategy<Self::Own>;
+    fn apply(mgr: &mut Manager<Self>, op: &Self::Own, at: Instant);
+    /// After each step's pump (TI: the host answers a RESET_REQUEST).
+    fn settle(mgr: &mut Manager<Self>, at: Instant) {
+        let _ = (mgr, at);
+    }
+    /// A failed attempt was reported.
+    fn is_failure(event: &Self::Event) -> bool;
+    /// This step's failure must have left the manager accepting credentials.
+    fn must_accept(failed: bool, op: &Op<Self::Own>) -> bool;
+}
+
+#[derive(Clone, Debug)]
+enum EspOp {
+    Start,
+    Stop,
+}
+
+impl Subject for Esp {
+    type Own = EspOp;
+    const OWN_WEIGHT: u32 = 2;
+
+    fn own_op() -> BoxedStrategy<EspOp> {
+        prop_oneof![Just(EspOp::Start), Just(EspOp::Stop)].boxed()
+    }
+
+    fn apply(mgr: &mut Manager<Self>, op: &EspOp, at: Instant) {
+        // Errors are expected for calls in the wrong state; they must just be values.
+        let _ = match op {
+            EspOp::Start => mgr.start(ServiceInfo::default(), at),
+            EspOp::Stop => mgr.stop(at),
+        };
+    }
+
+    fn is_failure(event: &EspEvent) -> bool {
+        matches!(event, EspEvent::CredFail { .. })
+    }
+
+    fn must_accept(failed: bool, op: &Op<EspOp>) -> bool {
+        // A stop (→ Stopping) and a reprovision (→ Started, no attempt) may legitimately take
+        // the manager elsewhere in the step that reported the failure.
+        failed && !matches!(op, Op::Own(EspOp::Stop) | Op::Shared(Shared::Reprov))
     }
 }
 
-fn is_esp_cred_fail(e: &Event) -> bool {
-    matches!(e, Event::Esp(EspEvent::CredFail { .. }))
+#[derive(Clone, Debug)]
+enum TiOp {
+    Start(u8, bool),
+    Stop(bool),
+    Abort,
+    Feedback,
+    HostCall,
+    DeviceStarted(bool),
 }
 
-/// Ops that may legitimately take the manager out of the accepting states in the same step
-/// a failure is reported: a stop (→ Stopping) and a reprovision (→ Started, no attempt).
-fn stops_or_reprovisions(op: &Op) -> bool {
-    matches!(op, Op::EspStop | Op::Reprov)
-}
+impl Subject for Ti {
+    type Own = TiOp;
+    const OWN_WEIGHT: u32 = 8;
 
-fn run(cfg: ManagerConfig, stored: &[Profile], ops: &[Op]) -> Result<(), TestCaseError> {
-    let esp = cfg.personality == Personality::Esp;
-    let recorder = Recorder {
-        inner: station(),
-        busy: false,
-        violations: 0,
-    };
-    let mut runner = Runner::new(recorder, MemoryStore::with_profiles(stored).unwrap());
-    let mut mgr = Manager::new(cfg, runner.load_profiles().unwrap()).unwrap();
-    let mut now = 0u64;
-    for op in ops {
-        let at = Instant::from_millis(now);
-        // Errors are expected for calls in the wrong state; they must just be values.
+    fn own_op() -> BoxedStrategy<TiOp> {
+        prop_oneof![
+            2 => (0u8..4, any::<bool>()).prop_map(|(m, e)| TiOp::Start(m, e)),
+            1 => any::<bool>().prop_map(TiOp::Stop),
+            1 => Just(TiOp::Abort),
+            2 => Just(TiOp::Feedback),
+            1 => Just(TiOp::HostCall),
+            1 => any::<bool>().prop_map(TiOp::DeviceStarted),
+        ]
+        .boxed()
+    }
+
+    fn apply(mgr: &mut Manager<Self>, op: &TiOp, at: Instant) {
         match op {
-            Op::Apply(i) => {
-                let (s, p) = CANDIDATES[*i];
-                let _ = mgr.set_config(creds(s, p), at);
-                let _ = mgr.apply_config(at);
-            }
-            Op::Advance(by) => now += by,
-            Op::GetStatus => {
-                mgr.get_status(at);
-            }
-            Op::Reset => {
-                let _ = mgr.reset_sm_state_on_failure(at);
-            }
-            Op::Reprov => {
-                let _ = mgr.reset_sm_state_for_reprovision(at);
-            }
-            Op::EspStart => {
-                let _ = mgr.start(ServiceInfo::default(), at);
-            }
-            Op::EspStop => {
-                let _ = mgr.stop(at);
-            }
-            Op::LinkLost => runner.station.inner.push_event(LinkEvent::Disconnected {
-                reason: DisconnectReason::ConnectionLost,
-            }),
-            Op::ScriptFail(code) => {
-                let _ = runner
-                    .station
-                    .inner
-                    .script_connect_failure(DisconnectReason::from_esp_reason(*code));
-            }
-            Op::Scan => {
-                let _ = mgr.start_scan(ScanConfig::default(), at);
-            }
-            Op::Activity => mgr.on_client_activity(at),
-            Op::TiStart(m, ext) => {
+            TiOp::Start(m, ext) => {
                 let mode =
                     [TiMode::Ap, TiMode::Sc, TiMode::ApSc, TiMode::ApScExternal][*m as usize];
-                let _ = mgr.ti_provisioning(
+                let _ = mgr.provisioning(
                     TiCommand::Start(TiStartParams {
                         mode,
                         role_after_success: Role::Sta,
@@ -202,27 +225,112 @@ fn run(cfg: ManagerConfig, stored: &[Profile], ops: &[Op]) -> Result<(), TestCas
                     }),
                     at,
                 );
-                let _ = mgr.ti_nwp_restarted(at);
+                let _ = mgr.nwp_restarted(at);
             }
-            Op::TiStop(remain) => {
+            TiOp::Stop(remain) => {
                 let role = if *remain { None } else { Some(Role::Sta) };
-                let _ = mgr.ti_provisioning(TiCommand::Stop { role }, at);
+                let _ = mgr.provisioning(TiCommand::Stop { role }, at);
             }
-            Op::TiAbort => {
-                let _ = mgr.ti_provisioning(TiCommand::AbortExternalConfirmation, at);
+            TiOp::Abort => {
+                let _ = mgr.provisioning(TiCommand::AbortExternalConfirmation, at);
             }
-            Op::Feedback => {
-                let _ = mgr.ti_feedback_fetched(at);
+            TiOp::Feedback => {
+                let _ = mgr.feedback_fetched(at);
             }
-            Op::HostCall => {
-                let _ = mgr.ti_host_call(TiHostCall::Other, at);
+            TiOp::HostCall => {
+                let _ = mgr.host_call(TiHostCall::Other, at);
             }
-            Op::DeviceStarted(ap) => {
-                let _ = mgr.ti_device_started(if *ap { Role::Ap } else { Role::Sta }, at);
+            TiOp::DeviceStarted(ap) => {
+                let _ = mgr.device_started(if *ap { Role::Ap } else { Role::Sta }, at);
             }
         }
+    }
+
+    fn settle(mgr: &mut Manager<Self>, at: Instant) {
+        let _ = mgr.nwp_restarted(at);
+    }
+
+    fn is_failure(event: &TiEvent) -> bool {
+        matches!(
+            event,
+            TiEvent::ProvisioningStatus {
+                status: TiStatus::FailNetworkNotFound
+                    | TiStatus::FailConnectionFailed
+                    | TiStatus::FailIpNotAcquired
+                    | TiStatus::SuccessFeedbackFailed,
+                ..
+            }
+        )
+    }
+
+    fn must_accept(_failed: bool, _op: &Op<TiOp>) -> bool {
+        // TI may stop in the same step (inactivity, host STOP); checked below only when the
+        // failure left it in Fail.
+        false
+    }
+}
+
+fn run<S: Subject>(
+    cfg: S::Config,
+    stored: &[Profile],
+    ops: &[Op<S::Own>],
+) -> Result<(), TestCaseError>
+where
+    Manager<S>: Clone,
+{
+    let recorder = Recorder {
+        inner: station(),
+        busy: false,
+        violations: 0,
+    };
+    let mut runner = Runner::new(recorder, MemoryStore::with_profiles(stored).unwrap());
+    let mut mgr = Manager::<S>::new(cfg, runner.load_profiles().unwrap()).unwrap();
+    let mut now = 0u64;
+    for op in ops {
+        let at = Instant::from_millis(now);
+        match op {
+            Op::Shared(Shared::Apply(i)) => {
+                let (s, p) = CANDIDATES[*i];
+                let _ = mgr.set_config(creds(s, p), at);
+                let _ = mgr.apply_config(at);
+            }
+            Op::Shared(Shared::Advance(by)) => now += by,
+            Op::Shared(Shared::GetStatus) => {
+                mgr.get_status(at);
+            }
+            Op::Shared(Shared::Reset) => {
+                let body = ctrl(
+                    WiFiCtrlMsgType::TypeCmdCtrlReset,
+                    CtrlPayload::CmdCtrlReset(CmdCtrlReset {}),
+                );
+                prop_assert!(mgr.handle_wifi_request("prov-ctrl", &body, at).is_some());
+            }
+            Op::Shared(Shared::Reprov) => {
+                let body = ctrl(
+                    WiFiCtrlMsgType::TypeCmdCtrlReprov,
+                    CtrlPayload::CmdCtrlReprov(CmdCtrlReprov {}),
+                );
+                prop_assert!(mgr.handle_wifi_request("prov-ctrl", &body, at).is_some());
+            }
+            Op::Shared(Shared::LinkLost) => {
+                runner.station.inner.push_event(LinkEvent::Disconnected {
+                    reason: DisconnectReason::ConnectionLost,
+                })
+            }
+            Op::Shared(Shared::ScriptFail(code)) => {
+                let _ = runner
+                    .station
+                    .inner
+                    .script_connect_failure(DisconnectReason::from_esp_reason(*code));
+            }
+            Op::Shared(Shared::Scan) => {
+                let _ = mgr.start_scan(ScanConfig::default(), at);
+            }
+            Op::Shared(Shared::Activity) => mgr.on_client_activity(at),
+            Op::Own(own) => S::apply(&mut mgr, own, at),
+        }
         runner.pump(&mut mgr, Instant::from_millis(now));
-        let _ = mgr.ti_nwp_restarted(Instant::from_millis(now));
+        S::settle(&mut mgr, Instant::from_millis(now));
         runner.pump(&mut mgr, Instant::from_millis(now));
 
         prop_assert!(
@@ -238,18 +346,16 @@ fn run(cfg: ManagerConfig, stored: &[Profile], ops: &[Op]) -> Result<(), TestCas
             mgr.attempt_in_progress()
         );
         let mut failed = false;
-        let mut esp_cred_fail = false;
         while let Some(event) = mgr.poll_event() {
-            failed |= is_failure(&event);
-            esp_cred_fail |= is_esp_cred_fail(&event);
+            failed |= S::is_failure(&event);
         }
-        // ESP: a CredFail must land in an accepting state, whatever state that would be;
-        // checking only `state == Fail` would let a failure that lands elsewhere pass.
-        let must_accept = esp && esp_cred_fail && !stops_or_reprovisions(op);
+        // A failure must land in an accepting state, whatever state that would be; checking
+        // only `state == Fail` would let a failure that lands elsewhere pass.
+        let must_accept = S::must_accept(failed, op);
         if must_accept {
             prop_assert!(
                 matches!(mgr.state(), ProvState::Fail | ProvState::Started),
-                "CredFail after {:?} left the manager in {:?}",
+                "failure after {:?} left the manager in {:?}",
                 op,
                 mgr.state()
             );
@@ -277,25 +383,25 @@ proptest! {
         auto_stop in prop_oneof![Just(None), Just(Some(30_000u64))],
         window in prop_oneof![Just(None), Just(Some(45_000u64))],
         with_profile in any::<bool>(),
-        ops in prop::collection::vec(op(), 1..60),
+        ops in prop::collection::vec(op::<Esp>(), 1..60),
     ) {
-        let cfg = ManagerConfig { wifi_conn_attempts: attempts, auto_stop_ms: auto_stop, window_ms: window, ..ManagerConfig::esp() };
+        let cfg = EspConfig { wifi_conn_attempts: attempts, auto_stop_ms: auto_stop, window_ms: window, ..EspConfig::default() };
         let stored = if with_profile { vec![Profile { credentials: creds(OFFICE, OFFICE_PASS), priority: 1 }] } else { vec![] };
         let mut ops = ops;
-        ops.insert(0, Op::EspStart);
-        run(cfg, &stored, &ops)?;
+        ops.insert(0, Op::Own(EspOp::Start));
+        run::<Esp>(cfg, &stored, &ops)?;
     }
 
     #[test]
     fn ti_random_sequences_keep_invariants(
         auto in any::<bool>(),
         with_profile in any::<bool>(),
-        ops in prop::collection::vec(op(), 1..60),
+        ops in prop::collection::vec(op::<Ti>(), 1..60),
     ) {
-        let cfg = ManagerConfig { ti_auto_provisioning: auto, ..ManagerConfig::ti() };
+        let cfg = TiConfig { auto_provisioning: auto, ..TiConfig::default() };
         let stored = if with_profile { vec![Profile { credentials: creds(HOME, HOME_PASS), priority: 1 }] } else { vec![] };
         let mut ops = ops;
-        ops.insert(0, Op::DeviceStarted(false));
-        run(cfg, &stored, &ops)?;
+        ops.insert(0, Op::Own(TiOp::DeviceStarted(false)));
+        run::<Ti>(cfg, &stored, &ops)?;
     }
 }

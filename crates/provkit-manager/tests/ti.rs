@@ -7,16 +7,15 @@ mod common;
 use common::*;
 use provkit_hal::{DisconnectReason, ErrorKind, Profile};
 use provkit_manager::{
-    Action, Event, ManagerConfig, ManagerError, ProvState, ResetCaller, Role, TiCommand,
-    TiErrorCode, TiEvent, TiHostCall, TiMode, TiStartParams, TiStatus, TiWlanStatus,
+    Action, ManagerError, ProvState, ResetCaller, Role, TiCommand, TiConfig, TiErrorCode, TiEvent,
+    TiHostCall, TiMode, TiStartParams, TiStatus, TiWlanStatus,
 };
 
-fn statuses(events: &[Event]) -> Vec<TiStatus> {
+fn statuses(events: &[TiEvent]) -> Vec<TiStatus> {
     events
         .iter()
         .filter_map(|e| match e {
-            Event::Ti(TiEvent::ProvisioningStatus { status, .. }) => Some(*status),
-            Event::Esp(e) => panic!("ESP event from the TI personality: {e:?}"),
+            TiEvent::ProvisioningStatus { status, .. } => Some(*status),
             _ => None,
         })
         .collect()
@@ -33,31 +32,31 @@ fn params(mode: TiMode) -> TiStartParams {
 }
 
 /// A TI device booted in `role` with auto-provisioning off (host-initiated tests).
-fn booted(role: Role, stored: &[Profile]) -> Harness {
-    let cfg = ManagerConfig {
-        ti_auto_provisioning: false,
-        ..ManagerConfig::ti()
+fn booted(role: Role, stored: &[Profile]) -> TiHarness {
+    let cfg = TiConfig {
+        auto_provisioning: false,
+        ..TiConfig::default()
     };
-    let mut h = Harness::new(cfg, stored);
+    let mut h = TiHarness::new(cfg, stored);
     let at = h.at();
-    h.mgr.ti_device_started(role, at).unwrap();
+    h.mgr.device_started(role, at).unwrap();
     h.pump();
     h
 }
 
-fn start(h: &mut Harness, p: TiStartParams) -> Result<(), ManagerError> {
+fn start(h: &mut TiHarness, p: TiStartParams) -> Result<(), ManagerError> {
     let at = h.at();
-    let r = h.mgr.ti_provisioning(TiCommand::Start(p), at);
+    let r = h.mgr.provisioning(TiCommand::Start(p), at);
     h.pump();
     r
 }
 
-fn add_and_confirm(h: &mut Harness, ssid: &[u8], pass: &[u8]) {
+fn add_and_confirm(h: &mut TiHarness, ssid: &[u8], pass: &[u8]) {
     let at = h.at();
     h.mgr
-        .ti_profile_add(creds(ssid, pass), 5, b"token".to_vec(), at)
+        .profile_add(creds(ssid, pass), 5, b"token".to_vec(), at)
         .unwrap();
-    h.mgr.ti_confirm_req(at).unwrap();
+    h.mgr.confirm_req(at).unwrap();
     h.pump();
 }
 
@@ -72,13 +71,13 @@ fn ap_mode_local_feedback_success_switches_to_role_after_success() {
             Action::StartTransports(Default::default())
         ]
     );
-    assert_eq!(h.mgr.ti_role(), Role::Ap);
+    assert_eq!(h.mgr.role(), Role::Ap);
     add_and_confirm(&mut h, HOME, HOME_PASS);
     let events = h.take_events();
-    assert!(events.contains(&Event::Ti(TiEvent::ProfileAdded {
+    assert!(events.contains(&TiEvent::ProfileAdded {
         ssid: creds(HOME, HOME_PASS).ssid,
         token: b"token".to_vec()
-    })));
+    }));
     assert_eq!(
         statuses(&events),
         vec![
@@ -90,12 +89,12 @@ fn ap_mode_local_feedback_success_switches_to_role_after_success() {
     assert!(h.stored().is_empty());
     assert_eq!(h.mgr.state(), ProvState::CredRecv);
     let at = h.at();
-    assert_eq!(h.mgr.ti_feedback_fetched(at), Ok(5));
+    assert_eq!(h.mgr.feedback_fetched(at), Ok(5));
     h.pump();
     assert_eq!(h.stored().len(), 1);
     assert_eq!(h.stored()[0].priority, 5);
     assert_eq!(h.mgr.state(), ProvState::Idle);
-    assert_eq!(h.mgr.ti_role(), Role::Sta);
+    assert_eq!(h.mgr.role(), Role::Sta);
     assert_eq!(
         h.take_adapter_actions(),
         vec![Action::StopTransports, Action::SwitchRole(Role::Sta)]
@@ -108,14 +107,14 @@ fn ap_mode_local_feedback_success_switches_to_role_after_success() {
     // STOPPED carries role, WLAN status and SSID.
     assert_eq!(
         events.last(),
-        Some(&Event::Ti(TiEvent::ProvisioningStatus {
+        Some(&TiEvent::ProvisioningStatus {
             status: TiStatus::Stopped,
             role: Role::Sta,
             wlan_status: TiWlanStatus::Connected,
             ssid: Some(creds(HOME, HOME_PASS).ssid),
-        }))
+        })
     );
-    assert_eq!(h.mgr.ti_confirmation_result(), 5);
+    assert_eq!(h.mgr.confirmation_result(), 5);
 }
 
 #[test]
@@ -146,7 +145,7 @@ fn confirmation_failures_report_1_2_3_and_return_to_configuration() {
         statuses(&h.take_events()),
         vec![TiStatus::FailNetworkNotFound]
     );
-    assert_eq!(h.mgr.ti_confirmation_result(), 1);
+    assert_eq!(h.mgr.confirmation_result(), 1);
     assert_eq!(h.mgr.state(), ProvState::Fail);
 
     add_and_confirm(&mut h, HOME, b"wrong-key");
@@ -154,7 +153,7 @@ fn confirmation_failures_report_1_2_3_and_return_to_configuration() {
         statuses(&h.take_events()),
         vec![TiStatus::FailConnectionFailed]
     );
-    assert_eq!(h.mgr.ti_confirmation_result(), 2);
+    assert_eq!(h.mgr.confirmation_result(), 2);
 
     add_and_confirm(&mut h, NO_DHCP, b"nodhcp-pass");
     assert_eq!(
@@ -168,13 +167,13 @@ fn confirmation_failures_report_1_2_3_and_return_to_configuration() {
         statuses(&h.take_events()),
         vec![TiStatus::FailIpNotAcquired]
     );
-    assert_eq!(h.mgr.ti_confirmation_result(), 3);
+    assert_eq!(h.mgr.confirmation_result(), 3);
     assert!(h.stored().is_empty());
 
     // Still the same session: the right profile now succeeds.
     add_and_confirm(&mut h, HOME, HOME_PASS);
     let at = h.at();
-    h.mgr.ti_feedback_fetched(at).unwrap();
+    h.mgr.feedback_fetched(at).unwrap();
     h.pump();
     assert_eq!(h.stored().len(), 1);
 }
@@ -196,7 +195,7 @@ fn feedback_timeout_reports_4_and_late_fetch_succeeds_with_5() {
     assert!(h.stored().is_empty());
     // The phone joins the AP and reads the result: it sees 4, then the NWP reports 5.
     let at = h.at();
-    assert_eq!(h.mgr.ti_feedback_fetched(at), Ok(4));
+    assert_eq!(h.mgr.feedback_fetched(at), Ok(4));
     h.pump();
     assert_eq!(
         statuses(&h.take_events()),
@@ -224,12 +223,12 @@ fn start_rejections_7_8_9_10() {
     assert_eq!(TiErrorCode::InvalidParam.code(), -2172);
 
     // 8: AP modes need the HTTP server; SC does not.
-    let cfg = ManagerConfig {
-        ti_http_server_enabled: false,
-        ti_auto_provisioning: false,
-        ..ManagerConfig::ti()
+    let cfg = TiConfig {
+        http_server_enabled: false,
+        auto_provisioning: false,
+        ..TiConfig::default()
     };
-    let mut h2 = Harness::new(cfg, &[]);
+    let mut h2 = TiHarness::new(cfg, &[]);
     assert_eq!(
         start(&mut h2, params(TiMode::ApSc)),
         Err(ManagerError::Ti(TiErrorCode::HttpServerDisabled))
@@ -269,7 +268,7 @@ fn start_rejections_7_8_9_10() {
         statuses(&h.take_events()),
         vec![TiStatus::ErrorAbortAlreadyStarted]
     );
-    assert_eq!(h.mgr.ti_mode(), Some(TiMode::Ap));
+    assert_eq!(h.mgr.mode(), Some(TiMode::Ap));
 }
 
 #[test]
@@ -288,7 +287,7 @@ fn general_error_0_and_abort_6_from_adapter_failures() {
     h.take_events();
     h.runner.store.fail_next_call(ErrorKind::Storage);
     let at = h.at();
-    h.mgr.ti_feedback_fetched(at).unwrap();
+    h.mgr.feedback_fetched(at).unwrap();
     h.pump();
     assert_eq!(
         statuses(&h.take_events()),
@@ -300,9 +299,9 @@ fn general_error_0_and_abort_6_from_adapter_failures() {
 #[test]
 fn auto_provisioning_after_two_seconds_without_profiles_or_host_command() {
     // STA role → SC only.
-    let mut h = Harness::new(ManagerConfig::ti(), &[]);
+    let mut h = TiHarness::new(TiConfig::default(), &[]);
     let at = h.at();
-    h.mgr.ti_device_started(Role::Sta, at).unwrap();
+    h.mgr.device_started(Role::Sta, at).unwrap();
     h.advance(1_999);
     assert_eq!(h.mgr.state(), ProvState::Idle);
     assert_eq!(
@@ -310,24 +309,24 @@ fn auto_provisioning_after_two_seconds_without_profiles_or_host_command() {
         Some(provkit_hal::Instant::from_millis(2_000))
     );
     h.advance(1);
-    assert_eq!(h.mgr.ti_mode(), Some(TiMode::Sc));
-    assert!(h.mgr.ti_auto_started());
+    assert_eq!(h.mgr.mode(), Some(TiMode::Sc));
+    assert!(h.mgr.auto_started());
     assert_eq!(statuses(&h.take_events()), vec![TiStatus::AutoStarted]);
 
     // AP role → AP + SC.
-    let mut h = Harness::new(ManagerConfig::ti(), &[]);
+    let mut h = TiHarness::new(TiConfig::default(), &[]);
     let at = h.at();
-    h.mgr.ti_device_started(Role::Ap, at).unwrap();
+    h.mgr.device_started(Role::Ap, at).unwrap();
     h.advance(2_000);
-    assert_eq!(h.mgr.ti_mode(), Some(TiMode::ApSc));
+    assert_eq!(h.mgr.mode(), Some(TiMode::ApSc));
 
     // A host command within the 2 s cancels it.
-    let mut h = Harness::new(ManagerConfig::ti(), &[]);
+    let mut h = TiHarness::new(TiConfig::default(), &[]);
     let at = h.at();
-    h.mgr.ti_device_started(Role::Sta, at).unwrap();
+    h.mgr.device_started(Role::Sta, at).unwrap();
     h.advance(1_000);
     let at = h.at();
-    h.mgr.ti_host_call(TiHostCall::Other, at).unwrap();
+    h.mgr.host_call(TiHostCall::Other, at).unwrap();
     h.advance(10_000);
     assert_eq!(h.mgr.state(), ProvState::Idle);
 
@@ -336,17 +335,17 @@ fn auto_provisioning_after_two_seconds_without_profiles_or_host_command() {
         credentials: creds(HOME, HOME_PASS),
         priority: 0,
     }];
-    let mut h = Harness::new(ManagerConfig::ti(), &stored);
+    let mut h = TiHarness::new(TiConfig::default(), &stored);
     let at = h.at();
-    h.mgr.ti_device_started(Role::Ap, at).unwrap();
+    h.mgr.device_started(Role::Ap, at).unwrap();
     h.advance(10_000);
     assert_eq!(h.mgr.state(), ProvState::Idle);
 
     // Policy off: nothing.
-    let mut h = Harness::new(ManagerConfig::ti(), &[]);
-    h.mgr.ti_set_auto_provisioning(false).unwrap();
+    let mut h = TiHarness::new(TiConfig::default(), &[]);
+    h.mgr.set_auto_provisioning(false);
     let at = h.at();
-    h.mgr.ti_device_started(Role::Sta, at).unwrap();
+    h.mgr.device_started(Role::Sta, at).unwrap();
     h.advance(10_000);
     assert_eq!(h.mgr.state(), ProvState::Idle);
 }
@@ -357,9 +356,9 @@ fn sta_with_profiles_disconnected_more_than_two_minutes_starts_sc() {
         credentials: creds(HOME, HOME_PASS),
         priority: 0,
     }];
-    let mut h = Harness::new(ManagerConfig::ti(), &stored);
+    let mut h = TiHarness::new(TiConfig::default(), &stored);
     let at = h.at();
-    h.mgr.ti_device_started(Role::Sta, at).unwrap();
+    h.mgr.device_started(Role::Sta, at).unwrap();
     // Connected for a while, then the link drops at t = 10 s.
     h.mgr.on_link_event(
         &provkit_hal::LinkEvent::Connected {
@@ -384,13 +383,13 @@ fn sta_with_profiles_disconnected_more_than_two_minutes_starts_sc() {
         "exactly 2 min is not more than 2 min"
     );
     h.advance_to(130_001);
-    assert_eq!(h.mgr.ti_mode(), Some(TiMode::Sc));
+    assert_eq!(h.mgr.mode(), Some(TiMode::Sc));
     assert_eq!(statuses(&h.take_events()), vec![TiStatus::AutoStarted]);
 
     // Reconnecting in time prevents it.
-    let mut h = Harness::new(ManagerConfig::ti(), &stored);
+    let mut h = TiHarness::new(TiConfig::default(), &stored);
     let at = h.at();
-    h.mgr.ti_device_started(Role::Sta, at).unwrap();
+    h.mgr.device_started(Role::Sta, at).unwrap();
     h.advance_to(100_000);
     let at = h.at();
     h.mgr.on_link_event(
@@ -425,7 +424,7 @@ fn inactivity_timeout_stops_and_returns_to_previous_role() {
     assert_eq!(h.mgr.state(), ProvState::Started);
     h.advance_to(50_000);
     assert_eq!(h.mgr.state(), ProvState::Idle);
-    assert_eq!(h.mgr.ti_role(), Role::Sta);
+    assert_eq!(h.mgr.role(), Role::Sta);
     assert_eq!(
         h.take_adapter_actions(),
         vec![Action::StopTransports, Action::SwitchRole(Role::Sta)]
@@ -433,12 +432,12 @@ fn inactivity_timeout_stops_and_returns_to_previous_role() {
     let events = h.take_events();
     assert_eq!(
         events,
-        vec![Event::Ti(TiEvent::ProvisioningStatus {
+        vec![TiEvent::ProvisioningStatus {
             status: TiStatus::Stopped,
             role: Role::Sta,
             wlan_status: TiWlanStatus::Disconnected,
             ssid: None,
-        })]
+        }]
     );
 }
 
@@ -447,40 +446,39 @@ fn host_stop_roles_and_not_expected() {
     let mut h = booted(Role::Sta, &[]);
     let at = h.at();
     assert_eq!(
-        h.mgr.ti_provisioning(TiCommand::Stop { role: None }, at),
+        h.mgr.provisioning(TiCommand::Stop { role: None }, at),
         Err(ManagerError::Ti(TiErrorCode::CmdNotExpected))
     );
     assert_eq!(
-        h.mgr
-            .ti_provisioning(TiCommand::AbortExternalConfirmation, at),
+        h.mgr.provisioning(TiCommand::AbortExternalConfirmation, at),
         Err(ManagerError::Ti(TiErrorCode::CmdNotExpected))
     );
     // 0xFF: remain in the current (provisioning) role.
     start(&mut h, params(TiMode::Ap)).unwrap();
     let at = h.at();
     h.mgr
-        .ti_provisioning(TiCommand::Stop { role: None }, at)
+        .provisioning(TiCommand::Stop { role: None }, at)
         .unwrap();
-    assert_eq!(h.mgr.ti_role(), Role::Ap);
+    assert_eq!(h.mgr.role(), Role::Ap);
     // Any other role value: back to the role before provisioning.
     start(&mut h, params(TiMode::Sc)).unwrap();
-    assert_eq!(h.mgr.ti_role(), Role::Sta);
+    assert_eq!(h.mgr.role(), Role::Sta);
     let at = h.at();
     h.mgr
-        .ti_provisioning(
+        .provisioning(
             TiCommand::Stop {
                 role: Some(Role::Ap),
             },
             at,
         )
         .unwrap();
-    assert_eq!(h.mgr.ti_role(), Role::Ap);
+    assert_eq!(h.mgr.role(), Role::Ap);
     // A stop during the confirmation stage drops the unconfirmed profile.
     start(&mut h, params(TiMode::Ap)).unwrap();
     add_and_confirm(&mut h, HOME, HOME_PASS);
     let at = h.at();
     h.mgr
-        .ti_provisioning(
+        .provisioning(
             TiCommand::Stop {
                 role: Some(Role::Sta),
             },
@@ -502,7 +500,7 @@ fn external_confirmation_stop_commits_and_abort_returns_to_configuration() {
     start(&mut h, ext.clone()).unwrap();
     let at = h.at();
     assert_eq!(
-        h.mgr.ti_host_call(TiHostCall::Other, at),
+        h.mgr.host_call(TiHostCall::Other, at),
         Err(ManagerError::Ti(TiErrorCode::ProvisioningInProgress))
     );
     add_and_confirm(&mut h, HOME, HOME_PASS);
@@ -515,13 +513,13 @@ fn external_confirmation_stop_commits_and_abort_returns_to_configuration() {
     );
     // Host APIs are unblocked from IP_ACQUIRED on; no feedback timeout runs.
     let at = h.at();
-    h.mgr.ti_host_call(TiHostCall::Other, at).unwrap();
+    h.mgr.host_call(TiHostCall::Other, at).unwrap();
     h.advance(3_600_000);
     assert_eq!(h.mgr.state(), ProvState::CredRecv);
     // Cloud failed: abort → back to configuration, nothing stored.
     let at = h.at();
     h.mgr
-        .ti_provisioning(TiCommand::AbortExternalConfirmation, at)
+        .provisioning(TiCommand::AbortExternalConfirmation, at)
         .unwrap();
     h.pump();
     assert_eq!(h.mgr.state(), ProvState::Fail);
@@ -532,7 +530,7 @@ fn external_confirmation_stop_commits_and_abort_returns_to_configuration() {
     assert!(h.stored().is_empty());
     let at = h.at();
     assert_eq!(
-        h.mgr.ti_host_call(TiHostCall::Other, at),
+        h.mgr.host_call(TiHostCall::Other, at),
         Err(ManagerError::Ti(TiErrorCode::ProvisioningInProgress))
     );
 
@@ -540,7 +538,7 @@ fn external_confirmation_stop_commits_and_abort_returns_to_configuration() {
     add_and_confirm(&mut h, HOME, HOME_PASS);
     let at = h.at();
     h.mgr
-        .ti_provisioning(
+        .provisioning(
             TiCommand::Stop {
                 role: Some(Role::Sta),
             },
@@ -549,7 +547,7 @@ fn external_confirmation_stop_commits_and_abort_returns_to_configuration() {
         .unwrap();
     h.pump();
     assert_eq!(h.stored().len(), 1);
-    assert_eq!(h.mgr.ti_role(), Role::Sta);
+    assert_eq!(h.mgr.role(), Role::Sta);
     let s = statuses(&h.take_events());
     assert_eq!(&s[s.len() - 2..], &[TiStatus::Success, TiStatus::Stopped]);
 }
@@ -558,31 +556,31 @@ fn external_confirmation_stop_commits_and_abort_returns_to_configuration() {
 fn blocked_host_calls_2014_and_the_two_exceptions() {
     let mut h = booted(Role::Sta, &[]);
     let at = h.at();
-    h.mgr.ti_host_call(TiHostCall::Other, at).unwrap();
+    h.mgr.host_call(TiHostCall::Other, at).unwrap();
     start(&mut h, params(TiMode::ApSc)).unwrap();
     let at = h.at();
-    let e = h.mgr.ti_host_call(TiHostCall::Other, at).unwrap_err();
+    let e = h.mgr.host_call(TiHostCall::Other, at).unwrap_err();
     assert_eq!(e, ManagerError::Ti(TiErrorCode::ProvisioningInProgress));
     assert_eq!(TiErrorCode::ProvisioningInProgress.code(), -2014);
     assert_eq!(
-        h.mgr.ti_host_call(TiHostCall::ScanConfig, at),
+        h.mgr.host_call(TiHostCall::ScanConfig, at),
         Err(ManagerError::Ti(
             TiErrorCode::CannotConfigScanDuringProvisioning
         ))
     );
     // sl_Stop and sl_WlanProvisioning are always allowed.
-    h.mgr.ti_host_call(TiHostCall::DeviceStop, at).unwrap();
+    h.mgr.host_call(TiHostCall::DeviceStop, at).unwrap();
     h.mgr
-        .ti_provisioning(TiCommand::Stop { role: None }, at)
+        .provisioning(TiCommand::Stop { role: None }, at)
         .unwrap();
-    h.mgr.ti_host_call(TiHostCall::Other, at).unwrap();
+    h.mgr.host_call(TiHostCall::Other, at).unwrap();
 
     // Mode 3: EXTERNAL_CONFIGURATION_READY unblocks the host.
     start(&mut h, params(TiMode::ApScExternal)).unwrap();
     let s = statuses(&h.take_events());
     assert_eq!(s.last(), Some(&TiStatus::ExternalConfigurationReady));
     let at = h.at();
-    h.mgr.ti_host_call(TiHostCall::Other, at).unwrap();
+    h.mgr.host_call(TiHostCall::Other, at).unwrap();
 }
 
 #[test]
@@ -592,14 +590,14 @@ fn external_configuration_internal_method_sends_reset_request() {
     h.take_events();
     add_and_confirm(&mut h, HOME, HOME_PASS);
     let events = h.take_events();
-    assert!(events.contains(&Event::Ti(TiEvent::ResetRequest {
+    assert!(events.contains(&TiEvent::ResetRequest {
         caller: ResetCaller::ProvisioningExternalConfiguration
-    })));
+    }));
     // Nothing happens on the radio until the host restarts the NWP.
     h.advance(10_000);
     assert_eq!(h.runner.station.connects, 0);
     let at = h.at();
-    h.mgr.ti_nwp_restarted(at).unwrap();
+    h.mgr.nwp_restarted(at).unwrap();
     h.pump();
     assert_eq!(h.runner.station.connects, 1);
     assert_eq!(
@@ -611,7 +609,7 @@ fn external_configuration_internal_method_sends_reset_request() {
     );
     let at = h.at();
     assert_eq!(
-        h.mgr.ti_nwp_restarted(at),
+        h.mgr.nwp_restarted(at),
         Err(ManagerError::Ti(TiErrorCode::CmdNotExpected))
     );
 }
@@ -619,7 +617,7 @@ fn external_configuration_internal_method_sends_reset_request() {
 #[test]
 fn smartconfig_sync_13_14_and_delivery() {
     let mut h = booted(Role::Sta, &[]);
-    assert!(h.mgr.ti_smartconfig_sync(true).is_err(), "not provisioning");
+    assert!(h.mgr.smartconfig_sync(true).is_err(), "not provisioning");
     let key = *b"Key0Key0Key0Key0";
     start(
         &mut h,
@@ -629,9 +627,9 @@ fn smartconfig_sync_13_14_and_delivery() {
         },
     )
     .unwrap();
-    assert_eq!(h.mgr.ti_smart_config_key(), Some(key));
-    h.mgr.ti_smartconfig_sync(true).unwrap();
-    h.mgr.ti_smartconfig_sync(false).unwrap();
+    assert_eq!(h.mgr.smart_config_key(), Some(key));
+    h.mgr.smartconfig_sync(true).unwrap();
+    h.mgr.smartconfig_sync(false).unwrap();
     assert_eq!(
         statuses(&h.take_events()),
         vec![
@@ -641,7 +639,7 @@ fn smartconfig_sync_13_14_and_delivery() {
     );
     let at = h.at();
     h.mgr
-        .ti_smartconfig_received(creds(OFFICE, OFFICE_PASS), Vec::new(), at)
+        .smartconfig_received(creds(OFFICE, OFFICE_PASS), Vec::new(), at)
         .unwrap();
     h.pump();
     let s = statuses(&h.take_events());
@@ -656,7 +654,7 @@ fn smartconfig_sync_13_14_and_delivery() {
     // AP-only mode has no SmartConfig receiver.
     let mut h = booted(Role::Sta, &[]);
     start(&mut h, params(TiMode::Ap)).unwrap();
-    assert!(h.mgr.ti_smartconfig_sync(true).is_err());
+    assert!(h.mgr.smartconfig_sync(true).is_err());
 }
 
 #[test]
@@ -700,25 +698,14 @@ fn raw_command_parsing() {
 }
 
 #[test]
-fn esp_only_calls_are_wrong_personality() {
-    let mut h = booted(Role::Sta, &[]);
-    let at = h.at();
-    assert_eq!(
-        h.mgr.start(Default::default(), at),
-        Err(ManagerError::WrongPersonality)
-    );
-    assert_eq!(h.mgr.stop(at), Err(ManagerError::WrongPersonality));
-}
-
-#[test]
 fn nwp_restart_ends_configuration_but_continues_confirmation() {
     // Reset during the configuration stage: provisioning is over.
     let mut h = booted(Role::Sta, &[]);
     start(&mut h, params(TiMode::Ap)).unwrap();
     let at = h.at();
-    h.mgr.ti_device_started(Role::Ap, at).unwrap();
+    h.mgr.device_started(Role::Ap, at).unwrap();
     assert_eq!(h.mgr.state(), ProvState::Idle);
-    assert_eq!(h.mgr.ti_mode(), None);
+    assert_eq!(h.mgr.mode(), None);
 
     // Reset during the confirmation stage: the profile is confirmed after the restart.
     let mut h = booted(Role::Sta, &[]);
@@ -726,12 +713,12 @@ fn nwp_restart_ends_configuration_but_continues_confirmation() {
     add_and_confirm(&mut h, HOME, HOME_PASS);
     assert_eq!(h.runner.station.connects, 1);
     let at = h.at();
-    h.mgr.ti_device_started(Role::Ap, at).unwrap();
+    h.mgr.device_started(Role::Ap, at).unwrap();
     h.pump();
     assert_eq!(h.runner.station.connects, 2);
     assert_eq!(h.mgr.state(), ProvState::CredRecv);
     let at = h.at();
-    assert_eq!(h.mgr.ti_feedback_fetched(at), Ok(5));
+    assert_eq!(h.mgr.feedback_fetched(at), Ok(5));
     h.pump();
     assert_eq!(h.stored().len(), 1);
 
@@ -741,7 +728,7 @@ fn nwp_restart_ends_configuration_but_continues_confirmation() {
     add_and_confirm(&mut h, HOME, HOME_PASS);
     assert_eq!(h.runner.station.connects, 0);
     let at = h.at();
-    h.mgr.ti_device_started(Role::Ap, at).unwrap();
+    h.mgr.device_started(Role::Ap, at).unwrap();
     h.pump();
     assert_eq!(h.runner.station.connects, 1);
 }

@@ -18,8 +18,7 @@ use zeroize::Zeroize;
 
 #[cfg(feature = "sec1")]
 use crate::sec1;
-use crate::sec2::{ClientConvention, conventions_agree};
-use crate::sec2_bridge::{self, Sec2Patch};
+use crate::sec2::{self, ClientConvention, Sec2Patch, conventions_agree};
 use crate::session::{DataCipher, decode_session};
 use crate::{SecureRng, SecurityError, sec0};
 
@@ -94,8 +93,8 @@ enum ClientState {
     Sec1AwaitResp0(sec1::ClientAwaitResp0),
     #[cfg(feature = "sec1")]
     Sec1AwaitResp1(sec1::ClientAwaitResp1),
-    Sec2AwaitResp0(sec2_bridge::ClientAwaitResp0),
-    Sec2AwaitResp1(sec2_bridge::ClientAwaitResp1),
+    Sec2AwaitResp0(sec2::ClientAwaitResp0),
+    Sec2AwaitResp1(sec2::ClientAwaitResp1),
     Established(DataCipher),
 }
 
@@ -188,7 +187,7 @@ impl ClientSession {
                 password,
                 patch,
             } => {
-                let (next, cmd0) = sec2_bridge::ClientAwaitResp0::start(
+                let (next, cmd0) = sec2::ClientAwaitResp0::start(
                     username,
                     password,
                     *patch,

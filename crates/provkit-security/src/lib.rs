@@ -125,7 +125,6 @@ pub mod sec0;
 #[cfg(feature = "sec1")]
 pub mod sec1;
 pub mod sec2;
-mod sec2_bridge;
 mod session;
 // The SRP arithmetic is public only with `hazmat`: it takes caller-chosen secrets and returns
 // S and K, which only known-answer tests and fuzzers should see.
@@ -138,8 +137,8 @@ pub use client::{ClientSecurityConfig, ClientSession};
 pub use error::SecurityError;
 pub use modexp::{ModExp, SoftwareModExp};
 pub use rand_core;
+pub use sec2::Sec2Patch;
 pub use sec2::{ClientConvention, VerifierConvention};
-pub use sec2_bridge::Sec2Patch;
 pub use session::{DeviceSecurityConfig, DeviceSession, PreparedSec2};
 
 use alloc::vec::Vec;
@@ -166,7 +165,7 @@ pub fn generate_sec2_credentials<R: SecureRng + ?Sized>(
     convention: VerifierConvention,
     rng: &mut R,
 ) -> Result<(Vec<u8>, Vec<u8>), SecurityError> {
-    sec2_bridge::generate_credentials(
+    sec2::generate_credentials(
         username,
         password,
         salt_len,

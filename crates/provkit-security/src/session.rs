@@ -13,7 +13,7 @@ use zeroize::Zeroize;
 
 #[cfg(feature = "sec1")]
 use crate::sec1::{self, Sec1Cipher};
-use crate::sec2_bridge::{self, DeviceCredentials, GcmCipher, Sec2Patch};
+use crate::sec2::{self, DeviceCredentials, GcmCipher, Sec2Patch};
 use crate::{SecureRng, SecurityError, sec0};
 
 /// Longest SRP `A` on the wire (384 bytes, N's length). ESP-IDF firmware accepts nothing
@@ -290,7 +290,7 @@ enum DeviceState {
     AwaitCmd0,
     #[cfg(feature = "sec1")]
     Sec1AwaitCmd1(sec1::DeviceAwaitCmd1),
-    Sec2AwaitCmd1(sec2_bridge::DeviceAwaitCmd1),
+    Sec2AwaitCmd1(sec2::DeviceAwaitCmd1),
     Established(DataCipher),
 }
 
@@ -531,7 +531,7 @@ fn step_sec2<R: SecureRng + ?Sized>(
         (Sec2MsgType::S2SessionCommand0, Some(Payload::Sc0(cmd0))) => {
             check_sec2_cmd0(&cmd0)?;
             // Borrows the shared credentials: nothing per-device is copied per session.
-            let (next, resp0) = sec2_bridge::device_handle_cmd0(credentials, patch, &cmd0, rng)?;
+            let (next, resp0) = sec2::device_handle_cmd0(credentials, patch, &cmd0, rng)?;
             Ok((
                 DeviceState::Sec2AwaitCmd1(next),
                 Sec2Payload {

@@ -29,7 +29,8 @@ use crate::station::{SimClock, SimStation};
 use crate::store::FileStore;
 use provkit_hal::{Clock, Instant};
 use provkit_manager::{
-    Action, BleWrite, Event, Manager, ManagerConfig, RequestHooks, Runner, SendDevice, ServiceInfo,
+    Action, BleWrite, EspConfig, EspEvent, EspManager, RequestHooks, Runner, SendDevice,
+    ServiceInfo,
 };
 use provkit_protocomm::ble::{AttErrorCode, GattTable, NIMBLE_MAX_VALUE_LEN, Uuid128};
 use provkit_protocomm::console::ConsoleFraming;
@@ -55,20 +56,21 @@ pub struct DeviceOptions {
     /// Application endpoints (e.g. `custom-data`), created before start like
     /// `wifi_prov_mgr_endpoint_create`.
     pub custom_endpoints: Vec<String>,
-    pub manager: ManagerConfig,
+    pub manager: EspConfig,
 }
 
 impl DeviceOptions {
     /// ESP personality with auto-stop disabled: the simulator keeps serving after success so
     /// `prov-ctrl` Reprov works and one sim can be provisioned many times.
     pub fn esp(security: DeviceSecurityConfig, service_name: &str) -> Self {
-        let mut manager = ManagerConfig::esp();
-        manager.auto_stop_ms = None;
         DeviceOptions {
             security,
             service_name: service_name.to_string(),
             custom_endpoints: vec!["custom-data".to_string()],
-            manager,
+            manager: EspConfig {
+                auto_stop_ms: None,
+                ..EspConfig::default()
+            },
         }
     }
 }
@@ -77,7 +79,7 @@ impl DeviceOptions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SimEvent {
-    Manager(Event),
+    Manager(EspEvent),
     CustomData {
         endpoint: String,
         data: Vec<u8>,
@@ -149,7 +151,7 @@ impl SimDevice {
             SimError::Manager(format!("{what}: {e:?}"))
         };
         let mut manager =
-            Manager::new(options.manager, profiles).map_err(|e| manager_err("init", e))?;
+            EspManager::new(options.manager, profiles).map_err(|e| manager_err("init", e))?;
         for name in &options.custom_endpoints {
             manager
                 .endpoint_create(name)
@@ -194,7 +196,7 @@ impl SimDevice {
         Ok(device)
     }
 
-    pub fn manager(&self) -> &Manager {
+    pub fn manager(&self) -> &EspManager {
         &self.device.manager
     }
 
@@ -375,7 +377,7 @@ impl RequestHooks for SimHooks<'_> {
         Ok(CUSTOM_REPLY.to_vec())
     }
 
-    fn after_wifi_request(&mut self, manager: &mut Manager, endpoint: &str, plaintext: &[u8]) {
+    fn after_wifi_request(&mut self, manager: &mut EspManager, endpoint: &str, plaintext: &[u8]) {
         self.runner.pump(manager, self.clock.now());
         if endpoint == "prov-scan"
             && matches!(ScanRequest::decode(plaintext), Ok(ScanRequest::Start(cfg)) if cfg.blocking)
@@ -388,7 +390,7 @@ impl RequestHooks for SimHooks<'_> {
 impl SimHooks<'_> {
     /// Holds a blocking ScanStart's answer until the scan finished (wall clock only; a manual
     /// clock is moved by its test, which then polls ScanStatus).
-    fn wait_for_scan(&mut self, manager: &mut Manager) {
+    fn wait_for_scan(&mut self, manager: &mut EspManager) {
         if !matches!(self.clock, SimClock::Wall(_)) {
             return;
         }

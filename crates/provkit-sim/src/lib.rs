@@ -18,9 +18,9 @@ pub mod station;
 pub mod store;
 
 pub use provkit_ble;
-pub use provkit_cc32xx;
 pub use provkit_hal;
 pub use provkit_manager;
+pub use provkit_nwp;
 pub use provkit_protocomm;
 pub use provkit_security;
 

@@ -12,7 +12,7 @@ use provkit_sim::console::ConsoleDevice;
 use provkit_sim::device::{CUSTOM_REPLY, DeviceOptions, SimDevice, SimEvent};
 use provkit_sim::env::RadioEnv;
 use provkit_sim::http::HttpServer;
-use provkit_sim::provkit_manager::{EspEvent, Event};
+use provkit_sim::provkit_manager::EspEvent;
 use provkit_sim::provkit_security::rand_core::SeedableRng;
 use provkit_sim::provkit_security::{DeviceSecurityConfig, generate_sec2_credentials};
 use provkit_sim::station::SimClock;
@@ -131,7 +131,7 @@ fn events(run: &Running) -> Vec<SimEvent> {
 fn has_esp(events: &[SimEvent], wanted: impl Fn(&EspEvent) -> bool) -> bool {
     events
         .iter()
-        .any(|e| matches!(e, SimEvent::Manager(Event::Esp(esp)) if wanted(esp)))
+        .any(|e| matches!(e, SimEvent::Manager(esp) if wanted(esp)))
 }
 
 #[test]

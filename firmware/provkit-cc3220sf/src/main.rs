@@ -27,7 +27,7 @@ use cortex_m_rt::entry;
 use embedded_alloc::LlffHeap as Heap;
 use provkit_cc32xx::ffi::SimpleLink;
 use provkit_cc32xx::{NativeEvent, NativeProvisioning};
-use provkit_manager::{Event, Role, TiCommand, TiEvent, TiMode, TiStartParams, TiStatus};
+use provkit_manager::{Role, TiCommand, TiEvent, TiMode, TiStartParams, TiStatus};
 
 /// Heap for the manager's profiles and events (the CC3220SF has 256 KiB of SRAM).
 const HEAP_SIZE: usize = 32 * 1024;
@@ -98,11 +98,11 @@ fn main() -> ! {
             sl_Task(core::ptr::null_mut());
         }
         match provisioning.poll() {
-            Ok(Some(NativeEvent::Manager(Event::Ti(TiEvent::ProvisioningStatus {
+            Ok(Some(NativeEvent::Provisioning(TiEvent::ProvisioningStatus {
                 status: TiStatus::Stopped,
                 ssid,
                 ..
-            })))) => {
+            }))) => {
                 // Ended without a connected profile (inactivity, abort): offer it again.
                 start_wanted = ssid.is_none();
             }

@@ -51,7 +51,7 @@ use provkit_esp32::station::EspStation;
 use provkit_esp32::store::FlashStore;
 use provkit_hal::asynch::CredentialStore;
 use provkit_hal::{Clock, ErrorKind, Profile};
-use provkit_manager::{Action, Device, Event, Manager, ManagerConfig, ServiceInfo, StaState};
+use provkit_manager::{Action, Device, EspConfig, EspEvent, EspManager, ServiceInfo, StaState};
 use provkit_protocomm::ble::Uuid128;
 use provkit_protocomm::{
     DeviceSecurityConfig, HandlerError, ProtocommEvent, Sec2Patch, VersionInfo,
@@ -227,7 +227,7 @@ async fn provision(
         sec2_credentials(peripherals.accelerator),
         Sec2Patch::Patch1,
     ));
-    let mut manager = match Manager::new(ManagerConfig::esp(), profiles) {
+    let mut manager = match EspManager::new(EspConfig::default(), profiles) {
         Ok(m) => m,
         Err(e) => fatal_manager("manager init", e),
     };
@@ -359,7 +359,7 @@ struct Hooks<'a> {
 }
 
 impl EngineHooks for Hooks<'_> {
-    fn event(&mut self, event: &Event) {
+    fn event(&mut self, event: &EspEvent) {
         println!("event: {event:?}");
     }
 

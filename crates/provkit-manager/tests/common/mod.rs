@@ -1,9 +1,10 @@
-//! Shared test harness: a manager driven in virtual time against provkit-hal's mocks.
+//! Shared test harness: a manager of either personality driven in virtual time against
+//! provkit-hal's mocks.
 #![allow(dead_code)]
 
 use provkit_hal::mock::{MemoryStore, MockNetwork, MockStation};
 use provkit_hal::{AuthMode, Bssid, Credentials, Instant, Passphrase, Profile, Ssid};
-use provkit_manager::{Action, Event, Manager, ManagerConfig, Runner};
+use provkit_manager::{Action, Esp, Manager, Personality, Runner, Ti};
 
 pub const HOME: &[u8] = b"home-net";
 pub const HOME_PASS: &[u8] = b"correct horse";
@@ -44,16 +45,21 @@ pub fn station() -> MockStation {
     s
 }
 
-pub struct Harness {
-    pub mgr: Manager,
+pub struct Harness<P: Personality> {
+    pub mgr: Manager<P>,
     pub runner: Runner<MockStation, MemoryStore>,
     pub now: u64,
-    pub events: Vec<Event>,
+    pub events: Vec<P::Event>,
     pub adapter_actions: Vec<Action>,
 }
 
-impl Harness {
-    pub fn new(cfg: ManagerConfig, stored: &[Profile]) -> Self {
+/// An ESP manager on the mocks.
+pub type EspHarness = Harness<Esp>;
+/// A TI manager on the mocks.
+pub type TiHarness = Harness<Ti>;
+
+impl<P: Personality> Harness<P> {
+    pub fn new(cfg: P::Config, stored: &[Profile]) -> Self {
         let store = MemoryStore::with_profiles(stored).unwrap();
         let mut runner = Runner::new(station(), store);
         let profiles = runner.load_profiles().unwrap();
@@ -93,7 +99,7 @@ impl Harness {
         self.advance_to(self.now + by);
     }
 
-    pub fn take_events(&mut self) -> Vec<Event> {
+    pub fn take_events(&mut self) -> Vec<P::Event> {
         self.pump();
         core::mem::take(&mut self.events)
     }

@@ -19,11 +19,11 @@
 //! request (e.g. `profile_add` while not provisioning), 404 for other paths, 405 for the
 //! wrong method, 503 while the HTTP server is stopped.
 
-use provkit_cc32xx::consts::policy;
 use provkit_hal::Instant;
+use provkit_nwp::consts::policy;
 
-use super::form::parse_form;
 use super::{EmulatedNwp, PRODUCT_VERSION, credentials};
+use provkit_nwp::form::{Form, parse_form};
 
 /// Reply of the TI HTTP API.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,7 +86,7 @@ pub fn handle(nwp: &mut EmulatedNwp, method: &str, path: &str, body: &[u8]) -> T
         ("GET", "/netlist.txt") => netlist(nwp),
         ("GET", "/__SL_G_MCR") => {
             let now = Instant::from_millis(nwp.now_ms());
-            match nwp.manager_mut().ti_feedback_fetched(now) {
+            match nwp.manager_mut().feedback_fetched(now) {
                 Ok(digit) => TiHttpResponse::text(200, digit.to_string()),
                 Err(_) => TiHttpResponse::text(403, "not a TI device"),
             }
@@ -108,7 +108,7 @@ pub fn handle(nwp: &mut EmulatedNwp, method: &str, path: &str, body: &[u8]) -> T
         ("POST", "/api/1/wlan/profile_add") => with_form(body, |form| profile_add(nwp, form)),
         ("POST", "/api/1/wlan/confirm_req") => with_form(body, |_| {
             let now = Instant::from_millis(nwp.now_ms());
-            match nwp.manager_mut().ti_confirm_req(now) {
+            match nwp.manager_mut().confirm_req(now) {
                 Ok(()) => TiHttpResponse::ok(),
                 Err(_) => TiHttpResponse::text(403, "no profile to confirm"),
             }
@@ -153,7 +153,7 @@ pub fn handle(nwp: &mut EmulatedNwp, method: &str, path: &str, body: &[u8]) -> T
     response
 }
 
-fn with_form(body: &[u8], f: impl FnOnce(&super::form::Form) -> TiHttpResponse) -> TiHttpResponse {
+fn with_form(body: &[u8], f: impl FnOnce(&Form) -> TiHttpResponse) -> TiHttpResponse {
     match parse_form(body) {
         Ok(form) => f(&form),
         Err(e) => TiHttpResponse::text(400, e.to_string()),
@@ -174,7 +174,7 @@ fn netlist(nwp: &EmulatedNwp) -> TiHttpResponse {
     TiHttpResponse::text(200, body)
 }
 
-fn profile_add(nwp: &mut EmulatedNwp, form: &super::form::Form) -> TiHttpResponse {
+fn profile_add(nwp: &mut EmulatedNwp, form: &Form) -> TiHttpResponse {
     let Some(ssid) = form.get("__SL_P_P.A") else {
         return TiHttpResponse::text(400, "missing __SL_P_P.A");
     };
@@ -209,7 +209,7 @@ fn profile_add(nwp: &mut EmulatedNwp, form: &super::form::Form) -> TiHttpRespons
     let now = Instant::from_millis(nwp.now_ms());
     match nwp
         .manager_mut()
-        .ti_profile_add(credentials, priority, Vec::new(), now)
+        .profile_add(credentials, priority, Vec::new(), now)
     {
         Ok(()) => TiHttpResponse::ok(),
         Err(_) => TiHttpResponse::text(403, "not provisioning"),

@@ -2,7 +2,7 @@
 //! personality of the simulator (ti-simplelink.md).
 //!
 //! ```text
-//!  provkit-cc32xx adapter ──NwpDriver / NwpSockets──► EmulatedNwp ──► provkit-manager (TI)
+//!  host (provkit-cc32xx, tests) ──provkit_nwp::{NwpDriver, NwpSockets}──► EmulatedNwp ──► TiManager
 //!  phone / tests ──HTTP──► http_api::handle (pure) ──┘      │  actions: SimRadio, flash
 //!  server::serve (std TCP, loopback)                         └─ events: NwpEvent queue
 //! ```
@@ -18,25 +18,22 @@
 //! Emulator choices where TI documents nothing are marked "emulator choice".
 
 pub mod announce;
-pub mod form;
 pub mod http_api;
 pub mod server;
 mod sockets;
-#[cfg(test)]
-mod tests;
 
 use std::collections::VecDeque;
 
-use provkit_cc32xx::Cc32xxError;
-use provkit_cc32xx::consts::{error as sl_err, policy, role as sl_role, sec_type};
-use provkit_cc32xx::driver::{NwpDriver, NwpEvent, NwpSockets, ProfileInfo, field32};
-use provkit_cc32xx::sys::SlWlanNetworkEntry;
 use provkit_hal::{
     AuthMode, Credentials, Instant, LinkEvent, Passphrase, Profile, ScanConfig, ScanEntry, Ssid,
 };
 use provkit_manager::{
-    Action, Event, Manager, ManagerConfig, ManagerError, Role, TiCommand, TiHostCall,
+    Action, ManagerError, Role, TiCommand, TiConfig, TiEvent, TiHostCall, TiManager,
 };
+use provkit_nwp::Cc32xxError;
+use provkit_nwp::consts::{error as sl_err, policy, role as sl_role, sec_type};
+use provkit_nwp::driver::{NwpDriver, NwpEvent, NwpSockets, ProfileInfo, field32};
+use provkit_nwp::sys::SlWlanNetworkEntry;
 
 use crate::env::RadioEnv;
 use crate::station::SimRadio;
@@ -63,7 +60,7 @@ pub struct NwpSettings {
     /// Device MAC address.
     pub mac: [u8; 6],
     /// Manager tunables (confirmation / feedback timeouts).
-    pub manager: ManagerConfig,
+    pub manager: TiConfig,
 }
 
 impl NwpSettings {
@@ -76,7 +73,7 @@ impl NwpSettings {
             connection_policy: policy::connection_policy(true, false, false, true),
             // The MAC of the header's mDNS example (`0800285A7891@mysimplelink-022`).
             mac: [0x08, 0x00, 0x28, 0x5a, 0x78, 0x91],
-            manager: ManagerConfig::ti(),
+            manager: TiConfig::default(),
         }
     }
 }
@@ -102,8 +99,8 @@ pub struct EmulatedNwp {
     urn: String,
     urn_is_default: bool,
     mac: [u8; 6],
-    mgr_cfg: ManagerConfig,
-    manager: Manager,
+    mgr_cfg: TiConfig,
+    manager: TiManager,
     radio: SimRadio,
     flash: Vec<StoredProfile>,
     events: VecDeque<NwpEvent>,
@@ -138,7 +135,7 @@ impl EmulatedNwp {
     /// configuration.
     pub fn new(settings: NwpSettings) -> Result<Self, crate::SimError> {
         let mut mgr_cfg = settings.manager;
-        mgr_cfg.ti_auto_provisioning = settings.connection_policy & (1 << 5) != 0;
+        mgr_cfg.auto_provisioning = settings.connection_policy & (1 << 5) != 0;
         let manager = Self::fresh_manager(&mgr_cfg, &[])
             .map_err(|e| crate::SimError::Manager(format!("{e:?}")))?;
         Ok(Self {
@@ -166,14 +163,11 @@ impl EmulatedNwp {
         })
     }
 
-    /// Flash never holds more than 7 profiles, so only a bad `ManagerConfig` can fail here,
+    /// Flash never holds more than 7 profiles, so only a bad `TiConfig` can fail here,
     /// and [`EmulatedNwp::new`] already rejected that.
-    fn fresh_manager(
-        cfg: &ManagerConfig,
-        flash: &[StoredProfile],
-    ) -> Result<Manager, ManagerError> {
+    fn fresh_manager(cfg: &TiConfig, flash: &[StoredProfile]) -> Result<TiManager, ManagerError> {
         let profiles: Vec<Profile> = flash.iter().map(|p| p.profile.clone()).collect();
-        Manager::new(cfg.clone(), profiles)
+        TiManager::new(cfg.clone(), profiles)
     }
 
     // ----- queries -------------------------------------------------------------------
@@ -191,7 +185,7 @@ impl EmulatedNwp {
         &self.flash
     }
     /// The provisioning state machine inside.
-    pub fn manager(&self) -> &Manager {
+    pub fn manager(&self) -> &TiManager {
         &self.manager
     }
     /// True while the NWP provisions.
@@ -330,10 +324,8 @@ impl EmulatedNwp {
         }
     }
 
-    fn on_manager_event(&mut self, event: &Event) {
-        if let Event::Ti(ti) = event {
-            self.events.push_back(NwpEvent::from_ti_event(ti));
-        }
+    fn on_manager_event(&mut self, event: &TiEvent) {
+        self.events.push_back(NwpEvent::from_ti_event(event));
         if !self.is_provisioning() && self.role == Role::Sta && self.sta_ip.is_none() {
             self.schedule_auto_connect(AUTO_CONNECT_RETRY_MS);
         }
@@ -346,7 +338,7 @@ impl EmulatedNwp {
             || self
                 .manager
                 .clone()
-                .ti_host_call(TiHostCall::Other, self.at())
+                .host_call(TiHostCall::Other, self.at())
                 .is_ok()
     }
 
@@ -442,16 +434,16 @@ impl EmulatedNwp {
 
     /// Rebuild the NWP's state machine from flash (profile or policy edits while idle).
     fn reload_manager(&mut self) {
-        self.mgr_cfg.ti_auto_provisioning = self.connection_policy & (1 << 5) != 0;
-        self.mgr_cfg.ti_http_server_enabled = self.http_enabled;
+        self.mgr_cfg.auto_provisioning = self.connection_policy & (1 << 5) != 0;
+        self.mgr_cfg.http_server_enabled = self.http_enabled;
         if let Ok(manager) = Self::fresh_manager(&self.mgr_cfg, &self.flash) {
             self.manager = manager;
         }
         if self.running {
             let now = self.at();
-            let _ = self.manager.ti_device_started(self.role, now);
+            let _ = self.manager.device_started(self.role, now);
             // The edit itself was a host command: the 2-second rule no longer applies.
-            let _ = self.manager.ti_host_call(TiHostCall::DeviceStop, now);
+            let _ = self.manager.host_call(TiHostCall::DeviceStop, now);
         }
         while self.manager.poll_event().is_some() {}
         while self.manager.poll_action().is_some() {}
@@ -463,7 +455,7 @@ impl EmulatedNwp {
             return Err(Cc32xxError::Driver(NOT_STARTED));
         }
         let now = self.at();
-        self.manager.ti_host_call(call, now).map_err(manager_error)
+        self.manager.host_call(call, now).map_err(manager_error)
     }
 
     // ----- injections (what the air or the phone does) ---------------------------------
@@ -478,11 +470,9 @@ impl EmulatedNwp {
     ) -> Result<(), Cc32xxError> {
         let credentials = credentials(ssid, key)?;
         let now = self.at();
+        self.manager.smartconfig_sync(true).map_err(manager_error)?;
         self.manager
-            .ti_smartconfig_sync(true)
-            .map_err(manager_error)?;
-        self.manager
-            .ti_smartconfig_received(credentials, token.to_vec(), now)
+            .smartconfig_received(credentials, token.to_vec(), now)
             .map_err(manager_error)?;
         self.pump();
         Ok(())
@@ -491,7 +481,7 @@ impl EmulatedNwp {
     /// The SmartConfig receiver lost its sync (status 14).
     pub fn inject_smartconfig_sync_lost(&mut self) -> Result<(), Cc32xxError> {
         self.manager
-            .ti_smartconfig_sync(false)
+            .smartconfig_sync(false)
             .map_err(manager_error)?;
         self.pump();
         Ok(())
@@ -503,7 +493,7 @@ impl EmulatedNwp {
         self.manager.on_client_activity(now);
     }
 
-    pub(crate) fn manager_mut(&mut self) -> &mut Manager {
+    pub(crate) fn manager_mut(&mut self) -> &mut TiManager {
         &mut self.manager
     }
 
@@ -536,8 +526,8 @@ impl EmulatedNwp {
         self.connection_policy = policy_bits;
         let auto_prov = policy_bits & (1 << 5) != 0;
         if self.is_provisioning() {
-            let _ = self.manager.ti_set_auto_provisioning(auto_prov);
-            self.mgr_cfg.ti_auto_provisioning = auto_prov;
+            self.manager.set_auto_provisioning(auto_prov);
+            self.mgr_cfg.auto_provisioning = auto_prov;
         } else {
             self.reload_manager();
         }
@@ -569,14 +559,14 @@ impl NwpDriver for EmulatedNwp {
         self.radio.disconnect(self.now_ms);
         // An idle NWP boots from flash; a provisioning one keeps confirming (TI §4, §6).
         if !self.is_provisioning() {
-            self.mgr_cfg.ti_http_server_enabled = self.http_enabled;
+            self.mgr_cfg.http_server_enabled = self.http_enabled;
             if let Ok(manager) = Self::fresh_manager(&self.mgr_cfg, &self.flash) {
                 self.manager = manager;
             }
         }
         let now = self.at();
         self.manager
-            .ti_device_started(self.role, now)
+            .device_started(self.role, now)
             .map_err(manager_error)?;
         self.auto_connect_next = 0;
         self.schedule_auto_connect(0);
@@ -587,7 +577,7 @@ impl NwpDriver for EmulatedNwp {
     fn stop(&mut self, _timeout_ms: u16) -> Result<(), Cc32xxError> {
         if self.running {
             let now = self.at();
-            let _ = self.manager.ti_host_call(TiHostCall::DeviceStop, now);
+            let _ = self.manager.host_call(TiHostCall::DeviceStop, now);
         }
         self.running = false;
         self.radio.disconnect(self.now_ms);
@@ -617,7 +607,7 @@ impl NwpDriver for EmulatedNwp {
         );
         let now = self.at();
         let result = match command {
-            Ok(command) => self.manager.ti_provisioning(command, now),
+            Ok(command) => self.manager.provisioning(command, now),
             Err(e) => Err(e),
         };
         self.pump();

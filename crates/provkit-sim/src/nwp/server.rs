@@ -20,7 +20,7 @@ use provkit_http::{
     serve_connection,
 };
 
-use provkit_cc32xx::driver::{NwpDriver, NwpEvent};
+use provkit_nwp::driver::{NwpDriver, NwpEvent};
 
 use super::{EmulatedNwp, NwpSettings, announce, http_api};
 

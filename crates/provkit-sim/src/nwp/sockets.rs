@@ -3,8 +3,8 @@
 
 use std::collections::VecDeque;
 
-use provkit_cc32xx::Cc32xxError;
-use provkit_cc32xx::driver::NwpSockets;
+use provkit_nwp::Cc32xxError;
+use provkit_nwp::driver::NwpSockets;
 
 /// Emulator choice: `sl_*` socket errors (BSD-style codes of the SDK).
 const EBADF: i16 = -9;

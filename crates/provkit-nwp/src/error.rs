@@ -1,8 +1,8 @@
-//! The crate's one error type.
+//! The one error type of the driver seam (and of the adapters above it).
 
 use core::fmt;
 
-/// Everything the CC32xx adapter can report.
+/// Everything a SimpleLink driver, emulated or real, and the CC32xx adapter can report.
 #[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Cc32xxError {

@@ -1,8 +1,11 @@
 //! `application/x-www-form-urlencoded` parsing for TI's device HTTP API (ti-simplelink.md
-//! §10: `__SL_P_<id>=<value>` joined with `&`, no stray spaces). Strict on purpose: anything
+//! §10: `__SL_P_<id>=<value>` joined with `&`, no stray spaces): the bodies a phone posts to
+//! the NWP's own HTTP server (`/api/1/wlan/profile_add`, …). Strict on purpose: anything
 //! malformed is an error value, never a panic and never a half-applied form.
 
-use std::fmt;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
 
 /// Largest form accepted (the NWP's HTTP server buffers are small; 4 KiB is generous).
 pub const MAX_FORM_LEN: usize = 4096;
@@ -43,7 +46,7 @@ impl fmt::Display for FormError {
     }
 }
 
-impl std::error::Error for FormError {}
+impl core::error::Error for FormError {}
 
 /// A parsed form: names in order, values as raw bytes (SSIDs need not be UTF-8).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -138,6 +141,9 @@ pub fn parse_form(body: &[u8]) -> Result<Form, FormError> {
 
 #[cfg(test)]
 mod tests {
+    use alloc::format;
+    use alloc::vec;
+
     use super::*;
 
     #[test]

@@ -1,6 +1,7 @@
-//! The driver seam: every SimpleLink call the adapter makes, as a Rust trait, so the same
-//! adapter logic runs over TI's C host driver on the chip ([`crate::ffi`], feature
-//! `simplelink-sdk`) and over an emulated NWP on a host (`provkit-sim`'s `nwp` module).
+//! The driver seam: every SimpleLink call a host makes, as a Rust trait, so the same adapter
+//! logic (`provkit-cc32xx`) runs over TI's C host driver on the chip (its `ffi` module,
+//! feature `simplelink-sdk`) and over an emulated NWP on a host (`provkit-sim`'s `nwp`
+//! module, which implements these traits on the TI personality).
 //!
 //! Events: the C driver delivers events through callbacks; implementations queue them as
 //! [`NwpEvent`] values (the fields of the SDK structures, decoded) and hand them out through

@@ -1,20 +1,22 @@
-//! The CC32xx adapter (provkit-cc32xx) against the emulated NWP through every use example of
-//! ti-simplelink.md, plus the HTTP API over a real loopback socket and protocomm mode.
+//! The CC32xx adapter (provkit-cc32xx) against the simulator's emulated NWP (provkit-sim's
+//! `nwp`, on the TI personality) through every use example of ti-simplelink.md, plus the HTTP
+//! API over a real loopback socket and protocomm mode. The two meet only here, through the
+//! seam both build on (provkit-nwp); neither depends on the other.
 
 use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use provkit_cc32xx::consts::{cmd, error as sl_err, policy, role as sl_role, sec_type};
-use provkit_cc32xx::driver::{NwpDriver, NwpSockets};
-use provkit_cc32xx::{Cc32xxError, NativeEvent, NativeProvisioning, StartOutcome};
+use provkit_cc32xx::{NativeEvent, NativeProvisioning, StartOutcome};
 use provkit_manager::{
-    Event, ResetCaller, Role, TiCommand, TiEvent, TiMode, TiStartParams, TiStatus, TiWlanStatus,
+    ResetCaller, Role, TiCommand, TiEvent, TiMode, TiStartParams, TiStatus, TiWlanStatus,
 };
-
-use super::http_api::{TiHttpResponse, handle};
-use super::{EmulatedNwp, NwpSettings};
-use crate::env::RadioEnv;
+use provkit_nwp::Cc32xxError;
+use provkit_nwp::consts::{cmd, error as sl_err, policy, role as sl_role, sec_type};
+use provkit_nwp::driver::{NwpDriver, NwpSockets};
+use provkit_sim::env::RadioEnv;
+use provkit_sim::nwp::http_api::{TiHttpResponse, handle};
+use provkit_sim::nwp::{EmulatedNwp, NwpSettings, announce, server};
 
 const ENV: &str = r#"
 [[ap]]
@@ -72,9 +74,7 @@ fn statuses(events: &[NativeEvent]) -> Vec<TiStatus> {
     events
         .iter()
         .filter_map(|e| match e {
-            NativeEvent::Manager(Event::Ti(TiEvent::ProvisioningStatus { status, .. })) => {
-                Some(*status)
-            }
+            NativeEvent::Provisioning(TiEvent::ProvisioningStatus { status, .. }) => Some(*status),
             _ => None,
         })
         .collect()
@@ -131,10 +131,10 @@ fn successful_ap_provisioning_with_the_wifi_starter_requests() {
     a.driver().advance(2_000);
     let events = drain(&mut a);
     assert!(
-        events.contains(&NativeEvent::Manager(Event::Ti(TiEvent::ProfileAdded {
+        events.contains(&NativeEvent::Provisioning(TiEvent::ProfileAdded {
             ssid: provkit_hal::Ssid::new(b"HomeNet").unwrap(),
             token: Vec::new(),
-        })))
+        }))
     );
     assert_eq!(
         statuses(&events),
@@ -155,14 +155,12 @@ fn successful_ap_provisioning_with_the_wifi_starter_requests() {
     assert_eq!(statuses(&events), [TiStatus::Success, TiStatus::Stopped]);
     assert_eq!(
         events.last(),
-        Some(&NativeEvent::Manager(Event::Ti(
-            TiEvent::ProvisioningStatus {
-                status: TiStatus::Stopped,
-                role: Role::Sta,
-                wlan_status: TiWlanStatus::Connected,
-                ssid: Some(provkit_hal::Ssid::new(b"HomeNet").unwrap()),
-            }
-        )))
+        Some(&NativeEvent::Provisioning(TiEvent::ProvisioningStatus {
+            status: TiStatus::Stopped,
+            role: Role::Sta,
+            wlan_status: TiWlanStatus::Connected,
+            ssid: Some(provkit_hal::Ssid::new(b"HomeNet").unwrap()),
+        }))
     );
     assert_eq!(a.role(), Some(Role::Sta));
     let stored = a.driver().stored_profiles().to_vec();
@@ -302,7 +300,7 @@ fn auto_provisioning_after_2_s_and_the_adapter_restarts_it_as_asked() {
     a.driver().advance(1);
     assert_eq!(statuses(&drain(&mut a)), [TiStatus::AutoStarted]);
     // Started in AP role → AP + SC (TI §3.2).
-    assert_eq!(a.driver().manager().ti_mode(), Some(TiMode::ApSc));
+    assert_eq!(a.driver().manager().mode(), Some(TiMode::ApSc));
     // The application wants AP mode: the −2014 probe finds the running provisioning, the
     // adapter stops it and issues the start once STOPPED arrives.
     assert_eq!(
@@ -310,7 +308,7 @@ fn auto_provisioning_after_2_s_and_the_adapter_restarts_it_as_asked() {
         StartOutcome::Deferred
     );
     assert_eq!(statuses(&drain(&mut a)), [TiStatus::Stopped]);
-    assert_eq!(a.driver().manager().ti_mode(), Some(TiMode::Ap));
+    assert_eq!(a.driver().manager().mode(), Some(TiMode::Ap));
 }
 
 #[test]
@@ -346,7 +344,7 @@ fn sc_only_after_2_min_disconnected_then_smartconfig_delivers() {
     a.driver().advance(1_000);
     let events = drain(&mut a);
     assert_eq!(statuses(&events), [TiStatus::AutoStarted]);
-    assert_eq!(a.driver().manager().ti_mode(), Some(TiMode::Sc));
+    assert_eq!(a.driver().manager().mode(), Some(TiMode::Sc));
     assert_eq!(a.driver().role(), Role::Sta);
     a.driver()
         .inject_smartconfig(b"HomeNet", b"correct horse", b"tok")
@@ -362,10 +360,10 @@ fn sc_only_after_2_min_disconnected_then_smartconfig_delivers() {
         ]
     );
     assert!(
-        events.contains(&NativeEvent::Manager(Event::Ti(TiEvent::ProfileAdded {
+        events.contains(&NativeEvent::Provisioning(TiEvent::ProfileAdded {
             ssid: provkit_hal::Ssid::new(b"HomeNet").unwrap(),
             token: b"tok".to_vec(),
-        })))
+        }))
     );
     assert_eq!(body(&http(&mut a, "GET", "/__SL_G_MCR", "")), "5");
     assert_eq!(
@@ -389,9 +387,9 @@ fn external_configuration_ready_then_reset_request_and_restart() {
     add_profile(&mut a, "HomeNet", "correct+horse");
     let events = drain(&mut a);
     assert!(
-        events.contains(&NativeEvent::Manager(Event::Ti(TiEvent::ResetRequest {
+        events.contains(&NativeEvent::Provisioning(TiEvent::ResetRequest {
             caller: ResetCaller::ProvisioningExternalConfiguration
-        })))
+        }))
     );
     assert!(events.contains(&NativeEvent::NwpRestarted { role: Role::Ap }));
     a.driver().advance(2_000);
@@ -680,13 +678,13 @@ fn http_api_over_a_real_loopback_socket_with_udp_announcement() {
     let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
     udp.set_read_timeout(Some(std::time::Duration::from_secs(5)))
         .unwrap();
-    let options = super::server::ServerOptions {
+    let options = server::ServerOptions {
         announce_to: Some(udp.local_addr().unwrap()),
     };
     let stop = Arc::new(AtomicBool::new(false));
     let server = {
         let (shared, stop) = (shared.clone(), stop.clone());
-        std::thread::spawn(move || super::server::serve(listener, shared, options, stop))
+        std::thread::spawn(move || server::serve(listener, shared, options, stop))
     };
     let version = raw_http(
         addr,
@@ -730,18 +728,15 @@ fn http_api_over_a_real_loopback_socket_with_udp_announcement() {
 #[test]
 fn announcement_reaches_port_1501_on_loopback() {
     // The app's well-known port; skip only the receive side if another process holds it.
-    let Ok(rx) = UdpSocket::bind(("127.0.0.1", super::announce::ANNOUNCE_PORT)) else {
+    let Ok(rx) = UdpSocket::bind(("127.0.0.1", announce::ANNOUNCE_PORT)) else {
         eprintln!("port 1501 busy; payload format checked only");
-        assert_eq!(
-            super::announce::payload([10, 0, 0, 7], "dev"),
-            "10.0.0.7,dev"
-        );
+        assert_eq!(announce::payload([10, 0, 0, 7], "dev"), "10.0.0.7,dev");
         return;
     };
     rx.set_read_timeout(Some(std::time::Duration::from_secs(5)))
         .unwrap();
-    let payload = super::announce::payload([10, 0, 0, 7], "mysimplelink-5a7891");
-    super::announce::send(&payload, rx.local_addr().unwrap()).unwrap();
+    let payload = announce::payload([10, 0, 0, 7], "mysimplelink-5a7891");
+    announce::send(&payload, rx.local_addr().unwrap()).unwrap();
     let mut buf = [0u8; 64];
     let (n, _) = rx.recv_from(&mut buf).unwrap();
     assert_eq!(&buf[..n], b"10.0.0.7,mysimplelink-5a7891");
@@ -826,7 +821,7 @@ mod protocomm_mode {
         server: ProtocommHttpServer,
         protocomm: Protocomm,
         rng: rand_chacha::ChaCha20Rng,
-        phone: crate::nwp::ClientHandle,
+        phone: provkit_sim::nwp::ClientHandle,
     }
 
     impl Link {
@@ -927,10 +922,10 @@ fn run_sim_auto_provisions_on_the_wall_clock_and_serves_http() {
     let mut settings = NwpSettings::new(RadioEnv::from_toml(ENV).unwrap());
     settings.role = Role::Ap;
     let stop = Arc::new(AtomicBool::new(false));
-    let options = super::server::ServerOptions { announce_to: None };
+    let options = server::ServerOptions { announce_to: None };
     let sim = {
         let stop = stop.clone();
-        std::thread::spawn(move || super::server::run_sim(listener, settings, options, stop))
+        std::thread::spawn(move || server::run_sim(listener, settings, options, stop))
     };
     // No profiles: the NWP starts AP + SC provisioning by itself after 2 s; profile_add is
     // refused (403) before and accepted (200) after.
