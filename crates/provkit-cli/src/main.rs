@@ -13,7 +13,8 @@ mod sim;
 use clap::{Args, Parser, Subcommand};
 use provkit_client::http::HttpTransport;
 use provkit_client::{
-    Client, ClientError, PollPolicy, ScanPlan, Scheme, Secrets, WifiCredentials, security_config,
+    Client, ClientError, PollPolicy, ScanPlan, Scheme, Secrets, SecurityPolicy, WifiCredentials,
+    security_config,
 };
 use provkit_sim::provkit_security::rand_core::SeedableRng;
 use provkit_sim::provkit_security::{Sec2Patch, generate_sec2_credentials};
@@ -61,6 +62,14 @@ struct ClientArgs {
     /// Security 2 password.
     #[arg(long)]
     password: Option<String>,
+    /// Refuse a device offering a weaker scheme than N (0, 1, 2). Default: 2 with
+    /// --username/--password, 1 with --pop, else 0. proto-ver is unauthenticated, so this is
+    /// what stops a downgrade.
+    #[arg(long = "min-security", value_name = "N", value_parser = clap::value_parser!(u8).range(0..=2))]
+    min_security: Option<u8>,
+    /// Accept security 2 patch 0 (one fixed AES-GCM nonce for the whole session).
+    #[arg(long = "allow-sec2-patch0")]
+    allow_sec2_patch0: bool,
 }
 
 #[derive(Args, Debug)]
@@ -164,9 +173,17 @@ fn connect(args: &ClientArgs) -> Result<Client<HttpTransport>, String> {
             Scheme::Sec2(patch)
         }
     };
+    let secrets = secrets_of(args);
+    let policy = SecurityPolicy {
+        min_security: args.min_security,
+        allow_sec2_patch0: args.allow_sec2_patch0,
+    };
+    policy
+        .check(scheme, &secrets)
+        .map_err(|e| describe(&e, "checking the device's security (--min-security)"))?;
     eprintln!("security {} ...", scheme.sec_ver());
     let pop_required = detected.is_none_or(|d| d.pop_required);
-    let config = security_config(scheme, &secrets_of(args), pop_required)
+    let config = security_config(scheme, &secrets, pop_required)
         .map_err(|e| describe(&e, "preparing the session"))?;
     client
         .establish_session(config, &mut rng)

@@ -11,6 +11,7 @@ use provkit_sim::nwp::server::{ServerOptions, run_sim_with_events};
 use provkit_sim::nwp::{NwpSettings, announce::ANNOUNCE_PORT};
 use provkit_sim::provkit_ble::hci::HciSpec;
 use provkit_sim::provkit_manager::Role;
+use provkit_sim::provkit_protocomm::HandshakeBudget;
 use provkit_sim::provkit_security::{DeviceSecurityConfig, Sec2Patch, generate_sec2_credentials};
 use provkit_sim::station::SimClock;
 use provkit_sim::store::FileStore;
@@ -79,7 +80,45 @@ pub struct SimArgs {
     /// 15 min. Default: protocomm's 30 s. Short values help demos and tests.
     #[arg(long = "auth-backoff-ms", value_name = "MS")]
     auth_backoff_ms: Option<u64>,
+    /// Expensive handshakes (Command0) computed at most per window, `N/SECS`, or `off`.
+    /// Default: protocomm's 4/20. The excess is refused before any arithmetic.
+    #[arg(long = "handshake-budget", value_name = "N/SECS|off", value_parser = parse_budget)]
+    handshake_budget: Option<BudgetArg>,
 }
+
+/// `--handshake-budget`: a budget, or none.
+#[derive(Debug, Clone, Copy)]
+pub struct BudgetArg(Option<HandshakeBudget>);
+
+fn parse_budget(text: &str) -> Result<BudgetArg, String> {
+    if text == "off" {
+        return Ok(BudgetArg(None));
+    }
+    let (n, secs) = text
+        .split_once('/')
+        .ok_or_else(|| format!("expected N/SECS or off, got `{text}`"))?;
+    let max_handshakes: u32 = n
+        .parse()
+        .ok()
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("N must be a positive integer, got `{n}`"))?;
+    let secs: u64 = secs
+        .parse()
+        .ok()
+        .filter(|&s| s > 0)
+        .ok_or_else(|| format!("SECS must be a positive integer, got `{secs}`"))?;
+    Ok(BudgetArg(Some(HandshakeBudget {
+        max_handshakes,
+        window_ms: secs.saturating_mul(1000),
+    })))
+}
+
+/// What `--sec2-patch 0` costs, printed in the banner.
+pub const SEC2_PATCH0_WARNING: &str = "WARNING: sec2 patch 0 encrypts every message of a \
+session, both directions, with one fixed AES-GCM nonce. Anyone who records the session can \
+XOR two ciphertexts to get the XOR of their plaintexts (predictable status messages then \
+reveal the passphrase in SetConfig) and can recover the GCM authentication key to forge \
+records. Only for testing clients of pre-2025 ESP-IDF firmware; use --sec2-patch 1.";
 
 /// The demo environment's joinable network, used in the printed esp_prov command.
 const DEMO_SSID: &str = "HomeNet";
@@ -194,6 +233,9 @@ pub fn run(args: SimArgs) -> Result<(), String> {
             max_backoff_ms: default.max_backoff_ms.max(backoff_ms),
             ..default
         }));
+    }
+    if let Some(BudgetArg(budget)) = args.handshake_budget {
+        device.set_handshake_budget(budget);
     }
     let device = Arc::new(Mutex::new(device));
 
@@ -320,6 +362,12 @@ impl provkit_sim::console::ConsoleDevice for LockedConsole {
     fn handle_console_line(&mut self, line: &[u8]) -> Option<String> {
         self.0.lock().ok()?.handle_console_line(line)
     }
+
+    fn console_gone(&mut self) {
+        if let Ok(mut device) = self.0.lock() {
+            device.console_gone();
+        }
+    }
 }
 
 fn print_banner(
@@ -346,6 +394,9 @@ fn print_banner(
     ));
     if let SimSecurity::Sec2 { patch, .. } = shown {
         text.push_str(&format!(" (patch {patch})"));
+        if *patch == 0 {
+            text.push_str(&format!("\n{SEC2_PATCH0_WARNING}"));
+        }
     }
     text.push_str(&format!(
         "\nlistening on http://{addr}  (state in {})\n",

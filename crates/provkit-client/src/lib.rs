@@ -17,7 +17,9 @@
 //!   same [`Client`] therefore runs over HTTP, over an in-memory device, or over BLE/console
 //!   framings.
 //! * [`Client::connect`] reads `proto-ver`, picks the scheme the device advertises (security 2
-//!   included, which esp_prov never auto-selects), and runs the handshake.
+//!   included, which esp_prov never auto-selects), refuses a downgrade below the
+//!   [`SecurityPolicy`] (by default: security 2 when given sec2 credentials, security 1 when
+//!   given a PoP; sec2 patch 0 only when allowed), and runs the handshake.
 //! * Scan with paging, SetConfig/ApplyConfig, status polling with reasons, prov-ctrl
 //!   reset/reprov and raw custom endpoints are methods of [`Client`]; their plaintext codecs
 //!   are the pure functions of [`wifi`], byte-identical to esp_prov's requests.
@@ -82,7 +84,9 @@ pub mod proto_ver;
 mod transport;
 pub mod wifi;
 
-pub use client::{Client, PollPolicy, ScanPlan, Scheme, Secrets, security_config, select_scheme};
+pub use client::{
+    Client, PollPolicy, ScanPlan, Scheme, Secrets, SecurityPolicy, security_config, select_scheme,
+};
 pub use error::{ClientError, Endpoint, TransportError};
 pub use proto_ver::{DetectedSecurity, VersionEntry, VersionReport};
 pub use transport::Transport;
