@@ -674,7 +674,11 @@ fn a_strangers_prov_session_from_another_socket_leaves_the_owner_provisioning() 
     // The stranger's handshake runs as a candidate (its Command0 is answered) but reaches
     // nothing of the owner's.
     assert!(stranger_answered);
-    assert_eq!(copied, Err(Closed), "a copied cookie on another socket gets no answer");
+    assert_eq!(
+        copied,
+        Err(Closed),
+        "a copied cookie on another socket gets no answer"
+    );
     assert!(matches!(status, WifiStatus::Connected(_)), "{status:?}");
     assert_eq!(store.profiles().len(), 1);
 }
@@ -718,9 +722,8 @@ fn a_command0_flood_computes_only_the_budget_and_the_owner_carries_on() {
                     );
                 }
             }
-            let refused_by_device = engine.with_device(|d| {
-                d.protocomm().map(|p| p.handshakes_refused()).unwrap_or(0)
-            });
+            let refused_by_device =
+                engine.with_device(|d| d.protocomm().map(|p| p.handshakes_refused()).unwrap_or(0));
             (computed, refused, refused_by_device)
         });
     // The owner's handshake took one of the first window's budget; the flood lasts 12 s, less

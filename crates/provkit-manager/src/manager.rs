@@ -16,6 +16,7 @@ use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use provkit_hal::zeroize::Zeroize;
 use provkit_hal::{
     Credentials, DisconnectReason, Instant, LinkEvent, Profile, ScanConfig, ScanEntry,
 };
@@ -239,7 +240,11 @@ impl Manager {
 
     /// Next action for the adapter.
     pub fn poll_action(&mut self) -> Option<Action> {
-        self.actions.pop_front()
+        let action = self.actions.pop_front();
+        if matches!(action, Some(Action::Connect(_))) {
+            wipe_vacated(&mut self.actions);
+        }
+        action
     }
 
     /// Next event for the application.
@@ -1063,4 +1068,13 @@ pub(crate) fn map_reason(reason: &DisconnectReason) -> FailReason {
         DisconnectReason::Other(code) => FailReason::Other(*code),
         _ => FailReason::Other(0),
     }
+}
+
+/// A `Connect` action carries the passphrase inline; taking it out of the queue leaves its
+/// bytes in the queue's buffer, where no `Drop` reaches them. Zero every unused slot of the
+/// buffer (the live actions are moved to its start first; no reallocation).
+fn wipe_vacated(actions: &mut VecDeque<Action>) {
+    let mut contiguous: Vec<Action> = core::mem::take(actions).into();
+    contiguous.spare_capacity_mut().zeroize();
+    *actions = contiguous.into();
 }

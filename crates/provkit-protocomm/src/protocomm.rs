@@ -78,6 +78,7 @@
 //! [`Instant`]s; nothing here keeps a clock of its own, so throttles and timeouts behave the
 //! same on every target. What happened is reported through [`Protocomm::poll_event`].
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -134,9 +135,13 @@ pub trait RequestHandler {
 pub const MAX_CANDIDATES: usize = 2;
 
 /// The verified session and its client.
+///
+/// Sessions are boxed: a candidate is moved out of the list when it is promoted, and moving
+/// an inline `DeviceSession` would leave a copy of its keys in the list's buffer, which no
+/// `Drop` can wipe. A box moves as a pointer; the keys stay in one place and are wiped there.
 struct OwnerSession {
     client: ClientId,
-    session: DeviceSession,
+    session: Box<DeviceSession>,
     /// Time (ms) of the owner's last request; drives the owner idle timeout.
     last_activity_ms: u64,
     /// The owner's transport link is gone for now (HTTP socket closed, console id changed);
@@ -147,7 +152,7 @@ struct OwnerSession {
 /// A handshake in progress that has not proven anything yet.
 struct Candidate {
     client: ClientId,
-    session: DeviceSession,
+    session: Box<DeviceSession>,
     /// When its latest Command0 arrived (the oldest candidate is evicted first).
     started_ms: u64,
 }
@@ -425,7 +430,7 @@ impl Protocomm {
         if take_over {
             self.owner = Some(OwnerSession {
                 client,
-                session: DeviceSession::new(self.security.clone()),
+                session: Box::new(DeviceSession::new(self.security.clone())),
                 last_activity_ms: now_ms,
                 detached: false,
             });
@@ -529,7 +534,7 @@ impl Protocomm {
         }
         self.candidates.push(Candidate {
             client,
-            session: DeviceSession::new(self.security.clone()),
+            session: Box::new(DeviceSession::new(self.security.clone())),
             started_ms: now_ms,
         });
         self.candidates.len().saturating_sub(1)
