@@ -36,7 +36,7 @@ pub mod peripheral;
 
 pub use advertising::{Advertisement, AdvertisingError, advertisement};
 pub use peripheral::{
-    Endpoint, GattBackend, MAX_ENDPOINTS, MAX_VALUE_LEN, PeripheralConfig, PeripheralError,
-    ValueStorage, run,
+    DEFAULT_IDLE_TIMEOUT_MS, Endpoint, GattBackend, IdleDeadline, MAX_ENDPOINTS, MAX_VALUE_LEN,
+    PeripheralConfig, PeripheralError, ValueStorage, run,
 };
 pub use provkit_protocomm::ble::{AttErrorCode, Uuid128};

@@ -42,6 +42,9 @@ pub struct SimArgs {
     /// e.g. bumble's) or `hci-uart:PATH[@BAUD]` (a USB HCI dongle, default 1000000 baud).
     #[arg(long, value_name = "CONTROLLER")]
     ble: Option<HciSpec>,
+    /// Drop a BLE central after this many ms without an ATT request (0: never).
+    #[arg(long = "ble-idle-timeout-ms", value_name = "MS", default_value_t = provkit_sim::provkit_ble::DEFAULT_IDLE_TIMEOUT_MS)]
+    ble_idle_timeout_ms: u64,
     /// Security scheme.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(0..=2))]
     security: u8,
@@ -291,6 +294,7 @@ async fn serve(
         let options = BleOptions {
             controller,
             device_name: name.clone(),
+            idle_timeout_ms: (args.ble_idle_timeout_ms != 0).then_some(args.ble_idle_timeout_ms),
         };
         let ble_device = Arc::clone(&device);
         std::thread::spawn(move || {
