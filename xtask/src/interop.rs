@@ -899,7 +899,9 @@ fn scenario_ble_shim_selftest(_provkit: &Path, _tp: Transport) -> Result<(), Str
 /// stop its advertising) for ever; the sim drops it after `--ble-idle-timeout-ms` and
 /// advertises again, so esp_prov then finds and provisions the device.
 fn scenario_ble_silent_central_is_dropped(provkit: &Path, tp: Transport) -> Result<(), String> {
-    const IDLE_MS: u64 = 3_000;
+    // Longer than esp_prov's own silences (it sleeps 5 s between status polls), which a
+    // shorter timeout would cut: the default is 60 s for the same reason (a user typing a PoP).
+    const IDLE_MS: u64 = 8_000;
     let idle = IDLE_MS.to_string();
     let sim = Sim::start(
         provkit,
