@@ -38,8 +38,14 @@ const HTTP_CLIENT: ClientId = ClientId::new(TransportKind::Http, 7);
 /// A sec2 device configuration for [`USER`]/[`PASSWORD`] (16-byte salt from a seeded RNG),
 /// prepared (`DeviceSecurityConfig::prepare`, as `provkit sim` does) or not.
 pub fn sec2_config(patch: Sec2Patch, prepared: bool) -> Result<DeviceSecurityConfig, String> {
-    let (salt, verifier) = generate_sec2_credentials(USER, PASSWORD, 16, &mut DetRng::seeded(17))
-        .map_err(|e| format!("sec2 credentials: {e:?}"))?;
+    let (salt, verifier) = generate_sec2_credentials(
+        USER,
+        PASSWORD,
+        16,
+        provkit_security::VerifierConvention::EspIdf,
+        &mut DetRng::seeded(17),
+    )
+    .map_err(|e| format!("sec2 credentials: {e:?}"))?;
     let config = DeviceSecurityConfig::Sec2 {
         salt,
         verifier,
@@ -113,6 +119,12 @@ impl RequestBench {
         let mut client = Client::new(Recorder {
             inner: DeviceLink::new(&device, HTTP_CLIENT),
             last: None,
+        });
+        // Patch 0 on purpose (its fixed nonce lets one recorded request be replayed); the
+        // client accepts it only when told.
+        client.set_security_policy(provkit_client::SecurityPolicy {
+            allow_sec2_patch0: true,
+            ..provkit_client::SecurityPolicy::default()
         });
         let scheme = client
             .connect(&sec2_secrets(), None, &mut DetRng::seeded(6))

@@ -6,12 +6,21 @@
 //!    `PROVKIT_SEC2_USERNAME` / `PROVKIT_SEC2_PASSWORD`) into an SRP-6a salt and verifier
 //!    (RFC 5054 3072-bit group, SHA-512: what ESP-IDF's sec2 uses) written to
 //!    `$OUT_DIR/sec2_credentials.rs`. Only the username, salt and verifier enter the image;
-//!    the password stays on the build host. `PROVKIT_SEC2_SALT_HEX` + `PROVKIT_SEC2_VERIFIER_HEX`
-//!    may be given instead (for reproducible images); xtask passes those when it computed them.
+//!    the password stays on the build host. The verifier is made in ESP-IDF's convention (x over
+//!    all 64 bytes of SHA-512(username ":" password), as ESP-IDF's `esp_srp.c` and the phone
+//!    apps derive it), or esp_prov's with `PROVKIT_SEC2_CONVENTION=esp-prov`; a password whose
+//!    verifier would differ between the two (1 in 256) fails the build with a message naming
+//!    the clients that could never log in, unless `PROVKIT_SEC2_FORCE=1`.
+//!    `PROVKIT_SEC2_SALT_HEX` + `PROVKIT_SEC2_VERIFIER_HEX` may be given instead (for
+//!    reproducible images, or a pair made by `esp_prov --sec2_gen_cred`: that one is in
+//!    esp_prov's convention, see the security crate's docs on imported verifiers).
 
 use std::env;
 use std::fmt::Write as _;
 use std::path::PathBuf;
+
+use provkit_security::SecurityError;
+use provkit_security::sec2::{MismatchPolicy, VerifierConvention, generate_credentials};
 
 /// The default credentials match ESP-IDF's wifi_prov_mgr example (`wifiprov` / `abcd1234`),
 /// so Espressif's phone apps work out of the box on a development board.
@@ -22,10 +31,14 @@ const SALT_LEN: usize = 16;
 fn main() {
     println!("cargo:rustc-link-arg=-Tlinkall.x");
     for var in [
+        "PROVKIT_SOFTAP_KEY",
+        "PROVKIT_SOFTAP_OPEN",
         "PROVKIT_SEC2_USERNAME",
         "PROVKIT_SEC2_PASSWORD",
         "PROVKIT_SEC2_SALT_HEX",
         "PROVKIT_SEC2_VERIFIER_HEX",
+        "PROVKIT_SEC2_CONVENTION",
+        "PROVKIT_SEC2_FORCE",
     ] {
         println!("cargo:rerun-if-env-changed={var}");
     }
@@ -49,13 +62,33 @@ fn main() {
         _ => {
             let password =
                 env::var("PROVKIT_SEC2_PASSWORD").unwrap_or_else(|_| DEFAULT_PASSWORD.into());
-            provkit_security::generate_sec2_credentials(
+            let convention = match env::var("PROVKIT_SEC2_CONVENTION").as_deref() {
+                Err(_) | Ok("esp-idf") => VerifierConvention::EspIdf,
+                Ok("esp-prov") => VerifierConvention::EspProv,
+                Ok(other) => {
+                    panic!("PROVKIT_SEC2_CONVENTION must be esp-idf or esp-prov, not {other:?}")
+                }
+            };
+            let policy = if env::var_os("PROVKIT_SEC2_FORCE").is_some_and(|v| v == "1") {
+                MismatchPolicy::Allow
+            } else {
+                MismatchPolicy::Refuse
+            };
+            match generate_credentials(
                 username.as_bytes(),
                 password.as_bytes(),
                 SALT_LEN,
+                convention,
+                policy,
                 &mut HostRng,
-            )
-            .expect("valid sec2 username")
+            ) {
+                Ok(pair) => pair,
+                Err(SecurityError::ConventionMismatch(mismatch)) => panic!(
+                    "security 2 password for user {username:?} refused: {mismatch} \
+                     (PROVKIT_SEC2_FORCE=1 builds it anyway)"
+                ),
+                Err(e) => panic!("generating the sec2 verifier failed: {e}"),
+            }
         }
     };
 
@@ -74,9 +107,48 @@ fn main() {
     )
     .ok();
     writeln!(out, "pub const SEC2_VERIFIER: &[u8] = &{verifier:?};").ok();
+    let softap_key = softap_key();
+    writeln!(
+        out,
+        "/// The SoftAP's WPA2 key (`None`: open, only when the build asked for it)."
+    )
+    .ok();
+    writeln!(out, "pub const SOFTAP_KEY: Option<&str> = {softap_key:?};").ok();
     let path =
         PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("sec2_credentials.rs");
     std::fs::write(&path, out).expect("writing sec2_credentials.rs");
+}
+
+/// The SoftAP's WPA2 key, as ESP-IDF's `service_key`: `PROVKIT_SOFTAP_KEY` (8..=63 printable
+/// ASCII characters), or a fresh random one (printed as a build warning and on the console at
+/// boot); an open AP only with `PROVKIT_SOFTAP_OPEN=1`.
+fn softap_key() -> Option<String> {
+    // BLE images have no SoftAP.
+    if env::var_os("CARGO_FEATURE_SOFTAP").is_none()
+        || env::var_os("PROVKIT_SOFTAP_OPEN").is_some_and(|v| v == "1")
+    {
+        return None;
+    }
+    let key = match env::var("PROVKIT_SOFTAP_KEY") {
+        Ok(key) => key,
+        Err(_) => {
+            // 12 characters from 32 unambiguous ones: 60 bits, typed easily on a phone.
+            const ALPHABET: &[u8; 32] = b"abcdefghjkmnpqrstuvwxyz23456789A";
+            let mut raw = [0u8; 12];
+            use provkit_security::rand_core::TryRng;
+            HostRng.try_fill_bytes(&mut raw).ok();
+            let key: String = raw
+                .iter()
+                .map(|b| char::from(ALPHABET[usize::from(b & 31)]))
+                .collect();
+            println!("cargo:warning=SoftAP WPA2 key for this build: {key}");
+            key
+        }
+    };
+    if !(8..=63).contains(&key.len()) || !key.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        panic!("PROVKIT_SOFTAP_KEY must be 8 to 63 printable ASCII characters (WPA2)");
+    }
+    Some(key)
 }
 
 /// The build host's OS random source as the `rand_core` RNG the security crate takes: a fresh

@@ -48,7 +48,7 @@ pub fn sec2_credentials() -> &'static (Vec<u8>, Vec<u8>) {
     static CREDS: OnceLock<(Vec<u8>, Vec<u8>)> = OnceLock::new();
     CREDS.get_or_init(|| {
         let mut rng = fixed_rng(0x5ec2);
-        match generate_sec2_credentials(SEC2_USERNAME, SEC2_PASSWORD, 16, &mut rng) {
+        match generate_sec2_credentials(SEC2_USERNAME, SEC2_PASSWORD, 16, provkit_security::VerifierConvention::EspIdf, &mut rng) {
             Ok(pair) => pair,
             Err(e) => panic!("fuzz setup: generating sec2 credentials failed: {e}"),
         }

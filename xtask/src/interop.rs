@@ -14,6 +14,12 @@
 //! and long reads carry every large message; the rest exchange MTU 517 as BlueZ does.
 //! `PROVKIT_INTEROP_LOGS=DIR` keeps each BLE run's bumble debug log and btsnoop capture.
 //!
+//! Its last scenario is the sec2 conventions sweep
+//! (`crates/provkit-client/examples/sec2_sweep.rs`, release build): 200+ credential pairs
+//! through esp_prov's `Security2`, driven in-process from one Python process
+//! (`tests/interop/esp_prov_sec2_peer.py`), and through provkit's client in every convention,
+//! against provkit's device.
+//!
 //! Facts about the client that shape the checks below (esp-rainmaker-cli 1.14.1):
 //! * it exits 0 on most failures (errors are caught and printed), so every scenario judges the
 //!   client by its printed banners, not by its exit status;
@@ -35,11 +41,13 @@ use std::time::{Duration, Instant};
 /// bleak stand-in (`tests/interop/ble/bleak/`); pinned, because that stand-in uses its GATT
 /// client directly and bumble's 0.0.x API moves.
 const PY_PACKAGES: &[&str] = &[
-    "cryptography",
-    "protobuf",
-    "requests",
-    "bleak",
-    "future",
+    // Pinned: the vectors check compares esp_prov's printed output byte for byte, and a new
+    // protobuf or cryptography release could change it without any vector being wrong.
+    "cryptography==51.0.1",
+    "protobuf==7.36.2",
+    "requests==2.34.2",
+    "bleak==3.1.0",
+    "future==1.0.0",
     "bumble==0.0.236",
 ];
 const ESP_CLI: &str = "esp-rainmaker-cli==1.14.1";
@@ -48,6 +56,11 @@ const ESP_PROV_MODULE: &str = "rmaker_tools.rmaker_local_ctrl.esp_prov";
 /// Runs [`ESP_PROV_MODULE`] with its HTTP transport made awaitable (1.14.1 awaits a plain
 /// function on every exchange; see the script's docstring).
 const ESP_PROV_WRAPPER: &str = "tests/interop/run_esp_prov.py";
+/// esp_prov's `Security2` as a line-oriented peer for the sec2 conventions sweep.
+const ESP_PROV_SEC2_PEER: &str = "tests/interop/esp_prov_sec2_peer.py";
+/// Generated credential pairs of the sweep (the vectors' pairs and a dozen found to have an
+/// inner hash starting with zero come on top).
+const SWEEP_PAIRS: &str = "200";
 
 /// Longest a single esp_prov run may take (a failed connection costs it ~20 s of polling).
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(120);
@@ -177,7 +190,14 @@ type Scenario = fn(&Path, Transport) -> Result<(), String>;
 
 /// Scenarios that run over HTTP only: the transcript was recorded over HTTP, and its
 /// comparison is line for line.
-const HTTP_ONLY: &[&str] = &["recorded transcript sec0_auto (esp_prov's output as recorded)"];
+const HTTP_ONLY: &[&str] = &[
+    "recorded transcript sec0_auto (esp_prov's output as recorded)",
+    // The sweep drives esp_prov's Security2 class in-process against devices of its own: no
+    // transport of esp_prov's is involved, so running it twice would test nothing new.
+    SWEEP,
+];
+const SWEEP: &str =
+    "sec2 conventions sweep (esp_prov's Security2 and provkit's client, 200+ pairs)";
 
 /// The ATT MTU each BLE scenario's central asks for: 23 (no exchange) where messages are
 /// largest (sec2's 384-byte SRP values, scan results, custom data) so long writes and long
@@ -236,6 +256,7 @@ pub fn interop() -> Result<(), String> {
             "recorded transcript sec0_auto (esp_prov's output as recorded)",
             scenario_transcript_sec0_auto,
         ),
+        (SWEEP, scenario_sec2_conventions_sweep),
     ];
     // (name as printed, transport, scenario): every scenario over HTTP, then the bleak
     // stand-in's self-test, then every scenario that is not HTTP-specific over BLE.
@@ -296,10 +317,14 @@ pub fn interop() -> Result<(), String> {
     }
 }
 
-fn provkit_binary() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"));
+        .unwrap_or_else(|| root().join("target"))
+}
+
+fn provkit_binary() -> PathBuf {
+    let target = target_dir();
     let exe = if cfg!(windows) {
         "provkit.exe"
     } else {
@@ -588,12 +613,12 @@ fn kept_logs_dir() -> Option<PathBuf> {
 }
 
 /// A scratch directory removed on drop (xtask keeps no dev-dependency on tempfile).
-struct TempDir {
-    path: PathBuf,
+pub(crate) struct TempDir {
+    pub(crate) path: PathBuf,
 }
 
 impl TempDir {
-    fn new(tag: &str) -> Result<TempDir, String> {
+    pub(crate) fn new(tag: &str) -> Result<TempDir, String> {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
@@ -613,7 +638,7 @@ impl Drop for TempDir {
     }
 }
 
-fn free_port() -> Result<u16, String> {
+pub(crate) fn free_port() -> Result<u16, String> {
     let listener =
         TcpListener::bind("127.0.0.1:0").map_err(|e| format!("finding a free port: {e}"))?;
     listener
@@ -1010,4 +1035,53 @@ fn scenario_transcript_sec0_auto(provkit: &Path, tp: Transport) -> Result<(), St
         ));
     }
     expect(&out, SUCCESS, "transcript sec0_auto")
+}
+
+/// Builds the sweep in release (its thousand 3072-bit handshakes take minutes unoptimized)
+/// and runs it against esp_prov from `.venv`; it prints one summary line with its time.
+fn scenario_sec2_conventions_sweep(_provkit: &Path, _tp: Transport) -> Result<(), String> {
+    crate::run(
+        Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())).args([
+            "build",
+            "--release",
+            "-p",
+            "provkit-client",
+            "--example",
+            "sec2_sweep",
+        ]),
+    )?;
+    let exe = if cfg!(windows) {
+        "sec2_sweep.exe"
+    } else {
+        "sec2_sweep"
+    };
+    let sweep = target_dir().join("release").join("examples").join(exe);
+    let started = Instant::now();
+    let out = Command::new(&sweep)
+        .arg("--python")
+        .arg(venv_python())
+        .arg("--peer")
+        .arg(root().join(ESP_PROV_SEC2_PEER))
+        .args(["--pairs", SWEEP_PAIRS])
+        .current_dir(root())
+        .output()
+        .map_err(|e| format!("running {}: {e}", sweep.display()))?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    print!("{text}");
+    if out.status.success() {
+        println!(
+            "interop: sec2 sweep ran in {:.1} s (build excluded)",
+            started.elapsed().as_secs_f32()
+        );
+        Ok(())
+    } else {
+        Err(format!(
+            "the sec2 conventions sweep failed ({})",
+            out.status
+        ))
+    }
 }

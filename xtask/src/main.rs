@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+mod ble_client;
 mod cc32xx;
 mod flash;
 mod fuzz;
@@ -27,6 +28,7 @@ fn main() -> ExitCode {
         Some("pyenv") => interop::pyenv(),
         Some("interop") => interop::interop(),
         Some("vectors") => vectors::vectors(&args[1..]),
+        Some("ble-client") => ble_client::ble_client(),
         Some("help") | Some("--help") | None => {
             print_help();
             Ok(())
@@ -55,6 +57,7 @@ fn print_help() {
          interop   run esp_prov against `provkit sim` in every interop scenario\n  \
          vectors   regenerate tests/vectors from esp_prov and compare byte for byte:\n            \
          [--write | --self-test | --list-carried]\n  \
+         ble-client run `provkit provision --ble` against `provkit sim --ble` (bumble controllers)\n  \
          fuzz      cargo-fuzz targets: --smoke [--smoke-secs N] | TARGET [--time S] | seed | list\n  \
          flash     build the ESP32 firmware and flash it (--board B [--image-only FILE])\n  \
          firmware  build both boards' firmware images and print their sizes (CI step)"

@@ -10,6 +10,7 @@ pub const NO_STD_CRATES: &[(&str, &[&str])] = &[
     ("provkit-security", &[]),
     ("provkit-protocomm", &[]),
     ("provkit-hal", &[]),
+    ("provkit-http", &[]),
     ("provkit-wifi", &[]),
     ("provkit-manager", &[]),
     // The async engine every async target runs, with the BLE transport it drives.
@@ -56,6 +57,8 @@ pub fn test(_args: &[String]) -> Result<(), String> {
     // Espressif's esp_prov against `provkit sim` over loopback; never skipped.
     step("esp_prov interop", &crate::interop::interop)?;
     step("vectors", &crate::vectors::ci)?;
+    // provkit's own client over BLE against `provkit sim --ble`, through bumble controllers.
+    step("provkit client over BLE", &crate::ble_client::ble_client)?;
     // The bench binary replays the recorded client messages and checks every response.
     step("bench binary", &|| bench_binary(3))?;
     // The ESP32 adapter's logic (flash record format, store under power cuts, DHCP, GATT layout,

@@ -76,6 +76,23 @@ impl core::fmt::Display for AdvertisingError {
 
 impl core::error::Error for AdvertisingError {}
 
+/// ESP-IDF's default device name, `PROV_` and the last three bytes of the MAC address in
+/// upper-case hex (`PROV_1A2B3C`), so a board is listed like an IDF one. (It does not fit in
+/// the advertisement itself; see the module docs.)
+pub fn default_device_name(mac: [u8; 6]) -> heapless::String<11> {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut name = heapless::String::new();
+    // 5 + 6 characters: exactly the capacity, so no push can fail.
+    let _ = name.push_str("PROV_");
+    for byte in mac.iter().skip(3) {
+        for nibble in [byte >> 4, byte & 0x0F] {
+            let digit = HEX.get(usize::from(nibble)).copied().unwrap_or(b'0');
+            let _ = name.push(char::from(digit));
+        }
+    }
+    name
+}
+
 /// Builds the advertisement for `service`, device `name` and optional manufacturer data
 /// (company id first, as the AD type requires) (see the module docs).
 pub fn advertisement(
@@ -170,6 +187,14 @@ mod tests {
         assert_eq!(
             advertisement(Uuid128::EXAMPLE_SERVICE, "PROV_A1B2C3", Some(&[0; 17])),
             Err(AdvertisingError::ManufacturerDataTooLong { available: 16 })
+        );
+    }
+
+    #[test]
+    fn the_default_name_uses_the_mac_tail() {
+        assert_eq!(
+            default_device_name([0, 1, 2, 0x1a, 0x2b, 0xc3]).as_str(),
+            "PROV_1A2BC3"
         );
     }
 

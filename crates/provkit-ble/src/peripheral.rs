@@ -22,6 +22,12 @@
 //! reach the backend as one whole value. Empty writes are acknowledged without a call, like
 //! NimBLE; a write that does not start at offset 0 is refused.
 //!
+//! A request the backend refuses wipes the endpoint's value, and the read that follows gets
+//! the backend's ATT error. A Write Request is also refused with it; an Execute Write is not,
+//! because TrouBLE 0.7 leaves its prepare queue filled after a refused one (every later long
+//! write on the link would fail): the client sees the error on its read instead, and the link
+//! stays usable, for instance to retry a wrong PoP.
+//!
 //! ## Idle links
 //!
 //! Only one central is served at a time and advertising stops while it is connected, so a
@@ -39,7 +45,7 @@ use embassy_sync::blocking_mutex::raw::NoopRawMutex;
 use embassy_time::{Duration, Instant, Timer};
 use heapless::Vec as BoundedVec;
 use provkit_protocomm::ble::{AttErrorCode, Uuid128};
-use trouble_host::att::AttErrorCode as WireAttError;
+use trouble_host::att::{AttClient, AttErrorCode as WireAttError, AttReq};
 use trouble_host::attribute::{AttributeTable, CharacteristicProp, PermissionLevel, Service};
 use trouble_host::gatt::{GattConnection, GattConnectionEvent, GattEvent};
 use trouble_host::prelude::{
@@ -230,6 +236,9 @@ struct ProvisioningGatt<'d> {
     handles: BoundedVec<u16, MAX_ENDPOINTS>,
     /// The connection whose write produced each value.
     written_by: core::cell::RefCell<[Option<u16>; MAX_ENDPOINTS]>,
+    /// The error each endpoint's last write ended in, and whose write it was: the read that
+    /// follows gets it instead of a value.
+    failed: core::cell::RefCell<[Option<(u16, AttErrorCode)>; MAX_ENDPOINTS]>,
 }
 
 impl<'d> ProvisioningGatt<'d> {
@@ -267,6 +276,7 @@ impl<'d> ProvisioningGatt<'d> {
             server: AttributeServer::new(table),
             handles,
             written_by: core::cell::RefCell::new([None; MAX_ENDPOINTS]),
+            failed: core::cell::RefCell::new([None; MAX_ENDPOINTS]),
         })
     }
 
@@ -317,6 +327,11 @@ impl<'d> ProvisioningGatt<'d> {
                         GattEvent::Write(write) => match self.endpoint_of(write.handle()) {
                             Some(index) => {
                                 let handle = write.handle();
+                                // A long write reaches us as the Execute Write that ends it.
+                                let queued = matches!(
+                                    write.payload().incoming(),
+                                    AttClient::Request(AttReq::ExecuteWrite { .. })
+                                );
                                 // The value is copied out: the backend may take its time
                                 // (a blocking scan) and the event borrows the stack's buffer.
                                 let request = write
@@ -329,14 +344,27 @@ impl<'d> ProvisioningGatt<'d> {
                                 };
                                 match outcome {
                                     Ok(()) => write.accept_unprocessed(),
-                                    Err(code) => write.reject(wire_error(code)),
+                                    Err(code) => {
+                                        self.fail(id, index, handle, code);
+                                        if queued {
+                                            // TrouBLE 0.7 does not empty the prepare queue
+                                            // when an Execute Write is rejected (fixed in
+                                            // 0.8): every later long write on this link would
+                                            // fail with PREPARE_QUEUE_FULL. Accepting empties
+                                            // it; the error goes to the read that follows.
+                                            write.accept_unprocessed()
+                                        } else {
+                                            write.reject(wire_error(code))
+                                        }
+                                    }
                                 }
                             }
                             // No other attribute of the service is writable.
                             None => write.reject(WireAttError::WRITE_NOT_PERMITTED),
                         },
                         GattEvent::Read(read) => {
-                            let foreign = self.endpoint_of(read.handle()).is_some_and(|index| {
+                            let index = self.endpoint_of(read.handle());
+                            let foreign = index.is_some_and(|index| {
                                 self.written_by
                                     .borrow()
                                     .get(index)
@@ -344,8 +372,18 @@ impl<'d> ProvisioningGatt<'d> {
                                     .flatten()
                                     .is_some_and(|writer| writer != id)
                             });
+                            let failed = index.and_then(|index| {
+                                self.failed
+                                    .borrow()
+                                    .get(index)
+                                    .copied()
+                                    .flatten()
+                                    .filter(|(writer, _)| *writer == id)
+                            });
                             if foreign {
                                 read.reject(WireAttError::INSUFFICIENT_AUTHORISATION)
+                            } else if let Some((_, code)) = failed {
+                                read.reject(wire_error(code))
                             } else {
                                 read.accept()
                             }
@@ -385,11 +423,31 @@ impl<'d> ProvisioningGatt<'d> {
         if let Some(slot) = self.written_by.borrow_mut().get_mut(index) {
             *slot = Some(connection);
         }
+        if let Some(slot) = self.failed.borrow_mut().get_mut(index) {
+            *slot = None;
+        }
         Ok(())
+    }
+
+    /// A write to endpoint `index` failed with `code`: no earlier response may be read in its
+    /// place, and the read that follows gets the error.
+    fn fail(&self, connection: u16, index: usize, handle: u16, code: AttErrorCode) {
+        let _ = self.server.table().write(handle, 0, &[]);
+        if let Some(slot) = self.written_by.borrow_mut().get_mut(index) {
+            *slot = Some(connection);
+        }
+        if let Some(slot) = self.failed.borrow_mut().get_mut(index) {
+            *slot = Some((connection, code));
+        }
     }
 
     /// Wipes the values `connection` produced (connection handles are reused).
     fn forget(&self, connection: u16) {
+        for slot in self.failed.borrow_mut().iter_mut() {
+            if slot.is_some_and(|(writer, _)| writer == connection) {
+                *slot = None;
+            }
+        }
         let mut written_by = self.written_by.borrow_mut();
         for (slot, handle) in written_by.iter_mut().zip(self.handles.iter()) {
             if *slot == Some(connection) {

@@ -1,19 +1,22 @@
 //! Protocomm mode: the ESP-compatible stack (provkit-protocomm's HTTP framing, so
 //! Espressif's apps and `esp_prov` work) served from the CC32xx in AP role over its own
-//! TCP sockets ([`NwpSockets`]). This module owns only what the NWP does not: a small
-//! HTTP/1.1 request parser, per-connection buffers and the reply encoder.
+//! TCP sockets ([`NwpSockets`]). HTTP syntax is provkit-http's — the request parser, limits
+//! and esp_http_server's response bytes that the simulator and the ESP32 adapter use; this
+//! module owns what the NWP does not: polling its sockets, per-connection buffers, the
+//! connection cap and the timeouts (on the `now` each poll is given).
 //!
 //! ```text
-//!  NwpSockets ─bytes─► parse_request ─HttpRequest─► HttpFraming::handle ─► Protocomm
-//!      ▲                                                 │ (RequestHandler: the manager)
-//!      └──────────── encode_reply ◄── Reply / Close ◄────┘
+//!  NwpSockets ─bytes─► RequestParser (per connection) ─Request─► HttpFraming::handle ─► Protocomm
+//!      ▲                                                      │ (RequestHandler: the manager)
+//!      └──── Response::encode ◄── Reply (200; 404/405 then close) / Close (nothing) ◄──┘
 //! ```
 
-use alloc::format;
 use alloc::vec::Vec;
 
 use provkit_hal::Instant;
-use provkit_protocomm::http::{HttpFraming, HttpOutcome, HttpReply, HttpRequest, MAX_BODY_LEN};
+use provkit_http::limits::{IDLE_TIMEOUT_MS, REQUEST_BUFFER_LEN, REQUEST_TIMEOUT_MS};
+use provkit_http::{RequestParser, Response, Status};
+use provkit_protocomm::http::{HttpFraming, HttpOutcome, HttpReply, HttpRequest};
 use provkit_protocomm::{Protocomm, RequestHandler, SecureRng};
 
 use crate::driver::NwpSockets;
@@ -22,130 +25,47 @@ use crate::error::Cc32xxError;
 /// Port of the provisioning HTTP server (`protocomm_httpd` default).
 pub const HTTP_PORT: u16 = 80;
 /// Simultaneous connections served (the NWP has 16 sockets; the phone app uses one or two).
+/// A connection over the cap is closed on accept; the ones served are left alone.
 pub const MAX_CONNECTIONS: usize = 4;
-/// Longest request head accepted.
-pub const MAX_HEAD_LEN: usize = 1024;
 
-/// A request parsed from the start of a buffer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ParsedRequest<'a> {
-    /// Method.
-    pub method: &'a str,
-    /// Target.
-    pub path: &'a str,
-    /// `Cookie` header value.
-    pub cookie: Option<&'a [u8]>,
-    /// Body (`Content-Length` bytes).
-    pub body: &'a [u8],
-    /// Bytes of the buffer this request used.
-    pub consumed: usize,
-}
-
-/// Outcome of [`parse_request`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Parsed<'a> {
-    /// More bytes needed.
-    Incomplete,
-    /// Malformed or unsupported (chunked, oversized): close the connection.
-    Invalid,
-    /// One complete request.
-    Request(ParsedRequest<'a>),
-}
-
-fn find_head_end(buf: &[u8]) -> Option<usize> {
-    buf.windows(4).position(|w| w == b"\r\n\r\n")
-}
-
-/// Parse one HTTP/1.1 request from the start of `buf`. Never panics on any input.
-pub fn parse_request(buf: &[u8]) -> Parsed<'_> {
-    let Some(head_end) = find_head_end(buf) else {
-        return if buf.len() > MAX_HEAD_LEN {
-            Parsed::Invalid
-        } else {
-            Parsed::Incomplete
-        };
-    };
-    if head_end > MAX_HEAD_LEN {
-        return Parsed::Invalid;
+/// The reply as esp_http_server sends it: error statuses close the connection after them;
+/// `None` (a header that cannot be sent) closes it without a response.
+fn response_of(reply: HttpReply) -> Option<Response> {
+    let status = Status::from_code(reply.status).or_else(|| Status::custom(reply.status, ""))?;
+    let mut response = Response::new(status, reply.body)
+        .with_content_type(reply.content_type)
+        .ok()?;
+    if let Some(cookie) = reply.set_cookie {
+        response = response.with_header("Set-Cookie", cookie).ok()?;
     }
-    let Some(head) = buf.get(..head_end) else {
-        return Parsed::Invalid;
-    };
-    let mut lines = head
-        .split(|b| *b == b'\n')
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
-    let Some(Ok(request_line)) = lines.next().map(core::str::from_utf8) else {
-        return Parsed::Invalid;
-    };
-    let mut parts = request_line.split(' ');
-    let (Some(method), Some(path), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Parsed::Invalid;
-    };
-    if method.is_empty() || !path.starts_with('/') || !version.starts_with("HTTP/1.") {
-        return Parsed::Invalid;
-    }
-    let mut content_length: Option<usize> = None;
-    let mut cookie = None;
-    for line in lines {
-        let Some(colon) = line.iter().position(|b| *b == b':') else {
-            return Parsed::Invalid;
-        };
-        let (name, value) = line.split_at(colon);
-        let value = value.get(1..).unwrap_or_default().trim_ascii();
-        if name.eq_ignore_ascii_case(b"content-length") {
-            let parsed = core::str::from_utf8(value)
-                .ok()
-                .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
-                .and_then(|v| v.parse::<usize>().ok());
-            match (parsed, content_length) {
-                (Some(n), None) if n <= MAX_BODY_LEN => content_length = Some(n),
-                _ => return Parsed::Invalid,
-            }
-        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
-            // The reference server does not take chunked bodies either.
-            return Parsed::Invalid;
-        } else if name.eq_ignore_ascii_case(b"cookie") {
-            cookie = Some(value);
-        }
-    }
-    let body_start = head_end + 4;
-    let len = content_length.unwrap_or(0);
-    let Some(body) = buf.get(body_start..body_start + len) else {
-        return Parsed::Incomplete;
-    };
-    Parsed::Request(ParsedRequest {
-        method,
-        path,
-        cookie,
-        body,
-        consumed: body_start + len,
+    Some(if status.is_error() {
+        response.closing()
+    } else {
+        response
     })
-}
-
-/// The bytes of a reply (`Connection: keep-alive` implied by HTTP/1.1).
-pub fn encode_reply(reply: &HttpReply) -> Vec<u8> {
-    let mut out = format!(
-        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n",
-        reply.status,
-        reply.reason(),
-        reply.content_type,
-        reply.body.len()
-    )
-    .into_bytes();
-    if let Some(cookie) = &reply.set_cookie {
-        out.extend_from_slice(format!("Set-Cookie: {cookie}\r\n").as_bytes());
-    }
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(&reply.body);
-    out
 }
 
 struct Connection {
     sd: i16,
     id: u32,
     buf: Vec<u8>,
+    /// Remembers how far the head was scanned, so polls never rescan it.
+    parser: RequestParser,
+    /// When the connection was accepted or last answered, or when its current request began.
+    since: Instant,
+}
+
+impl Connection {
+    /// Whether the connection outstayed its timeout at `now`: the request timeout while a
+    /// request is arriving, the idle timeout between requests.
+    fn expired(&self, now: Instant) -> bool {
+        let limit = if self.buf.is_empty() {
+            IDLE_TIMEOUT_MS
+        } else {
+            REQUEST_TIMEOUT_MS
+        };
+        now.saturating_duration_since(self.since).as_millis() > limit
+    }
 }
 
 /// The protocomm HTTP server on NWP sockets.
@@ -205,6 +125,8 @@ impl ProtocommHttpServer {
                         sd,
                         id: self.next_id,
                         buf: Vec::new(),
+                        parser: RequestParser::new(),
+                        since: now,
                     });
                 }
                 // Full: refuse this one rather than starve the others.
@@ -255,28 +177,38 @@ impl ProtocommHttpServer {
         served: &mut usize,
     ) -> bool {
         let mut chunk = [0u8; 512];
-        loop {
-            match sockets.recv(conn.sd, &mut chunk) {
+        let was_empty = conn.buf.is_empty();
+        // Never hold more than one request's worth: the parser refuses anything longer.
+        while conn.buf.len() < REQUEST_BUFFER_LEN {
+            let room = (REQUEST_BUFFER_LEN - conn.buf.len()).min(chunk.len());
+            let Some(into) = chunk.get_mut(..room) else {
+                return false;
+            };
+            match sockets.recv(conn.sd, into) {
                 Ok(0) => return false,
-                Ok(n) => {
-                    conn.buf
-                        .extend_from_slice(chunk.get(..n).unwrap_or_default());
-                    if conn.buf.len() > MAX_HEAD_LEN + MAX_BODY_LEN + 4 {
-                        return false;
-                    }
-                }
+                Ok(n) => conn
+                    .buf
+                    .extend_from_slice(chunk.get(..n.min(room)).unwrap_or_default()),
                 Err(Cc32xxError::WouldBlock) => break,
                 Err(_) => return false,
             }
         }
+        if was_empty && !conn.buf.is_empty() {
+            // A request began: from now on the request timeout applies.
+            conn.since = now;
+        }
         loop {
-            let (outcome, consumed) = match parse_request(&conn.buf) {
-                Parsed::Incomplete => return true,
-                Parsed::Invalid => return false,
-                Parsed::Request(req) => {
+            let (outcome, consumed, keep_alive) = match conn.parser.advance(&conn.buf) {
+                // Malformed, over a limit, chunked: closed without a response.
+                Err(_) => return false,
+                Ok(false) => return !conn.expired(now),
+                Ok(true) => {
+                    let Some(req) = conn.parser.take(&conn.buf) else {
+                        return false;
+                    };
                     let request = HttpRequest {
                         method: req.method,
-                        path: req.path,
+                        path: req.path(),
                         cookie: req.cookie,
                         body: req.body,
                         connection: conn.id,
@@ -284,18 +216,31 @@ impl ProtocommHttpServer {
                     (
                         framing.handle(protocomm, &request, handler, rng, now),
                         req.consumed,
+                        req.keep_alive,
                     )
                 }
             };
             *served += 1;
             conn.buf.drain(..consumed.min(conn.buf.len()));
-            match outcome {
+            // Line breaks after a body (allowed before a request line) start no request:
+            // the connection is idle again, under the idle timeout.
+            while conn.buf.starts_with(b"\r\n") || conn.buf.starts_with(b"\n") {
+                let eol = if conn.buf.starts_with(b"\n") { 1 } else { 2 };
+                conn.buf.drain(..eol);
+            }
+            conn.since = now;
+            let response = match outcome {
                 HttpOutcome::Close => return false,
-                HttpOutcome::Reply(reply) => {
-                    if send_all(sockets, conn.sd, &encode_reply(&reply)).is_err() {
-                        return false;
-                    }
-                }
+                HttpOutcome::Reply(reply) => match response_of(reply) {
+                    Some(response) => response,
+                    None => return false,
+                },
+            };
+            if send_all(sockets, conn.sd, &response.encode()).is_err()
+                || response.closes_connection()
+                || !keep_alive
+            {
+                return false;
             }
         }
     }
@@ -318,57 +263,35 @@ fn send_all<S: NwpSockets>(sockets: &mut S, sd: i16, mut data: &[u8]) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::String;
 
     #[test]
-    fn parses_a_post_with_cookie_and_body_and_leaves_the_rest() {
-        let raw = b"POST /proto-ver HTTP/1.1\r\nHost: x\r\ncookie: session=7\r\nContent-Length: 3\r\n\r\nabcPOST";
-        let Parsed::Request(r) = parse_request(raw) else {
-            panic!("expected a request");
-        };
-        assert_eq!((r.method, r.path), ("POST", "/proto-ver"));
-        assert_eq!(r.cookie, Some(&b"session=7"[..]));
-        assert_eq!(r.body, b"abc");
-        assert_eq!(&raw[r.consumed..], b"POST");
-    }
-
-    #[test]
-    fn rejects_malformed_heads_and_waits_for_partial_bodies() {
-        assert_eq!(parse_request(b"POST /x HTTP/1.1\r\n"), Parsed::Incomplete);
-        assert_eq!(
-            parse_request(b"POST /x HTTP/1.1\r\nContent-Length: 5\r\n\r\nab"),
-            Parsed::Incomplete
-        );
-        for bad in [
-            &b"POST x HTTP/1.1\r\n\r\n"[..],
-            b"POST /x\r\n\r\n",
-            b"POST /x HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
-            b"POST /x HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\na",
-            b"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
-            b"POST /x HTTP/1.1\r\nno colon\r\n\r\n",
-            b"POST /x HTTP/1.1\r\nContent-Length: 99999\r\n\r\n",
-        ] {
-            assert_eq!(
-                parse_request(bad),
-                Parsed::Invalid,
-                "{:?}",
-                core::str::from_utf8(bad)
-            );
-        }
-    }
-
-    #[test]
-    fn reply_encoding_carries_length_and_cookie() {
+    fn replies_are_written_as_esp_http_server_writes_them() {
         let reply = HttpReply {
             status: 200,
-            set_cookie: Some("session=9".into()),
+            set_cookie: Some(String::from("session=9")),
             content_type: "text/html",
             body: b"hi".to_vec(),
         };
-        let text = encode_reply(&reply);
-        let text = core::str::from_utf8(&text).unwrap();
-        assert!(text.starts_with("HTTP/1.1 200 OK\r\n"));
-        assert!(text.contains("Content-Length: 2\r\n"));
-        assert!(text.contains("Set-Cookie: session=9\r\n"));
-        assert!(text.ends_with("\r\n\r\nhi"));
+        let response = response_of(reply).unwrap();
+        assert_eq!(
+            response.encode(),
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 2\r\nSet-Cookie: session=9\r\n\r\nhi"
+        );
+        assert!(!response.closes_connection());
+        let not_found = HttpReply {
+            status: 404,
+            set_cookie: None,
+            content_type: "text/html",
+            body: b"Nothing matches the given URI".to_vec(),
+        };
+        assert!(response_of(not_found).unwrap().closes_connection());
+        let split = HttpReply {
+            status: 200,
+            set_cookie: Some(String::from("a\r\nX: y")),
+            content_type: "text/html",
+            body: Vec::new(),
+        };
+        assert_eq!(response_of(split), None);
     }
 }

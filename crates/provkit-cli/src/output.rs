@@ -119,6 +119,47 @@ pub fn esp_prov_command(
         .join(" ")
 }
 
+/// The `provkit provision` command line that provisions this sim over BLE through
+/// `controller` (a controller linked to the sim's).
+pub fn provkit_ble_command(
+    controller: &str,
+    name: &str,
+    security: &SimSecurity,
+    ssid: &str,
+    passphrase: &str,
+) -> String {
+    let mut args: Vec<String> = vec![
+        "provkit".into(),
+        "provision".into(),
+        "--ble".into(),
+        controller.into(),
+        "--name".into(),
+        name.into(),
+    ];
+    match security {
+        SimSecurity::Sec0 | SimSecurity::Sec1 { pop: None } => {}
+        SimSecurity::Sec1 { pop: Some(pop) } => args.extend(["--pop".into(), pop.clone()]),
+        SimSecurity::Sec2 {
+            username, password, ..
+        } => args.extend([
+            "--username".into(),
+            username.clone(),
+            "--password".into(),
+            password.clone(),
+        ]),
+    }
+    args.extend([
+        "--ssid".into(),
+        ssid.into(),
+        "--passphrase".into(),
+        passphrase.into(),
+    ]);
+    args.iter()
+        .map(|a| shell_quote(a))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// A C array in the layout esp_prov's `--sec2_gen_cred` prints (16 bytes per line).
 pub fn c_array(name: &str, bytes: &[u8]) -> String {
     let lines: Vec<String> = bytes

@@ -12,7 +12,7 @@ use provkit_sim::nwp::{NwpSettings, announce::ANNOUNCE_PORT};
 use provkit_sim::provkit_ble::hci::HciSpec;
 use provkit_sim::provkit_manager::Role;
 use provkit_sim::provkit_protocomm::HandshakeBudget;
-use provkit_sim::provkit_security::{DeviceSecurityConfig, Sec2Patch, generate_sec2_credentials};
+use provkit_sim::provkit_security::{DeviceSecurityConfig, Sec2Patch};
 use provkit_sim::station::SimClock;
 use provkit_sim::store::FileStore;
 use std::net::{SocketAddr, TcpListener};
@@ -57,6 +57,14 @@ pub struct SimArgs {
     /// Security 2 password.
     #[arg(long, default_value = "abcd1234")]
     password: String,
+    /// Security 2 verifier convention: esp-idf (ESP-IDF's device code and the phone apps) or
+    /// esp-prov (what esp_prov --sec2_gen_cred makes). The device accepts every client's
+    /// encodings either way; the convention decides whose x the verifier matches.
+    #[arg(long = "sec2-convention", value_enum, default_value_t = crate::ConventionArg::EspIdf)]
+    sec2_convention: crate::ConventionArg,
+    /// Start even with a password some Espressif clients could never log in with.
+    #[arg(long = "sec2-force")]
+    sec2_force: bool,
     /// Security 2 nonce scheme: 1 = fixed firmware (counter nonce), 0 = pre-2025 firmware.
     #[arg(long = "sec2-patch", default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=1))]
     sec2_patch: u8,
@@ -147,7 +155,6 @@ pub fn run(args: SimArgs) -> Result<(), String> {
         }
     };
     let store = FileStore::open(&state_dir).map_err(|e| e.to_string())?;
-    let mut rng = crate::os_rng()?;
     let name = match &args.name {
         Some(n) if n.is_empty() || n.len() > 32 => {
             return Err(format!("--name must be 1 to 32 bytes, got {}", n.len()));
@@ -189,13 +196,14 @@ pub fn run(args: SimArgs) -> Result<(), String> {
             if args.username.is_empty() {
                 return Err("--username must not be empty for security 2".into());
             }
-            let (salt, verifier) = generate_sec2_credentials(
-                args.username.as_bytes(),
-                args.password.as_bytes(),
+            let (salt, verifier) = crate::sec2_credentials(
+                &args.username,
+                &args.password,
                 16,
-                &mut rng,
-            )
-            .map_err(|e| format!("generating the sec2 verifier failed: {e:?}"))?;
+                args.sec2_convention.verifier(),
+                args.sec2_force,
+                "--sec2-force",
+            )?;
             let patch = if args.sec2_patch == 0 {
                 Sec2Patch::Patch0
             } else {
@@ -436,6 +444,12 @@ fn print_banner(
                  controller in PROVKIT_BLE_HCI)\n"
             ));
         }
+        let provkit =
+            output::provkit_ble_command("<LINKED-CONTROLLER>", name, shown, ssid, passphrase);
+        text.push_str(&format!(
+            "  or with provkit's own client (a controller linked to this one, e.g. \
+             hci-tcp:127.0.0.1:PORT of bumble's second virtual controller):\n  {provkit}\n"
+        ));
     }
     let listening = format!(
         "{{\"event\":\"listening\",\"addr\":\"{addr}\",\"name\":{},\"qr\":{payload}}}",

@@ -1,6 +1,8 @@
 //! The `provkit` binary as a user runs it: start-up errors are one clear sentence with a
-//! non-zero exit, `gen-sec2` prints consistent hex and C arrays, and `provision`/`scan`
-//! (the Rust client) provision a running `provkit sim`, which stops cleanly on Ctrl-C.
+//! non-zero exit, `gen-sec2` prints consistent hex and C arrays and refuses passwords some
+//! Espressif client could never log in with, and `provision`/`scan` (the Rust client)
+//! provision a running `provkit sim` (retrying a rejected sec2 proof in the other verifier
+//! convention), which stops cleanly on Ctrl-C.
 
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
@@ -135,6 +137,230 @@ fn gen_sec2_prints_matching_hex_and_c_arrays() {
     };
     assert_eq!(array("sec2_salt"), salt);
     assert_eq!(array("sec2_verifier"), verifier);
+}
+
+#[test]
+fn ble_client_flags_are_checked_before_anything_runs() {
+    let both = provkit(&[
+        "provision",
+        "--ssid",
+        "x",
+        "--ble",
+        "hci-tcp:127.0.0.1:1",
+        "--http",
+        "127.0.0.1:2",
+    ]);
+    assert_eq!(both.status.code(), Some(2));
+    assert!(
+        stderr(&both).contains("cannot be used with"),
+        "{}",
+        stderr(&both)
+    );
+    let name_without_ble = provkit(&["scan", "--name", "PROV_123"]);
+    assert_eq!(name_without_ble.status.code(), Some(2));
+    assert!(
+        stderr(&name_without_ble).contains("--ble <CONTROLLER>"),
+        "{}",
+        stderr(&name_without_ble)
+    );
+    let bad_controller = provkit(&["scan", "--ble", "tcp:127.0.0.1:1"]);
+    assert_eq!(bad_controller.status.code(), Some(2));
+    assert!(
+        stderr(&bad_controller).contains("expected hci-tcp:HOST:PORT or hci-uart:PATH[@BAUD]"),
+        "{}",
+        stderr(&bad_controller)
+    );
+    let bad_mtu = provkit(&["scan", "--ble", "hci-tcp:127.0.0.1:1", "--ble-mtu", "100"]);
+    assert_eq!(bad_mtu.status.code(), Some(2));
+}
+
+#[test]
+fn an_unreachable_ble_controller_is_one_sentence_and_a_failure() {
+    let controller = format!("hci-tcp:127.0.0.1:{}", free_port());
+    let out = provkit(&["provision", "--ble", &controller, "--ssid", "HomeNet"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with(&format!(
+            "provkit: cannot reach the HCI controller {controller}: "
+        )),
+        "{err}"
+    );
+    assert_eq!(err.matches("provkit:").count(), 1, "{err}");
+}
+
+#[test]
+fn a_ble_controller_that_does_not_speak_hci_is_reported_in_seconds() {
+    // Accepts the connection and never answers, like a wrong port would.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let holder = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().expect("accept");
+        std::thread::sleep(Duration::from_secs(10));
+        drop(stream);
+    });
+    let started = Instant::now();
+    let controller = format!("hci-tcp:127.0.0.1:{port}");
+    let out = provkit(&["scan", "--ble", &controller]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(&format!(
+            "the HCI controller {controller} does not answer HCI commands"
+        )),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(9),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(holder);
+}
+
+/// `SHA-512("harbormaster:Tr0ub4dor&3-818")` starts with a zero byte: esp_prov derives a
+/// different verifier than ESP-IDF and the phone apps.
+const SPLIT_PASSWORD: &str = "Tr0ub4dor&3-818";
+
+#[test]
+fn gen_sec2_refuses_a_password_that_locks_clients_out() {
+    let run_with = |password: &str, extra: &[&str]| {
+        let mut args = vec![
+            "gen-sec2",
+            "--username",
+            "harbormaster",
+            "--password",
+            password,
+        ];
+        args.extend_from_slice(extra);
+        provkit(&args)
+    };
+    let run = |extra: &[&str]| run_with(SPLIT_PASSWORD, extra);
+    // Default (ESP-IDF's convention): esp_prov would be locked out.
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("esp_prov could never log in")
+            && err.contains("choose another password")
+            && err.contains("--force"),
+        "{err}"
+    );
+    assert!(!err.contains("Android"), "{err}");
+    assert!(out.stdout.is_empty());
+    // esp_prov's convention: the phone apps would be.
+    let out = run(&["--convention", "esp-prov"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("the Android provisioning app and the iOS provisioning app"),
+        "{err}"
+    );
+    // Forced: made, with a warning naming who cannot log in.
+    let out = run(&["--convention", "esp-prov", "--force"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning") && stderr(&out).contains("iOS"),
+        "{}",
+        stderr(&out)
+    );
+    let text = String::from_utf8(out.stdout).expect("utf8");
+    assert!(text.contains("convention: esp-prov"), "{text}");
+    let hex_line = |label: &str| {
+        let line = text.lines().find(|l| l.starts_with(label)).expect(label);
+        hex::decode(line.rsplit(' ').next().expect("value")).expect("hex")
+    };
+    let salt = hex_line("salt (");
+    assert_eq!(
+        hex_line("verifier ("),
+        provkit_sim::provkit_security::sec2::verifier_for_salt(
+            b"harbormaster",
+            SPLIT_PASSWORD.as_bytes(),
+            &salt,
+            provkit_sim::provkit_security::VerifierConvention::EspProv,
+        )
+        .expect("verifier")
+    );
+    // A password without the leading zero is made silently in either convention.
+    for convention in ["esp-idf", "esp-prov"] {
+        let out = run_with("Tr0ub4dor&3-north", &["--convention", convention]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(!stderr(&out).contains("warning"));
+    }
+}
+
+/// A sim holding esp_prov's verifier for a password the conventions split on: `provkit
+/// provision` is rejected in ESP-IDF's convention, retries once in esp_prov's and says so.
+#[test]
+fn provision_retries_in_the_other_convention_and_says_so() {
+    let sim = start_sim(&[
+        "--username",
+        "harbormaster",
+        "--password",
+        SPLIT_PASSWORD,
+        "--sec2-convention",
+        "esp-prov",
+        "--sec2-force",
+    ]);
+    let client = |command: &str, extra: &[&str]| {
+        let mut args = vec![
+            command,
+            "--http",
+            &sim.addr,
+            "--username",
+            "harbormaster",
+            "--password",
+            SPLIT_PASSWORD,
+        ];
+        if command == "provision" {
+            args.extend(["--ssid", "HomeNet", "--passphrase", "correct horse"]);
+        }
+        args.extend_from_slice(extra);
+        provkit(&args)
+    };
+    let out = client("provision", &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("did not accept the security 2 proof in the esp-idf convention")
+            && err.contains("retried once in the esp-prov convention")
+            && err.contains("accepted"),
+        "{err}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("connected to \"HomeNet\""));
+    // (The device is provisioned now; `scan` runs the same handshake.) Told the convention,
+    // no retry is needed; without the retry the first try's failure stands.
+    let out = client("scan", &["--sec2-convention", "esp-prov"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("retried"), "{}", stderr(&out));
+    let out = client("scan", &["--no-sec2-retry"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("establishing the session"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// The sim refuses the same password unless forced.
+#[test]
+fn sim_refuses_a_password_that_locks_clients_out() {
+    let out = provkit(&[
+        "sim",
+        "--http",
+        "127.0.0.1:0",
+        "--username",
+        "harbormaster",
+        "--password",
+        SPLIT_PASSWORD,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("esp_prov could never log in") && err.contains("--sec2-force"),
+        "{err}"
+    );
 }
 
 /// A `provkit sim` child, killed on drop.

@@ -7,6 +7,13 @@
 //!                                                                                ─▶ poll get_status
 //! ```
 //!
+//! Security 2 runs in ESP-IDF's and the phone apps' [`ClientConvention`] by default. When the
+//! device does not accept the proof and esp_prov's convention would derive a different x for
+//! these credentials and the device's salt (its verifier was made by `esp_prov
+//! --sec2_gen_cred` for a password whose `SHA-512(username ":" password)` starts with a zero
+//! byte), the handshake is retried once in that convention, and [`Client::sec2_retry`] says
+//! so (the reverse holds for a client set to esp_prov's convention).
+//!
 //! Every request on `prov-config`, `prov-scan`, `prov-ctrl` and custom endpoints goes through
 //! the session's `encrypt`, every response through its `decrypt`. The sec1 keystream and the
 //! sec2 patch-1 nonce counter advance with *every* message in both directions, so one lost
@@ -18,7 +25,9 @@ use alloc::string::ToString;
 use alloc::vec::Vec;
 use core::fmt;
 
-use provkit_security::{ClientSecurityConfig, ClientSession, Sec2Patch, SecureRng};
+use provkit_security::{
+    ClientConvention, ClientSecurityConfig, ClientSession, Sec2Patch, SecureRng, SecurityError,
+};
 use zeroize::Zeroize;
 
 use crate::proto_ver::{DEFAULT_PROTO_VER_BODY, VersionReport};
@@ -253,6 +262,50 @@ impl ScanPlan {
     };
 }
 
+/// A security 2 handshake that the device rejected in one convention and that was retried in
+/// the other ([`Client::sec2_retry`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sec2Retry {
+    /// The convention whose proof the device did not accept.
+    pub rejected: ClientConvention,
+    /// The convention of the retry.
+    pub retried_with: ClientConvention,
+    /// Whether the retry established the session.
+    pub established: bool,
+}
+
+impl fmt::Display for Sec2Retry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the device did not accept the security 2 proof in the {} convention; retried once \
+             in the {} convention, which derives a different verifier for these credentials: {}",
+            self.rejected,
+            self.retried_with,
+            if self.established {
+                "accepted"
+            } else {
+                "also rejected"
+            }
+        )?;
+        if self.established {
+            let locked_out = match self.retried_with {
+                ClientConvention::EspProv => {
+                    "clients in ESP-IDF's convention, the iOS app among them,"
+                }
+                _ => "esp_prov",
+            };
+            write!(
+                f,
+                " (the device's verifier follows the {} convention: {locked_out} cannot log \
+                 in to it with this password)",
+                self.retried_with
+            )?;
+        }
+        Ok(())
+    }
+}
+
 /// A provisioning client over any [`Transport`].
 pub struct Client<T> {
     transport: T,
@@ -260,6 +313,9 @@ pub struct Client<T> {
     scheme: Option<Scheme>,
     version: Option<VersionReport>,
     policy: SecurityPolicy,
+    sec2_convention: ClientConvention,
+    sec2_retry_enabled: bool,
+    sec2_retry: Option<Sec2Retry>,
 }
 
 impl<T: Transport> Client<T> {
@@ -271,7 +327,33 @@ impl<T: Transport> Client<T> {
             scheme: None,
             version: None,
             policy: SecurityPolicy::default(),
+            sec2_convention: ClientConvention::default(),
+            sec2_retry_enabled: true,
+            sec2_retry: None,
         }
+    }
+
+    /// The convention security 2 handshakes start in (default [`ClientConvention::EspIdf`]);
+    /// [`ClientConvention::AndroidMinimal`] reproduces the Android library's wire bytes (a test
+    /// mode, never retried).
+    pub fn set_sec2_convention(&mut self, convention: ClientConvention) {
+        self.sec2_convention = convention;
+    }
+
+    /// The convention security 2 handshakes start in.
+    pub fn sec2_convention(&self) -> ClientConvention {
+        self.sec2_convention
+    }
+
+    /// Whether a rejected security 2 proof is retried once in the other convention when that
+    /// one derives a different x (default on).
+    pub fn set_sec2_retry(&mut self, enabled: bool) {
+        self.sec2_retry_enabled = enabled;
+    }
+
+    /// The retry of the last [`establish_session`](Self::establish_session), if it made one.
+    pub fn sec2_retry(&self) -> Option<Sec2Retry> {
+        self.sec2_retry
     }
 
     /// Replaces the downgrade protection [`Self::connect`] applies (default: the floor implied
@@ -342,34 +424,75 @@ impl<T: Transport> Client<T> {
     }
 
     /// Runs the `prov-session` handshake for `config`. Any earlier session is dropped first.
+    ///
+    /// Security 2 starts in [`sec2_convention`](Self::sec2_convention); if the device does not
+    /// accept that proof and the other convention derives a different x for these credentials
+    /// and the device's salt, the handshake runs once more in it (see
+    /// [`sec2_retry`](Self::sec2_retry)); the error of the retry is returned if it fails too.
     pub fn establish_session<R: SecureRng + ?Sized>(
         &mut self,
         config: ClientSecurityConfig,
         rng: &mut R,
     ) -> Result<(), ClientError> {
         self.drop_session();
+        self.sec2_retry = None;
         let scheme = match &config {
             ClientSecurityConfig::Sec0 => Scheme::Sec0,
             ClientSecurityConfig::Sec1 { .. } => Scheme::Sec1,
             ClientSecurityConfig::Sec2 { patch, .. } => Scheme::Sec2(*patch),
         };
-        let mut session = ClientSession::new(config);
+        let first = ClientSession::new(config.clone()).with_sec2_convention(self.sec2_convention);
+        let session = match self.handshake(first, rng) {
+            Ok(session) => session,
+            Err((error, fallback)) => {
+                let fallback = fallback.filter(|_| self.sec2_retry_enabled);
+                let Some(retried_with) = fallback else {
+                    return Err(error);
+                };
+                let retry = ClientSession::new(config).with_sec2_convention(retried_with);
+                let outcome = self.handshake(retry, rng);
+                self.sec2_retry = Some(Sec2Retry {
+                    rejected: self.sec2_convention,
+                    retried_with,
+                    established: outcome.is_ok(),
+                });
+                outcome.map_err(|(error, _)| error)?
+            }
+        };
+        self.session = Some(session);
+        self.scheme = Some(scheme);
+        Ok(())
+    }
+
+    /// One handshake; on failure the error and the convention worth a retry, if any
+    /// ([`ClientSession::sec2_fallback`]).
+    fn handshake<R: SecureRng + ?Sized>(
+        &mut self,
+        mut session: ClientSession,
+        rng: &mut R,
+    ) -> Result<ClientSession, (ClientError, Option<ClientConvention>)> {
+        let result = self.run_handshake(&mut session, rng);
+        match result {
+            Ok(()) => Ok(session),
+            Err(error) => Err((error, session.sec2_fallback())),
+        }
+    }
+
+    fn run_handshake<R: SecureRng + ?Sized>(
+        &mut self,
+        session: &mut ClientSession,
+        rng: &mut R,
+    ) -> Result<(), ClientError> {
         let mut request = session.start(rng)?;
         for _ in 0..MAX_HANDSHAKE_ROUNDS {
             let response = self.transport.request(endpoint::SESSION, &request)?;
             match session.handle_response(&response, rng)? {
                 Some(next) => request = next,
-                None if session.is_established() => {
-                    self.session = Some(session);
-                    self.scheme = Some(scheme);
-                    return Ok(());
-                }
+                None if session.is_established() => return Ok(()),
                 None => break,
             }
         }
-        Err(ClientError::Security(
-            provkit_security::SecurityError::OutOfOrder,
-        ))
+        Err(ClientError::Security(SecurityError::OutOfOrder))
     }
 
     /// Reads `proto-ver`, picks the scheme (the device's advertisement, else `fallback`),

@@ -20,6 +20,10 @@
 //!   included, which esp_prov never auto-selects), refuses a downgrade below the
 //!   [`SecurityPolicy`] (by default: security 2 when given sec2 credentials, security 1 when
 //!   given a PoP; sec2 patch 0 only when allowed), and runs the handshake.
+//! * Security 2 starts in ESP-IDF's and the phone apps' [`ClientConvention`]; a proof the
+//!   device rejects is retried once in esp_prov's when that derives a different verifier for
+//!   the credentials ([`Client::sec2_retry`] reports it). [`ClientConvention::AndroidMinimal`]
+//!   reproduces the Android library's wire bytes, to test devices against them.
 //! * Scan with paging, SetConfig/ApplyConfig, status polling with reasons, prov-ctrl
 //!   reset/reprov and raw custom endpoints are methods of [`Client`]; their plaintext codecs
 //!   are the pure functions of [`wifi`], byte-identical to esp_prov's requests.
@@ -85,7 +89,8 @@ mod transport;
 pub mod wifi;
 
 pub use client::{
-    Client, PollPolicy, ScanPlan, Scheme, Secrets, SecurityPolicy, security_config, select_scheme,
+    Client, PollPolicy, ScanPlan, Scheme, Sec2Retry, Secrets, SecurityPolicy, security_config,
+    select_scheme,
 };
 pub use error::{ClientError, Endpoint, TransportError};
 pub use proto_ver::{DetectedSecurity, VersionEntry, VersionReport};
@@ -94,5 +99,5 @@ pub use wifi::{
     ConnectedInfo, FailReason, ScanEntry, ScanOptions, ScanStatus, WifiCredentials, WifiStatus,
 };
 
-pub use provkit_security::{ClientSecurityConfig, Sec2Patch};
+pub use provkit_security::{ClientConvention, ClientSecurityConfig, Sec2Patch};
 pub use zeroize::{Zeroize, Zeroizing};

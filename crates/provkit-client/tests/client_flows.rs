@@ -1,6 +1,7 @@
 //! Client behaviour against a small scripted in-memory device built on
 //! `provkit_security::DeviceSession`: scan paging and polling, status polling with reasons,
-//! session loss after a missing answer, wrong/right PoP, typed errors.
+//! session loss after a missing answer, wrong/right PoP, typed errors, the one security 2
+//! retry in the other verifier convention.
 
 mod common;
 
@@ -8,15 +9,17 @@ use std::collections::VecDeque;
 
 use common::TestRng;
 use provkit_client::{
-    Client, ClientError, ClientSecurityConfig, FailReason, PollPolicy, ScanOptions, ScanPlan,
-    Scheme, Secrets, Transport, TransportError, WifiCredentials, WifiStatus,
+    Client, ClientConvention, ClientError, ClientSecurityConfig, FailReason, PollPolicy,
+    ScanOptions, ScanPlan, Scheme, Sec2Patch, Sec2Retry, Secrets, Transport, TransportError,
+    WifiCredentials, WifiStatus,
 };
 use provkit_proto::{
     Message, RespGetStatus, RespScanResult, RespScanStatus, WiFiConfigPayload, WiFiCtrlPayload,
     WiFiScanPayload, WiFiScanResult, WifiAttemptFailed, WifiConnectedState, resp_get_status,
     wi_fi_config_payload, wi_fi_ctrl_payload, wi_fi_scan_payload,
 };
-use provkit_security::{DeviceSecurityConfig, DeviceSession};
+use provkit_security::sec2::verifier_for_salt;
+use provkit_security::{DeviceSecurityConfig, DeviceSession, VerifierConvention};
 
 /// What the scripted device answers GetStatus with, in order (the last one repeats).
 #[derive(Debug, Clone)]
@@ -545,4 +548,130 @@ fn non_json_firmware_uses_the_fallback_scheme() {
         Ok(Scheme::Sec0)
     );
     assert!(client.version().is_some_and(|v| v.version_matches("v0.1")));
+}
+
+/// A sec2 device whose verifier for `harbormaster` / `password` was made in `convention`.
+fn sec2_device(password: &[u8], convention: VerifierConvention) -> FakeDevice {
+    let salt = vec![0xbb; 16];
+    let verifier = verifier_for_salt(b"harbormaster", password, &salt, convention).unwrap();
+    FakeDevice::new(
+        DeviceSecurityConfig::Sec2 {
+            salt,
+            verifier,
+            patch: Sec2Patch::Patch1,
+        },
+        r#"{"prov":{"ver":"v1.1","sec_ver":2,"sec_patch_ver":1,"cap":["wifi_scan"]}}"#,
+    )
+}
+
+fn sec2_secrets(password: &[u8]) -> Secrets {
+    Secrets {
+        username: Some(b"harbormaster".to_vec()),
+        password: Some(password.to_vec()),
+        ..Secrets::default()
+    }
+}
+
+/// A device holding the other convention's verifier for a password whose inner hash starts
+/// with zero: the first proof is rejected (no answer), the retry is established.
+#[test]
+fn sec2_rejected_proof_is_retried_once_in_the_other_convention() {
+    // SHA-512("harbormaster:Tr0ub4dor&3-818") starts with 0x00: esp_prov's verifier differs.
+    let password = b"Tr0ub4dor&3-818";
+    for (device_convention, first, second) in [
+        (
+            VerifierConvention::EspProv,
+            ClientConvention::EspIdf,
+            ClientConvention::EspProv,
+        ),
+        (
+            VerifierConvention::EspIdf,
+            ClientConvention::EspProv,
+            ClientConvention::EspIdf,
+        ),
+    ] {
+        let mut device = sec2_device(password, device_convention);
+        let mut client = Client::new(&mut device);
+        client.set_sec2_convention(first);
+        assert_eq!(
+            client.connect(&sec2_secrets(password), None, &mut TestRng(5)),
+            Ok(Scheme::Sec2(Sec2Patch::Patch1))
+        );
+        let retry = client.sec2_retry().expect("a retry");
+        assert_eq!(
+            retry,
+            Sec2Retry {
+                rejected: first,
+                retried_with: second,
+                established: true
+            }
+        );
+        assert!(retry.to_string().contains("retried once"), "{retry}");
+        client.get_status().expect("session usable");
+
+        // Without the retry the first convention's rejection is the answer.
+        let mut device = sec2_device(password, device_convention);
+        let mut client = Client::new(&mut device);
+        client.set_sec2_convention(first);
+        client.set_sec2_retry(false);
+        assert_eq!(
+            client.connect(&sec2_secrets(password), None, &mut TestRng(5)),
+            Err(ClientError::Transport(TransportError::NoResponse))
+        );
+        assert_eq!(client.sec2_retry(), None);
+    }
+}
+
+#[test]
+fn sec2_no_retry_when_the_conventions_agree() {
+    // An ordinary password: both conventions give the same verifier, so no retry is made
+    // for a wrong password, and the right one needs none.
+    let mut device = sec2_device(b"Tr0ub4dor&3-north", VerifierConvention::EspProv);
+    let mut client = Client::new(&mut device);
+    assert_eq!(
+        client.connect(&sec2_secrets(b"Tr0ub4dor&3-nort"), None, &mut TestRng(6)),
+        Err(ClientError::Transport(TransportError::NoResponse))
+    );
+    assert_eq!(client.sec2_retry(), None);
+    assert_eq!(
+        client.connect(&sec2_secrets(b"Tr0ub4dor&3-north"), None, &mut TestRng(7)),
+        Ok(Scheme::Sec2(Sec2Patch::Patch1))
+    );
+    assert_eq!(client.sec2_retry(), None);
+
+    // A wrong password that itself has the leading zero: the retry is made, and fails.
+    let mut device = sec2_device(b"Tr0ub4dor&3-north", VerifierConvention::EspIdf);
+    let mut client = Client::new(&mut device);
+    assert_eq!(
+        client.connect(&sec2_secrets(b"Tr0ub4dor&3-818"), None, &mut TestRng(8)),
+        Err(ClientError::Transport(TransportError::NoResponse))
+    );
+    assert_eq!(
+        client.sec2_retry(),
+        Some(Sec2Retry {
+            rejected: ClientConvention::EspIdf,
+            retried_with: ClientConvention::EspProv,
+            established: false
+        })
+    );
+}
+
+/// The Android test mode through the client: established against this device, never retried.
+#[test]
+fn sec2_android_test_mode_connects() {
+    let mut device = sec2_device(b"Tr0ub4dor&3-north", VerifierConvention::EspIdf);
+    let mut client = Client::new(&mut device);
+    client.set_sec2_convention(ClientConvention::AndroidMinimal);
+    for seed in 0..4 {
+        assert_eq!(
+            client.connect(
+                &sec2_secrets(b"Tr0ub4dor&3-north"),
+                None,
+                &mut TestRng(20 + seed)
+            ),
+            Ok(Scheme::Sec2(Sec2Patch::Patch1))
+        );
+        client.get_status().expect("session usable");
+    }
+    assert_eq!(client.sec2_retry(), None);
 }

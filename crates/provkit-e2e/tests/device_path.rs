@@ -34,8 +34,14 @@ const BLE_CLIENT: ClientId = ClientId::new(TransportKind::Ble, 1);
 const HTTP_CLIENT: ClientId = ClientId::new(TransportKind::Http, 2);
 
 fn sec2_config(patch: Sec2Patch, seed: u64) -> DeviceSecurityConfig {
-    let (salt, verifier) = generate_sec2_credentials(USER, PASSWORD, 16, &mut DetRng::seeded(seed))
-        .expect("credentials");
+    let (salt, verifier) = generate_sec2_credentials(
+        USER,
+        PASSWORD,
+        16,
+        provkit_security::VerifierConvention::EspIdf,
+        &mut DetRng::seeded(seed),
+    )
+    .expect("credentials");
     DeviceSecurityConfig::Sec2 {
         salt,
         verifier,

@@ -27,8 +27,14 @@ fn legacy_policy(scheme: Scheme) -> SecurityPolicy {
 const PASSWORD: &[u8] = b"abcd1234";
 
 fn sec2_config(patch: Sec2Patch, seed: u64) -> DeviceSecurityConfig {
-    let (salt, verifier) = generate_sec2_credentials(USER, PASSWORD, 16, &mut DetRng::seeded(seed))
-        .expect("credentials");
+    let (salt, verifier) = generate_sec2_credentials(
+        USER,
+        PASSWORD,
+        16,
+        provkit_security::VerifierConvention::EspIdf,
+        &mut DetRng::seeded(seed),
+    )
+    .expect("credentials");
     DeviceSecurityConfig::Sec2 {
         salt,
         verifier,

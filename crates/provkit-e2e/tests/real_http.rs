@@ -128,9 +128,14 @@ fn client_for(server: &Server) -> Client<HttpTransport> {
 
 #[test]
 fn sec2_patch1_full_run_over_loopback_http() {
-    let (salt, verifier) =
-        generate_sec2_credentials(b"wifiprov", b"abcd1234", 16, &mut DetRng::seeded(81))
-            .expect("cred");
+    let (salt, verifier) = generate_sec2_credentials(
+        b"wifiprov",
+        b"abcd1234",
+        16,
+        provkit_security::VerifierConvention::EspIdf,
+        &mut DetRng::seeded(81),
+    )
+    .expect("cred");
     let server = serve(DeviceSetup::new(
         DeviceSecurityConfig::Sec2 {
             salt,

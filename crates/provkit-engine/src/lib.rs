@@ -32,10 +32,24 @@
 //! manager reports the scan finished (the manager bounds a scan by
 //! [`provkit_manager::SCAN_TIMEOUT_MS`]).
 //!
+//! Outside provisioning, [`station`] joins the stored networks at boot and keeps the station
+//! on them afterwards.
+//!
 //! `no_std` + `alloc`; the lock is an `embassy-sync` blocking mutex over any [`RawMutex`]
 //! (`NoopRawMutex` for one executor, `CriticalSectionRawMutex` across interrupt priorities).
 
 #![cfg_attr(not(feature = "std"), no_std)]
+// Untrusted bytes never panic: outside tests, no unwrap/expect, no unchecked indexing, no
+// panic! (see docs/SECURITY.md).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -43,7 +57,10 @@ extern crate alloc;
 
 #[cfg(feature = "ble")]
 pub mod ble;
+#[cfg(feature = "embassy-time")]
+pub mod embassy;
 mod progress;
+pub mod station;
 
 use alloc::string::String;
 use alloc::vec::Vec;

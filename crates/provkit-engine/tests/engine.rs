@@ -615,6 +615,7 @@ fn sec2_security(seed: u64) -> (DeviceSecurityConfig, ClientSecurityConfig) {
         b"wifiprov",
         b"abcd1234",
         16,
+        provkit_security::sec2::VerifierConvention::EspIdf,
         &mut ChaCha20Rng::seed_from_u64(seed),
     )
     .expect("credentials");

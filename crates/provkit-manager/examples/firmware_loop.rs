@@ -15,8 +15,13 @@ use rand_chacha::rand_core::SeedableRng;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (station, store) = (MockStation::new(), MemoryStore::new()); // your chip's adapter
     let mut rng = ChaCha20Rng::seed_from_u64(7); // your chip's TRNG
-    let (salt, verifier) =
-        provkit_security::generate_sec2_credentials(b"wifiprov", b"abcd1234", 16, &mut rng)?; // normally computed at build time
+    let (salt, verifier) = provkit_security::generate_sec2_credentials(
+        b"wifiprov",
+        b"abcd1234",
+        16,
+        provkit_security::VerifierConvention::EspIdf,
+        &mut rng,
+    )?; // normally computed at build time
 
     // --- the 20 lines a firmware author writes ------------------------------------------
     let mut runner = Runner::new(station, store);

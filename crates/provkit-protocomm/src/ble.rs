@@ -81,8 +81,8 @@ impl Uuid128 {
             return Err(ProtocommError::InvalidUuid);
         }
         for byte in &mut out {
-            let hi = digits.next().and_then(hex_value);
-            let lo = digits.next().and_then(hex_value);
+            let hi = digits.next().and_then(crate::hex::digit);
+            let lo = digits.next().and_then(crate::hex::digit);
             match (hi, lo) {
                 (Some(hi), Some(lo)) => *byte = (hi << 4) | lo,
                 _ => return Err(ProtocommError::InvalidUuid),
@@ -130,15 +130,6 @@ impl fmt::Display for Uuid128 {
 impl fmt::Debug for Uuid128 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Uuid128({self})")
-    }
-}
-
-fn hex_value(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
     }
 }
 

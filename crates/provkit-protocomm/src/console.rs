@@ -39,6 +39,7 @@ use zeroize::Zeroize;
 
 use crate::endpoint::EndpointTable;
 use crate::error::ProtocommError;
+use crate::hex::HexError;
 use crate::protocomm::{ClientId, Protocomm, RequestHandler, TransportKind};
 
 /// The reference's console line buffer size (`protocomm_console.c`). Adapters that must
@@ -163,35 +164,15 @@ pub fn parse_response(text: &str) -> Result<Vec<u8>, ProtocommError> {
     decode_hex(text.trim()).map_err(ProtocommError::MalformedConsoleLine)
 }
 
-fn decode_hex(hex: &str) -> Result<Vec<u8>, ConsoleLineReason> {
-    let digits = hex.as_bytes();
-    if !digits.len().is_multiple_of(2) {
-        return Err(ConsoleLineReason::OddHexLength);
-    }
-    digits
-        .chunks_exact(2)
-        .map(|pair| match pair {
-            [hi, lo] => Ok((nibble(*hi)? << 4) | nibble(*lo)?),
-            _ => Err(ConsoleLineReason::OddHexLength),
-        })
-        .collect()
-}
-
-fn nibble(c: u8) -> Result<u8, ConsoleLineReason> {
-    match c {
-        b'0'..=b'9' => Ok(c - b'0'),
-        b'a'..=b'f' => Ok(c - b'a' + 10),
-        b'A'..=b'F' => Ok(c - b'A' + 10),
-        _ => Err(ConsoleLineReason::BadHexDigit),
-    }
+fn decode_hex(text: &str) -> Result<Vec<u8>, ConsoleLineReason> {
+    crate::hex::decode(text).map_err(|e| match e {
+        HexError::OddLength => ConsoleLineReason::OddHexLength,
+        HexError::BadDigit => ConsoleLineReason::BadHexDigit,
+    })
 }
 
 fn push_hex(s: &mut String, bytes: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
+    crate::hex::encode_into(s, bytes);
 }
 
 fn push_decimal(s: &mut String, v: u32) {

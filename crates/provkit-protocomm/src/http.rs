@@ -56,8 +56,9 @@ pub const CONTENT_TYPE: &str = "text/html";
 /// Body of a 404 reply (IDF v5.x wording).
 pub const NOT_FOUND_BODY: &str = "Nothing matches the given URI";
 
-/// Body of a 405 reply.
-pub const METHOD_NOT_ALLOWED_BODY: &str = "Request method for this URI is not handled by server";
+/// Body of a 405 reply (IDF v5.x wording; v4.x said "Request method for this URI is not
+/// handled by server").
+pub const METHOD_NOT_ALLOWED_BODY: &str = "Specified method is invalid for this resource";
 
 /// One parsed HTTP request.
 #[derive(Debug, Clone, Copy)]

@@ -38,6 +38,17 @@
 //! Randomness (HTTP session ids, handshake secrets) only through the `rand_core` RNG passed in.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+// Untrusted bytes never panic: outside tests, no unwrap/expect, no unchecked indexing, no
+// panic! (see docs/SECURITY.md).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
 #![forbid(unsafe_code)]
 
 extern crate alloc;
@@ -47,6 +58,7 @@ pub mod budget;
 pub mod console;
 pub mod endpoint;
 pub mod error;
+pub mod hex;
 pub mod http;
 pub mod proto_ver;
 mod protocomm;

@@ -15,6 +15,7 @@ use provkit_protocomm::{
     ClientId, DeviceSecurityConfig, HandshakeBudget, Protocomm, ProtocommError, ProtocommEvent,
     Sec2Patch, TransportKind, VersionInfo,
 };
+use provkit_security::sec2::VerifierConvention;
 use provkit_security::{ClientSecurityConfig, ClientSession, generate_sec2_credentials};
 
 const OWNER: ClientId = ClientId::new(TransportKind::Ble, 1);
@@ -49,7 +50,7 @@ fn at(ms: u64) -> Instant {
 
 fn sec2_device(rng: &mut TestRng) -> (Protocomm, ClientSecurityConfig) {
     let (salt, verifier) =
-        generate_sec2_credentials(b"wifiprov", b"abcd1234", 16, rng).expect("credentials");
+        generate_sec2_credentials(b"wifiprov", b"abcd1234", 16, VerifierConvention::EspIdf, rng).expect("credentials");
     let config = DeviceSecurityConfig::Sec2 {
         salt,
         verifier,

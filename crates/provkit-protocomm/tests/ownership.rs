@@ -11,6 +11,7 @@ use provkit_protocomm::{
     ClientId, DeviceSecurityConfig, MAX_CANDIDATES, Protocomm, ProtocommError, Sec2Patch,
     TransportKind, VersionInfo,
 };
+use provkit_security::sec2::VerifierConvention;
 use provkit_security::{
     ClientSecurityConfig, ClientSession, SecurityError, generate_sec2_credentials,
 };
@@ -37,7 +38,7 @@ fn sec1_pair() -> (Protocomm, ClientSecurityConfig) {
 
 fn sec2_pair(rng: &mut TestRng) -> (Protocomm, ClientSecurityConfig) {
     let (salt, verifier) =
-        generate_sec2_credentials(b"wifiprov", b"abcd1234", 16, rng).expect("credentials");
+        generate_sec2_credentials(b"wifiprov", b"abcd1234", 16, VerifierConvention::EspIdf, rng).expect("credentials");
     let config = DeviceSecurityConfig::Sec2 {
         salt,
         verifier,

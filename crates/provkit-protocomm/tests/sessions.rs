@@ -128,8 +128,14 @@ fn sec1_data_phase_reaches_the_handler_decrypted() {
 #[test]
 fn sec2_patch1_data_phase_reaches_the_handler_decrypted() {
     let mut rng = TestRng::new(3);
-    let (salt, verifier) =
-        generate_sec2_credentials(b"wifiprov", b"abcd1234", 16, &mut rng).expect("credentials");
+    let (salt, verifier) = generate_sec2_credentials(
+        b"wifiprov",
+        b"abcd1234",
+        16,
+        provkit_security::VerifierConvention::EspIdf,
+        &mut rng,
+    )
+    .expect("credentials");
     let mut pc = Protocomm::new(
         DeviceSecurityConfig::Sec2 {
             salt,

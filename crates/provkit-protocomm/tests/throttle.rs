@@ -362,8 +362,14 @@ fn http_framing_closes_the_socket_while_locked() {
 #[test]
 fn sec2_wrong_passwords_lock_too() {
     let mut rng = TestRng::new(10);
-    let (salt, verifier) =
-        generate_sec2_credentials(b"wifiprov", b"abcd1234", 16, &mut rng).expect("credentials");
+    let (salt, verifier) = generate_sec2_credentials(
+        b"wifiprov",
+        b"abcd1234",
+        16,
+        provkit_security::VerifierConvention::EspIdf,
+        &mut rng,
+    )
+    .expect("credentials");
     let mut pc = Protocomm::new(
         DeviceSecurityConfig::Sec2 {
             salt,

@@ -1,4 +1,10 @@
 //! Client (initiator) side of the façade: what esp_prov does, as a sans-I/O state machine.
+//!
+//! Security 2 follows a [`ClientConvention`] (ESP-IDF's and the phone apps' by default).
+//! When the device rejects the proof, [`ClientSession::sec2_fallback`] says whether the other
+//! convention would derive a different x for these credentials and the device's salt, i.e.
+//! whether one retry with it can succeed (a verifier made by esp_prov for a password whose
+//! `SHA-512(username ":" password)` starts with a zero byte, and the reverse).
 
 use alloc::vec::Vec;
 use core::{fmt, mem};
@@ -12,6 +18,7 @@ use zeroize::Zeroize;
 
 #[cfg(feature = "sec1")]
 use crate::sec1;
+use crate::sec2::{ClientConvention, conventions_agree};
 use crate::sec2_bridge::{self, Sec2Patch};
 use crate::session::{DataCipher, decode_session};
 use crate::{SecureRng, SecurityError, sec0};
@@ -97,21 +104,68 @@ enum ClientState {
 pub struct ClientSession {
     config: ClientSecurityConfig,
     state: ClientState,
+    /// How a sec2 handshake encodes what it hashes and sends.
+    sec2_convention: ClientConvention,
+    /// The salt of the last sec2 Response0 (public: the device sends it to anyone).
+    sec2_salt: Option<Vec<u8>>,
+    /// A sec2 proof went out and the device has not answered it with success.
+    sec2_proof_unanswered: bool,
 }
 
 impl ClientSession {
-    /// A session that has sent nothing yet.
+    /// A session that has sent nothing yet (sec2 in [`ClientConvention::EspIdf`]).
     pub fn new(config: ClientSecurityConfig) -> Self {
         Self {
             config,
             state: ClientState::Idle,
+            sec2_convention: ClientConvention::default(),
+            sec2_salt: None,
+            sec2_proof_unanswered: false,
         }
+    }
+
+    /// The same session with security 2 following `convention` (ignored by sec0 and sec1).
+    pub fn with_sec2_convention(mut self, convention: ClientConvention) -> Self {
+        self.sec2_convention = convention;
+        self
+    }
+
+    /// The convention a security 2 handshake of this session follows.
+    pub fn sec2_convention(&self) -> ClientConvention {
+        self.sec2_convention
+    }
+
+    /// After a failed sec2 handshake: the convention worth one retry, if the device did not
+    /// accept this session's proof (no answer, or a failure status) and that convention
+    /// derives a different x for these credentials and the salt the device sent. `None` when
+    /// the other convention would compute the same proof (a wrong password stays wrong), when
+    /// the device accepted the proof, and for other schemes.
+    pub fn sec2_fallback(&self) -> Option<ClientConvention> {
+        let ClientSecurityConfig::Sec2 {
+            username, password, ..
+        } = &self.config
+        else {
+            return None;
+        };
+        let salt = self.sec2_salt.as_deref()?;
+        let other = self.sec2_convention.fallback()?;
+        (self.sec2_proof_unanswered
+            && !conventions_agree(
+                salt,
+                username,
+                password,
+                self.sec2_convention.verifier(),
+                other.verifier(),
+            ))
+        .then_some(other)
     }
 
     /// Builds the Command0 body, (re)starting the handshake. RNG use: sec1 draws the 32-byte
     /// X25519 secret; sec2 see the `sec2` module; sec0 nothing.
     pub fn start<R: SecureRng + ?Sized>(&mut self, rng: &mut R) -> Result<Vec<u8>, SecurityError> {
         self.state = ClientState::Idle;
+        self.sec2_salt = None;
+        self.sec2_proof_unanswered = false;
         let sec_ver = i32::from(self.config.sec_ver());
         let (state, proto) = match &self.config {
             ClientSecurityConfig::Sec0 => (
@@ -134,8 +188,13 @@ impl ClientSession {
                 password,
                 patch,
             } => {
-                let (next, cmd0) =
-                    sec2_bridge::ClientAwaitResp0::start(username, password, *patch, rng)?;
+                let (next, cmd0) = sec2_bridge::ClientAwaitResp0::start(
+                    username,
+                    password,
+                    *patch,
+                    self.sec2_convention,
+                    rng,
+                )?;
                 (
                     ClientState::Sec2AwaitResp0(next),
                     Proto::Sec2(Sec2Payload {
@@ -164,7 +223,23 @@ impl ClientSession {
         // and sec1 clients draw everything in `start`.
         let _ = rng;
         let state = mem::replace(&mut self.state, ClientState::Idle);
-        let (next, request) = self.step(state, response)?;
+        let awaiting_proof_answer = matches!(state, ClientState::Sec2AwaitResp1(_));
+        let (next, request) = match self.step(state, response) {
+            Ok(stepped) => stepped,
+            Err(error) => {
+                // In this state an authentication failure is ours: the device answered the
+                // proof with success and its H_AMK did not verify.
+                if awaiting_proof_answer && error == SecurityError::AuthenticationFailed {
+                    self.sec2_proof_unanswered = false;
+                }
+                return Err(error);
+            }
+        };
+        if let ClientState::Sec2AwaitResp1(_) = next {
+            self.sec2_proof_unanswered = true;
+        } else if awaiting_proof_answer {
+            self.sec2_proof_unanswered = false;
+        }
         self.state = next;
         Ok(request.map(|data| data.encode_to_vec()))
     }
@@ -194,7 +269,7 @@ impl ClientSession {
     }
 
     fn step(
-        &self,
+        &mut self,
         state: ClientState,
         response: &[u8],
     ) -> Result<(ClientState, Option<SessionData>), SecurityError> {
@@ -242,6 +317,7 @@ impl ClientSession {
                     sec2_payload::Payload::Sr0(resp0) => resp0,
                     _ => return Err(PAYLOAD_MISMATCH),
                 };
+                self.sec2_salt = Some(resp0.device_salt.clone());
                 let (next, cmd1) = awaiting.handle_resp0(&resp0)?;
                 Ok((
                     ClientState::Sec2AwaitResp1(next),

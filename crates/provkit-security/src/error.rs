@@ -41,6 +41,9 @@ pub enum SecurityError {
     CounterExhausted,
     /// A configuration value given by the application is unusable (e.g. an empty verifier).
     InvalidConfig(&'static str),
+    /// Sec2 credentials whose verifier some Espressif clients could never log in with: their
+    /// way of deriving x differs for this salt, username and password. Says which clients.
+    ConventionMismatch(crate::sec2::ConventionMismatch),
 }
 
 impl fmt::Display for SecurityError {
@@ -67,6 +70,7 @@ impl fmt::Display for SecurityError {
             Self::Decrypt => f.write_str("record failed authentication"),
             Self::CounterExhausted => f.write_str("nonce counter exhausted"),
             Self::InvalidConfig(what) => write!(f, "invalid security configuration: {what}"),
+            Self::ConventionMismatch(mismatch) => mismatch.fmt(f),
         }
     }
 }

@@ -38,6 +38,21 @@
 //! riscv32imc (one more dependency in every lock file for a single-threaded target).
 //! `docs/PERFORMANCE.md` has the figures.
 //!
+//! ## Security 2 and Espressif's clients
+//!
+//! Espressif's sec2 clients hash SRP values differently when one starts with a zero byte
+//! (table in the `srp` module docs). So the verifier convention is a parameter
+//! ([`VerifierConvention`]: ESP-IDF's and the phone apps' by default, esp_prov's on request),
+//! [`generate_sec2_credentials`] refuses the 1 password in 256 whose verifier differs between
+//! them ([`SecurityError::ConventionMismatch`] names the clients that could never log in), the
+//! device accepts every client's encodings (see [`sec2`]), and the client follows a
+//! [`ClientConvention`], with [`ClientSession::sec2_fallback`] telling when one retry in the
+//! other convention can help.
+//!
+//! A verifier imported from `esp_prov --sec2_gen_cred` is in esp_prov's convention: esp_prov
+//! always logs in, the phone apps only if `SHA-512(username ":" password)` does not start
+//! with a zero byte ([`sec2::check_conventions`] with [`VerifierConvention::EspProv`] says).
+//!
 //! ## Why not the `srp` crate
 //!
 //! The `srp` crate's RFC 5054 proof formulas match ESP-IDF's, but it does not expose B
@@ -86,7 +101,7 @@
 //! |---|---|---|
 //! | sec0 | nothing | nothing |
 //! | sec1 | at Command0: 32-byte X25519 secret, then the 16-byte `device_random` | at `start`: 32-byte X25519 secret |
-//! | sec2 | at Command0: 32-byte `b` (drawn again only if all zero); at Command1, before the proof is checked: the nonce (8 session-id bytes for patch 1, 16 bytes for patch 0) | at `start`: 32 bytes for `a` (top bit forced), drawn again until A is 384 bytes |
+//! | sec2 | at Command0: 32-byte `b` (drawn again only if all zero); at Command1, before the proof is checked: the nonce (8 session-id bytes for patch 1, 16 bytes for patch 0) | at `start`: 32 bytes for `a` (top bit forced), drawn again until A is 384 bytes (once in the Android test mode) |
 //!
 //! ## Errors
 //!
@@ -95,6 +110,17 @@
 //! zeroized on drop and verify tokens are compared in constant time.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+// Untrusted bytes never panic: outside tests, no unwrap/expect, no unchecked indexing, no
+// panic! (see docs/SECURITY.md).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
 
 extern crate alloc;
 
@@ -109,15 +135,21 @@ mod sec2_bridge;
 mod session;
 // The SRP arithmetic is public only with `hazmat`: it takes caller-chosen secrets and returns
 // S and K, which only known-answer tests and fuzzers should see.
+// The bignum code indexes fixed-size limb arrays and tables with loop counters bounded by
+// their length (constant-time code avoids data-dependent bounds checks): exempt from the
+// crate's `indexing_slicing` denial, and only from that.
 #[cfg(feature = "hazmat")]
+#[allow(clippy::indexing_slicing)]
 pub mod srp;
 #[cfg(not(feature = "hazmat"))]
+#[allow(clippy::indexing_slicing)]
 mod srp;
 
 pub use client::{ClientSecurityConfig, ClientSession};
 pub use error::SecurityError;
 pub use modexp::{ModExp, SoftwareModExp};
 pub use rand_core;
+pub use sec2::{ClientConvention, VerifierConvention};
 pub use sec2_bridge::Sec2Patch;
 pub use session::{DeviceSecurityConfig, DeviceSession, PreparedSec2};
 
@@ -129,15 +161,28 @@ pub trait SecureRng: rand_core::CryptoRng {}
 
 impl<R: rand_core::CryptoRng + ?Sized> SecureRng for R {}
 
-/// Creates the salt and verifier a sec2 device stores, like `esp_prov --sec2_gen_cred`.
+/// Creates the salt and verifier a sec2 device stores, like `esp_prov --sec2_gen_cred`, with
+/// the verifier in `convention` ([`VerifierConvention::EspIdf`]: ESP-IDF's and the phone
+/// apps'; [`VerifierConvention::EspProv`]: esp_prov's).
 ///
-/// The salt never starts with a zero byte (esp_prov strips such bytes, so a salt with one would
-/// hash differently on the two sides).
+/// The salt never starts with a zero byte, and credentials that some Espressif client could
+/// never log in with — `SHA-512(username ":" password)` starting with a zero byte, one pair in
+/// 256 — are refused with [`SecurityError::ConventionMismatch`], which names those clients;
+/// pick another password (or use [`sec2::generate_credentials`] with
+/// [`sec2::MismatchPolicy::Allow`]).
 pub fn generate_sec2_credentials<R: SecureRng + ?Sized>(
     username: &[u8],
     password: &[u8],
     salt_len: usize,
+    convention: VerifierConvention,
     rng: &mut R,
 ) -> Result<(Vec<u8>, Vec<u8>), SecurityError> {
-    sec2_bridge::generate_credentials(username, password, salt_len, rng)
+    sec2_bridge::generate_credentials(
+        username,
+        password,
+        salt_len,
+        convention,
+        sec2::MismatchPolicy::Refuse,
+        rng,
+    )
 }

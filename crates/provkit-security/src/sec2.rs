@@ -17,10 +17,25 @@
 //! RNG): device — 32 bytes of `b` at Command0 (drawn again only if all zero), then at Command1
 //! the nonce: 8 session-id bytes (patch 1, counter starts at 1) or 16 bytes (patch 0). Client —
 //! 32 bytes for `a` (top bit forced, as esp_prov), drawn again until A has 384 bytes, because
-//! firmware rejects shorter A (spec §12.4).
+//! ESP-IDF firmware rejects shorter A (spec §12.4); the Android test mode draws once.
 //!
-//! The device insists on a 384-byte A and a 1..=65535-byte username; the client proof is
-//! compared in constant time.
+//! ## Every client's encodings
+//!
+//! Espressif's clients disagree on leading zero bytes (table in the `srp` conventions docs,
+//! facts in `tests/vectors/sec2-client-conventions.json`). The device here accepts all of
+//! them, where ESP-IDF firmware rejects ≈1.2 % of the Android library's sessions:
+//!
+//! * A of 1..=384 bytes, hashed as received in M and H_AMK, left-padded in u; A ≡ 0 (mod N)
+//!   is refused (RFC 5054; ESP-IDF does not check it). B is sent minimal, as ESP-IDF does,
+//!   because esp_prov and the Android library always hash it minimal;
+//! * the proof as 64 bytes or minimal (63 when M starts with zero), computed over the stored
+//!   salt raw or minimal and over K raw or minimal; the client's proof decides which, then
+//!   H_AMK hashes M and K the way that client did, and the AES key comes from K as that
+//!   client encoded it. Extra M values are computed only when the salt or K starts with zero;
+//!   the comparison is constant time over all of them.
+//!
+//! The client follows a [`ClientConvention`]: ESP-IDF's and the phone apps' by default,
+//! esp_prov's, or a test mode with the Android library's minimal encodings.
 //!
 //! ## Data phase ([`GcmCipher`])
 //! `ciphertext ‖ 16-byte tag`, no AAD, key = K[0..32].
@@ -42,7 +57,12 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::SecurityError;
-use crate::srp::{self, HASH_BYTES, N_BYTES, SECRET_BYTES};
+use crate::srp::{self, HASH_BYTES, N_BYTES, ProofVariants, SECRET_BYTES};
+
+pub use crate::srp::{
+    ClientConvention, ConventionMismatch, Encoding, MismatchPolicy, Sec2Client, VerifierConvention,
+    check_conventions, conventions_agree,
+};
 
 /// Which data-phase nonce rule a sec2 session follows (`sec_patch_ver` in `proto-ver`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -94,10 +114,10 @@ fn check_status(status: i32) -> Result<(), SecurityError> {
 fn check_len(
     field: &'static str,
     got: usize,
-    want: usize,
+    want: core::ops::RangeInclusive<usize>,
     expected: &'static str,
 ) -> Result<(), SecurityError> {
-    if got == want {
+    if want.contains(&got) {
         Ok(())
     } else {
         Err(SecurityError::BadLength {
@@ -125,11 +145,11 @@ pub struct DeviceAwaitCmd0 {
 }
 
 /// Device, after Response0: waiting for the client proof. Holds only what Command1 needs
-/// (A as sent, the expected M and the session key), not the credentials.
+/// (A as sent, the accepted proofs and the session key), not the credentials.
 pub struct DeviceAwaitCmd1 {
     patch: Sec2Patch,
     a_wire: Vec<u8>,
-    expected_m: Zeroizing<[u8; HASH_BYTES]>,
+    proofs: ProofVariants,
     key: Zeroizing<[u8; HASH_BYTES]>,
 }
 
@@ -170,7 +190,12 @@ fn device_cmd0_with_secret(
     b: &[u8; SECRET_BYTES],
 ) -> Result<(DeviceAwaitCmd1, S2SessionResp0), SecurityError> {
     srp::check_username(&cmd.client_username)?;
-    check_len("client_pubkey", cmd.client_pubkey.len(), N_BYTES, "384")?;
+    check_len(
+        "client_pubkey",
+        cmd.client_pubkey.len(),
+        1..=N_BYTES,
+        "1..=384",
+    )?;
     let exchange = credentials.device_exchange(&cmd.client_username, &cmd.client_pubkey, b)?;
     let resp = S2SessionResp0 {
         status: Status::Success as i32,
@@ -181,7 +206,7 @@ fn device_cmd0_with_secret(
         DeviceAwaitCmd1 {
             patch,
             a_wire: cmd.client_pubkey.clone(),
-            expected_m: exchange.expected_m,
+            proofs: exchange.proofs,
             key: exchange.key,
         },
         resp,
@@ -272,16 +297,20 @@ impl DeviceAwaitCmd1 {
         cmd: &S2SessionCmd1,
         nonce: &[u8],
     ) -> Result<(GcmCipher, S2SessionResp1), SecurityError> {
-        check_len("client_proof", cmd.client_proof.len(), HASH_BYTES, "64")?;
-        if !bool::from(
-            cmd.client_proof
-                .as_slice()
-                .ct_eq(self.expected_m.as_slice()),
-        ) {
-            return Err(SecurityError::AuthenticationFailed);
-        }
-        let cipher = GcmCipher::from_session_key(&self.key, nonce, self.patch)?;
-        let proof = srp::device_proof(&self.a_wire, &self.expected_m, &self.key);
+        check_len(
+            "client_proof",
+            cmd.client_proof.len(),
+            1..=HASH_BYTES,
+            "1..=64",
+        )?;
+        // The proof says how the client encoded K (and the salt, and M itself).
+        let key_encoding = self
+            .proofs
+            .check(&cmd.client_proof)
+            .ok_or(SecurityError::AuthenticationFailed)?;
+        let cipher =
+            GcmCipher::from_key_bytes(key_encoding.apply(self.key.as_ref()), nonce, self.patch)?;
+        let proof = srp::device_proof_for(&self.a_wire, &cmd.client_proof, &self.key, key_encoding);
         Ok((
             cipher,
             S2SessionResp1 {
@@ -302,6 +331,7 @@ pub struct ClientAwaitResp0 {
     username: Vec<u8>,
     password: Zeroizing<Vec<u8>>,
     patch: Sec2Patch,
+    convention: ClientConvention,
     a: Zeroizing<[u8; SECRET_BYTES]>,
     a_wire: Vec<u8>,
 }
@@ -310,13 +340,14 @@ pub struct ClientAwaitResp0 {
 pub struct ClientAwaitResp1 {
     patch: Sec2Patch,
     expected_h_amk: Zeroizing<[u8; HASH_BYTES]>,
-    key: Zeroizing<[u8; HASH_BYTES]>,
+    aes_key: Zeroizing<[u8; 32]>,
 }
 
 impl core::fmt::Debug for ClientAwaitResp0 {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("ClientAwaitResp0")
             .field("patch", &self.patch)
+            .field("convention", &self.convention)
             .finish_non_exhaustive()
     }
 }
@@ -330,11 +361,13 @@ impl core::fmt::Debug for ClientAwaitResp1 {
 }
 
 impl ClientAwaitResp0 {
-    /// Starts a handshake: draws `a` (32 bytes, top bit set) until A is exactly 384 bytes.
+    /// Starts a handshake in `convention`: draws `a` (32 bytes, top bit set), again until A
+    /// is exactly 384 bytes except in the Android test mode, which sends A minimal.
     pub fn start<R: CryptoRng + ?Sized>(
         username: &[u8],
         password: &[u8],
         patch: Sec2Patch,
+        convention: ClientConvention,
         rng: &mut R,
     ) -> Result<(Self, S2SessionCmd0), SecurityError> {
         srp::check_username(username)?;
@@ -342,9 +375,11 @@ impl ClientAwaitResp0 {
         // A short A happens once in 256 draws; MAX_DRAWS in a row means the RNG is broken.
         for _ in 0..MAX_DRAWS {
             rng.fill_bytes(a.as_mut());
-            a[0] |= 0x80;
-            let started = Self::start_with_a(username, password, patch, &a)?;
-            if started.1.client_pubkey.len() == N_BYTES {
+            if let Some(top) = a.first_mut() {
+                *top |= 0x80;
+            }
+            let started = Self::start_with_a(username, password, patch, convention, &a)?;
+            if !convention.full_length_a() || started.1.client_pubkey.len() == N_BYTES {
                 return Ok(started);
             }
         }
@@ -360,15 +395,22 @@ impl ClientAwaitResp0 {
         username: &[u8],
         password: &[u8],
         patch: Sec2Patch,
+        convention: ClientConvention,
         a: &[u8; SECRET_BYTES],
     ) -> Result<(Self, S2SessionCmd0), SecurityError> {
-        Self::start_with_a(username, password, patch, a)
+        Self::start_with_a(username, password, patch, convention, a)
+    }
+
+    /// The encodings this handshake follows.
+    pub fn convention(&self) -> ClientConvention {
+        self.convention
     }
 
     fn start_with_a(
         username: &[u8],
         password: &[u8],
         patch: Sec2Patch,
+        convention: ClientConvention,
         a: &[u8; SECRET_BYTES],
     ) -> Result<(Self, S2SessionCmd0), SecurityError> {
         srp::check_username(username)?;
@@ -382,6 +424,7 @@ impl ClientAwaitResp0 {
                 username: username.to_vec(),
                 password: Zeroizing::new(password.to_vec()),
                 patch,
+                convention,
                 a: Zeroizing::new(*a),
                 a_wire,
             },
@@ -416,17 +459,16 @@ impl ClientAwaitResp0 {
             &self.a_wire,
             &resp.device_salt,
             &resp.device_pubkey,
+            self.convention,
         )?;
-        let expected_h_amk =
-            Zeroizing::new(srp::device_proof(&self.a_wire, &exchange.m, &exchange.key));
         Ok((
             ClientAwaitResp1 {
                 patch: self.patch,
-                expected_h_amk,
-                key: exchange.key,
+                expected_h_amk: Zeroizing::new(exchange.expected_device_proof),
+                aes_key: exchange.aes_key,
             },
             S2SessionCmd1 {
-                client_proof: exchange.m.to_vec(),
+                client_proof: exchange.proof.to_vec(),
             },
         ))
     }
@@ -436,7 +478,12 @@ impl ClientAwaitResp1 {
     /// Response1: checks the device proof and sets up the data-phase cipher.
     pub fn handle_resp1(self, resp: &S2SessionResp1) -> Result<GcmCipher, SecurityError> {
         check_status(resp.status)?;
-        check_len("device_proof", resp.device_proof.len(), HASH_BYTES, "64")?;
+        check_len(
+            "device_proof",
+            resp.device_proof.len(),
+            HASH_BYTES..=HASH_BYTES,
+            "64",
+        )?;
         if !bool::from(
             resp.device_proof
                 .as_slice()
@@ -444,7 +491,7 @@ impl ClientAwaitResp1 {
         ) {
             return Err(SecurityError::AuthenticationFailed);
         }
-        GcmCipher::from_session_key(&self.key, &resp.device_nonce, self.patch)
+        GcmCipher::new(&self.aes_key, &resp.device_nonce, self.patch)
     }
 }
 
@@ -500,7 +547,10 @@ impl GcmCipher {
             }
         };
         let mut stored = [0u8; LEGACY_NONCE_BYTES];
-        stored[..nonce.len()].copy_from_slice(nonce);
+        // The match above admitted 12 or 16 bytes only.
+        if let Some(dst) = stored.get_mut(..nonce.len()) {
+            dst.copy_from_slice(nonce);
+        }
         Ok(Self {
             key: gcm,
             nonce: stored,
@@ -509,19 +559,25 @@ impl GcmCipher {
         })
     }
 
-    fn from_session_key(
-        session_key: &[u8; HASH_BYTES],
+    /// A cipher keyed with the first 32 bytes of K as the client encoded it.
+    fn from_key_bytes(
+        session_key: &[u8],
         nonce: &[u8],
         patch: Sec2Patch,
     ) -> Result<Self, SecurityError> {
         let mut key = Zeroizing::new([0u8; 32]);
-        key.copy_from_slice(&session_key[..32]);
+        // ProofVariants only offers a minimal K that keeps at least 32 bytes.
+        key.copy_from_slice(
+            session_key
+                .get(..32)
+                .ok_or(SecurityError::InvalidPublicKey)?,
+        );
         Self::new(&key, nonce, patch)
     }
 
     /// The nonce the next operation will use.
     pub fn nonce(&self) -> &[u8] {
-        &self.nonce[..self.nonce_len]
+        self.nonce.get(..self.nonce_len).unwrap_or(&self.nonce)
     }
 
     /// The patch this cipher follows.
@@ -587,21 +643,27 @@ impl GcmCipher {
     }
 }
 
-/// `(salt, verifier)` for a new device, built by the `srp` module: the salt never starts with a zero byte.
+/// `(salt, verifier)` for a new device, the verifier in `convention`: the salt never starts
+/// with a zero byte, and with [`MismatchPolicy::Refuse`] credentials that some Espressif
+/// client could never log in with are refused ([`SecurityError::ConventionMismatch`]).
 pub fn generate_credentials<R: CryptoRng + ?Sized>(
     username: &[u8],
     password: &[u8],
     salt_len: usize,
+    convention: VerifierConvention,
+    policy: MismatchPolicy,
     rng: &mut R,
 ) -> Result<(Vec<u8>, Vec<u8>), SecurityError> {
-    srp::generate_credentials(username, password, salt_len, rng)
+    srp::generate_credentials(username, password, salt_len, convention, policy, rng)
 }
 
-/// The verifier for a given salt, `v = g^x` with esp_prov's `x` (minimal big-endian).
+/// The verifier for a given salt, `v = g^x` with x derived as `convention` says (minimal
+/// big-endian). Never refuses; see [`check_conventions`] for who can log in with it.
 pub fn verifier_for_salt(
     username: &[u8],
     password: &[u8],
     salt: &[u8],
+    convention: VerifierConvention,
 ) -> Result<Vec<u8>, SecurityError> {
-    srp::verifier_for_salt(username, password, salt)
+    srp::verifier_for_salt(username, password, salt, convention)
 }

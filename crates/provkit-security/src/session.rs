@@ -16,9 +16,12 @@ use crate::sec1::{self, Sec1Cipher};
 use crate::sec2_bridge::{self, DeviceCredentials, GcmCipher, Sec2Patch};
 use crate::{SecureRng, SecurityError, sec0};
 
-/// Length of SRP `A` on the wire: the device accepts nothing else (spec §2.5).
+/// Longest SRP `A` on the wire (384 bytes, N's length). ESP-IDF firmware accepts nothing
+/// shorter (spec §2.5); this device also takes the minimal encoding Espressif's clients send
+/// when A has leading zero bytes (383 bytes about once in 256).
 pub(crate) const SEC2_CLIENT_PUBKEY_LEN: usize = 384;
-/// Length of the sec2 client proof `M` (SHA-512).
+/// Longest sec2 client proof `M` (SHA-512); the Android library sends it minimal (63 bytes
+/// when M starts with a zero byte).
 pub(crate) const SEC2_CLIENT_PROOF_LEN: usize = 64;
 /// Longest accepted sec2 username (the reference's 16-bit length limit).
 pub(crate) const SEC2_MAX_USERNAME_LEN: usize = 65535;
@@ -499,18 +502,18 @@ fn check_sec2_cmd0(cmd0: &S2SessionCmd0) -> Result<(), SecurityError> {
     )?;
     check_len(
         &cmd0.client_pubkey,
-        SEC2_CLIENT_PUBKEY_LEN..=SEC2_CLIENT_PUBKEY_LEN,
+        1..=SEC2_CLIENT_PUBKEY_LEN,
         "client_pubkey",
-        "384",
+        "1..=384",
     )
 }
 
 fn check_sec2_cmd1(cmd1: &S2SessionCmd1) -> Result<(), SecurityError> {
     check_len(
         &cmd1.client_proof,
-        SEC2_CLIENT_PROOF_LEN..=SEC2_CLIENT_PROOF_LEN,
+        1..=SEC2_CLIENT_PROOF_LEN,
         "client_proof",
-        "64",
+        "1..=64",
     )
 }
 

@@ -292,13 +292,14 @@ fn wrong_lengths_are_rejected() {
         ));
     }
 
-    // sec2: A must be exactly 384 bytes, the proof exactly 64.
+    // sec2: A is 1..=384 bytes (the minimal encoding Espressif's clients send is accepted),
+    // the proof 1..=64.
     let mut sec2_device = DeviceSession::new(DeviceSecurityConfig::Sec2 {
         salt: vec![1; 16],
         verifier: vec![2; 384],
         patch: Sec2Patch::Patch1,
     });
-    for len in [0, 383, 385] {
+    for len in [0, 385] {
         let cmd0 = sec2_body(
             Sec2MsgType::S2SessionCommand0,
             Some(sec2_payload::Payload::Sc0(S2SessionCmd0 {
@@ -310,6 +311,28 @@ fn wrong_lengths_are_rejected() {
             sec2_device.handle_session(&cmd0, &mut rng),
             Err(SecurityError::BadLength { field: "client_pubkey", got, .. }) if got == len
         ));
+    }
+    let cmd0 = sec2_body(
+        Sec2MsgType::S2SessionCommand0,
+        Some(sec2_payload::Payload::Sc0(S2SessionCmd0 {
+            client_username: b"wifiprov".to_vec(),
+            client_pubkey: vec![7; 383],
+        })),
+    );
+    assert!(sec2_device.handle_session(&cmd0, &mut rng).is_ok());
+    for len in [0, 65] {
+        let cmd1 = sec2_body(
+            Sec2MsgType::S2SessionCommand1,
+            Some(sec2_payload::Payload::Sc1(S2SessionCmd1 {
+                client_proof: vec![7; len],
+            })),
+        );
+        assert!(matches!(
+            sec2_device.handle_session(&cmd1, &mut rng),
+            Err(SecurityError::BadLength { field: "client_proof", got, .. }) if got == len
+        ));
+        // A rejected Command1 ends the handshake; start it again for the next length.
+        assert!(sec2_device.handle_session(&cmd0, &mut rng).is_ok());
     }
 }
 
@@ -473,9 +496,14 @@ fn command0_restarts_an_established_session() {
 #[test]
 fn sec2_through_the_facade_round_trips_and_rejects_a_wrong_password() {
     let mut rng = TestRng::seeded(10);
-    let (salt, verifier) =
-        provkit_security::generate_sec2_credentials(b"wifiprov", b"abcd1234", 16, &mut rng)
-            .expect("credentials");
+    let (salt, verifier) = provkit_security::generate_sec2_credentials(
+        b"wifiprov",
+        b"abcd1234",
+        16,
+        provkit_security::VerifierConvention::EspIdf,
+        &mut rng,
+    )
+    .expect("credentials");
     assert_ne!(salt.first(), Some(&0), "never a leading-zero salt");
     for patch in [Sec2Patch::Patch0, Sec2Patch::Patch1] {
         let device_config = DeviceSecurityConfig::Sec2 {

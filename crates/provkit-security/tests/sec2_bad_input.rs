@@ -12,7 +12,7 @@ use provkit_proto::{Message, SessionData, sec2_payload::Payload, session_data::P
 use provkit_security::sec2::DeviceCredentials;
 use provkit_security::{
     ClientSecurityConfig, ClientSession, DeviceSecurityConfig, DeviceSession, PreparedSec2,
-    Sec2Patch, SecurityError, generate_sec2_credentials, srp,
+    Sec2Patch, SecurityError, VerifierConvention, generate_sec2_credentials, srp,
 };
 
 const USERNAME: &[u8] = b"wifiprov";
@@ -25,7 +25,8 @@ fn device_config(patch: Sec2Patch) -> DeviceSecurityConfig {
     let configs = CONFIGS.get_or_init(|| {
         let mut rng = TestRng::seeded(0x5ec2);
         let (salt, verifier) =
-            generate_sec2_credentials(USERNAME, PASSWORD, 16, &mut rng).expect("credentials");
+            generate_sec2_credentials(USERNAME, PASSWORD, 16, VerifierConvention::EspIdf, &mut rng)
+                .expect("credentials");
         [Sec2Patch::Patch0, Sec2Patch::Patch1].map(|patch| {
             DeviceSecurityConfig::Sec2 {
                 salt: salt.clone(),

@@ -4,18 +4,24 @@
 //!
 //! The recorded randomness (`a`, `b`, the device nonce, the generator's salt bytes) is replayed
 //! through a scripted RNG, so every handshake body and every record must come out byte for
-//! byte as recorded.
+//! byte as recorded. These vectors are esp_prov's, so the client side runs in
+//! [`ClientConvention::EspProv`] and the verifiers are esp_prov's; the other clients'
+//! encodings are checked in `sec2_conventions.rs`.
 
 use provkit_proto::{
     Message, S2SessionCmd0, S2SessionCmd1, S2SessionResp0, S2SessionResp1, Sec2MsgType,
-    Sec2Payload, SessionData, Status, sec2_payload::Payload, session_data::Proto,
+    Sec2Payload, SessionData, sec2_payload::Payload, session_data::Proto,
 };
 use provkit_security::SecurityError;
 use provkit_security::sec2::{
-    ClientAwaitResp0, DeviceAwaitCmd0, GcmCipher, Sec2Patch, generate_credentials,
-    verifier_for_salt,
+    ClientAwaitResp0, ClientConvention, DeviceAwaitCmd0, Encoding, GcmCipher, MismatchPolicy,
+    Sec2Patch, VerifierConvention, generate_credentials, verifier_for_salt,
 };
 use provkit_security::srp::{self, DeviceCredentials};
+
+/// esp_prov's conventions, which made these vectors.
+const ESP_PROV: ClientConvention = ClientConvention::EspProv;
+const ESP_PROV_X: VerifierConvention = VerifierConvention::EspProv;
 use serde_json::Value;
 
 fn vectors(file: &str) -> Value {
@@ -132,6 +138,16 @@ fn run_session(case: &Value, cipher: &mut GcmCipher, role: &str) -> usize {
     checked
 }
 
+/// How esp_prov hashes the salt in M: minimal, which differs from the raw bytes only when the
+/// salt starts with a zero byte.
+fn esp_prov_salt_encoding(salt: &[u8]) -> Encoding {
+    if salt[0] == 0 {
+        Encoding::Minimal
+    } else {
+        Encoding::Raw
+    }
+}
+
 fn check_device_role(case: &Value) {
     let name = s(&case["name"]);
     let inputs = &case["inputs"];
@@ -152,12 +168,25 @@ fn check_device_role(case: &Value) {
     assert_eq!(hex::encode(&*ex.s), s(&derived["S"]), "{name}: S");
     assert_eq!(ex.s.len() as u64, derived["S_len"].as_u64().unwrap());
     assert_eq!(hex::encode(*ex.key), s(&derived["K"]), "{name}: K");
+    // esp_prov hashes the salt minimal in M: the same M as ESP-IDF's unless the stored salt
+    // starts with a zero byte, when the device accepts both (ESP-IDF's comes first).
+    let salt = hx(&inputs["salt"]);
+    let esp_prov_m = ex
+        .proofs
+        .as_slice()
+        .iter()
+        .find(|v| v.salt == esp_prov_salt_encoding(&salt) && v.key == Encoding::Raw)
+        .expect("an M over the salt as esp_prov hashes it")
+        .m;
+    assert_eq!(hex::encode(esp_prov_m), s(&derived["M"]), "{name}: M");
+    let salts = if salt[0] == 0 { 2 } else { 1 };
+    let keys = if ex.key[0] == 0 { 2 } else { 1 };
     assert_eq!(
-        hex::encode(ex.expected_m.as_slice()),
-        s(&derived["M"]),
-        "{name}: M"
+        ex.proofs.as_slice().len(),
+        salts * keys,
+        "{name}: extra M values only for leading zeros"
     );
-    let h_amk = srp::device_proof(&c0.client_pubkey, &ex.expected_m, &ex.key);
+    let h_amk = srp::device_proof(&c0.client_pubkey, &esp_prov_m, ex.key.as_ref());
     assert_eq!(hex::encode(h_amk), s(&derived["H_AMK"]), "{name}: H_AMK");
     assert_eq!(
         hex::encode(&ex.key[..32]),
@@ -165,52 +194,10 @@ fn check_device_role(case: &Value) {
         "{name}: key"
     );
 
+    // A 383-byte A (esp_prov's minimal encoding) is accepted, hashed as received: the recorded
+    // device did the same, so every response follows byte for byte.
     let device = DeviceAwaitCmd0::from_credentials(creds, patch);
     let mut rng = ScriptedRng::new(&[&b, &device_nonce_randomness(case, patch)]);
-    if c0.client_pubkey.len() != 384 {
-        // The vectors' device accepts a short A; ESP-IDF firmware (and this device) do not.
-        assert_eq!(
-            device.handle_cmd0(&c0, &mut rng).unwrap_err(),
-            SecurityError::BadLength {
-                field: "client_pubkey",
-                expected: "384",
-                got: c0.client_pubkey.len()
-            }
-        );
-        // The recorded responses still follow byte for byte from the SRP-level values.
-        let r0 = S2SessionResp0 {
-            status: Status::Success as i32,
-            device_pubkey: ex.b_public.clone(),
-            device_salt: hx(&inputs["salt"]),
-        };
-        assert_eq!(
-            hex::encode(wrap(Sec2MsgType::S2SessionResponse0, Payload::Sr0(r0))),
-            s(&hs[1]["hex"]),
-            "{name}: response0 from SRP values"
-        );
-        let recorded_c1 = cmd1(&hx(&hs[2]["hex"]));
-        assert_eq!(
-            hex::encode(&recorded_c1.client_proof),
-            s(&derived["M"]),
-            "{name}: recorded M"
-        );
-        let r1 = S2SessionResp1 {
-            status: Status::Success as i32,
-            device_proof: h_amk.to_vec(),
-            device_nonce: hx(&inputs["device_nonce"]),
-        };
-        assert_eq!(
-            hex::encode(wrap(Sec2MsgType::S2SessionResponse1, Payload::Sr1(r1))),
-            s(&hs[3]["hex"]),
-            "{name}: response1 from SRP values"
-        );
-        // The data phase still follows from the recorded key and nonce.
-        let key: [u8; 32] = ex.key[..32].try_into().unwrap();
-        assert_eq!(hex::encode(key), s(&derived["aes256_gcm_key"]));
-        let mut cipher = GcmCipher::new(&key, &hx(&inputs["device_nonce"]), patch).unwrap();
-        assert!(run_session(case, &mut cipher, "device") > 0);
-        return;
-    }
     let (await1, r0) = device.handle_cmd0(&c0, &mut rng).unwrap();
     assert_eq!(
         hex::encode(wrap(Sec2MsgType::S2SessionResponse0, Payload::Sr0(r0))),
@@ -256,7 +243,8 @@ fn check_client_role(case: &Value) {
         "{name}: a = urandom | 2^255"
     );
 
-    let (client, c0) = ClientAwaitResp0::start_with_secret(username, password, patch, &a).unwrap();
+    let (client, c0) =
+        ClientAwaitResp0::start_with_secret(username, password, patch, ESP_PROV, &a).unwrap();
     assert_eq!(
         hex::encode(&c0.client_pubkey),
         s(&derived["A"]),
@@ -280,12 +268,14 @@ fn check_client_role(case: &Value) {
     let urandom = hx(&inputs["client_urandom_32"]);
     if c0.client_pubkey.len() == 384 {
         let mut rng = ScriptedRng::new(&[&urandom]);
-        let (_, again) = ClientAwaitResp0::start(username, password, patch, &mut rng).unwrap();
+        let (_, again) =
+            ClientAwaitResp0::start(username, password, patch, ESP_PROV, &mut rng).unwrap();
         assert_eq!(again, c0);
     } else {
         let retry = [0x42u8; 32];
         let mut rng = ScriptedRng::new(&[&urandom, &retry]);
-        let (_, again) = ClientAwaitResp0::start(username, password, patch, &mut rng).unwrap();
+        let (_, again) =
+            ClientAwaitResp0::start(username, password, patch, ESP_PROV, &mut rng).unwrap();
         let mut a2 = retry;
         a2[0] |= 0x80;
         assert_eq!(again.client_pubkey, srp::public_a(&a2));
@@ -302,6 +292,7 @@ fn check_client_role(case: &Value) {
         &c0.client_pubkey,
         &r0.device_salt,
         &r0.device_pubkey,
+        ESP_PROV,
     )
     .unwrap();
     assert_eq!(hex::encode(ex.u), s(&derived["u"]), "{name}: u");
@@ -315,9 +306,19 @@ fn check_client_role(case: &Value) {
         "{name}: key"
     );
     assert_eq!(
-        hex::encode(srp::device_proof(&c0.client_pubkey, &ex.m, &ex.key)),
+        ex.proof.as_slice(),
+        ex.m.as_slice(),
+        "{name}: 64-byte proof"
+    );
+    assert_eq!(
+        hex::encode(ex.expected_device_proof),
         s(&derived["H_AMK"]),
         "{name}: H_AMK"
+    );
+    assert_eq!(
+        hex::encode(*ex.aes_key),
+        s(&derived["aes256_gcm_key"]),
+        "{name}: key"
     );
 
     let (client, c1) = client.handle_resp0(&r0).unwrap();
@@ -341,6 +342,7 @@ fn check_constants(file: &Value) {
             &hx(&case["inputs"]["salt"]),
             s(&case["inputs"]["username"]).as_bytes(),
             s(&case["inputs"]["password"]).as_bytes(),
+            ESP_PROV_X,
         );
         assert_eq!(hex::encode(*x), s(&case["derived"]["x"]));
     }
@@ -384,10 +386,10 @@ fn patch0_cases_client_role() {
     }
 }
 
-/// `salt_leading_zero`: the firmware would expect a different M (it hashes the raw salt);
-/// this implementation follows esp_prov, and the recorded firmware value differs from ours.
+/// `salt_leading_zero`: ESP-IDF firmware expects a different M (it hashes the raw salt) and
+/// rejects esp_prov; this device computes both and accepts esp_prov's (checked in the replay).
 #[test]
-fn salt_leading_zero_follows_esp_prov() {
+fn salt_leading_zero_accepts_esp_prov_and_firmware_m() {
     let file = vectors("sec2_patch1.json");
     let case = file["cases"]
         .as_array()
@@ -400,6 +402,23 @@ fn salt_leading_zero_follows_esp_prov() {
     assert_eq!(salt.len(), 16);
     let firmware_m = s(&case["esp_idf_device_difference"]["M_expected_by_esp_idf_firmware"]);
     assert_ne!(firmware_m, s(&case["derived"]["M"]));
+    let creds = DeviceCredentials::new(&salt, &hx(&case["inputs"]["verifier"])).unwrap();
+    let c0 = cmd0(&hx(&case["handshake"][0]["hex"]));
+    let ex = creds
+        .exchange(
+            &c0.client_username,
+            &c0.client_pubkey,
+            &arr32(&case["inputs"]["b"]),
+        )
+        .unwrap();
+    assert_eq!(hex::encode(ex.proofs.esp_idf()), firmware_m);
+    let variants: Vec<String> = ex
+        .proofs
+        .as_slice()
+        .iter()
+        .map(|v| hex::encode(v.m))
+        .collect();
+    assert!(variants.contains(&s(&case["derived"]["M"]).to_string()));
     // The device sends the salt as stored, all 16 bytes.
     let r0 = resp0(&hx(&case["handshake"][1]["hex"]));
     assert_eq!(r0.device_salt, salt);
@@ -421,6 +440,7 @@ fn wrong_password_is_rejected_by_device() {
         username,
         s(&inputs["client_password"]).as_bytes(),
         Sec2Patch::Patch1,
+        ESP_PROV,
         &a,
     )
     .unwrap();
@@ -448,14 +468,20 @@ fn wrong_password_is_rejected_by_device() {
     let salt = hx(&inputs["salt"]);
     let verifier = hx(&inputs["verifier"]);
     assert_eq!(
-        verifier_for_salt(username, s(&inputs["device_password"]).as_bytes(), &salt).unwrap(),
+        verifier_for_salt(
+            username,
+            s(&inputs["device_password"]).as_bytes(),
+            &salt,
+            ESP_PROV_X
+        )
+        .unwrap(),
         verifier
     );
     let creds = DeviceCredentials::new(&salt, &verifier).unwrap();
     let b = arr32(&inputs["b"]);
     let ex = creds.exchange(username, &c0.client_pubkey, &b).unwrap();
     assert_eq!(
-        hex::encode(ex.expected_m),
+        hex::encode(ex.proofs.esp_idf()),
         s(&case["device_check"]["M_expected_by_device"])
     );
     assert_eq!(hex::encode(*ex.key), s(&case["device_check"]["device_K"]));
@@ -512,7 +538,8 @@ fn patch_mismatch_fails_on_first_response() {
                 .unwrap();
         let mut rng = ScriptedRng::new(&[&hx(&inputs["b"]), nonce_rng]);
         let (client, c0) =
-            ClientAwaitResp0::start_with_secret(username, password, client_patch, &a).unwrap();
+            ClientAwaitResp0::start_with_secret(username, password, client_patch, ESP_PROV, &a)
+                .unwrap();
         let (device, r0) = device.handle_cmd0(&c0, &mut rng).unwrap();
         let (client, c1) = client.handle_resp0(&r0).unwrap();
         // The patch-0 device of this case uses a 12-byte nonce (see check_device_role).
@@ -585,26 +612,43 @@ fn verifier_generation_matches_esp_prov() {
         );
         saw_short_verifier |= verifier.len() == 383;
         assert_eq!(
-            hex::encode(*srp::private_key_x(&salt, username, password)),
+            hex::encode(*srp::private_key_x(&salt, username, password, ESP_PROV_X)),
             s(&case["x"])
         );
         assert_eq!(
-            verifier_for_salt(username, password, &salt).unwrap(),
+            verifier_for_salt(username, password, &salt, ESP_PROV_X).unwrap(),
             verifier
         );
         // esp_prov strips a leading zero from the random bytes; hashing them unstripped
         // gives the same x, hence the same verifier.
         assert_eq!(
-            verifier_for_salt(username, password, &urandom).unwrap(),
+            verifier_for_salt(username, password, &urandom, ESP_PROV_X).unwrap(),
             verifier
         );
+        // Whether ESP-IDF's convention (and the phone apps) agree with esp_prov here decides
+        // whether this crate's generator accepts the pair.
+        let agree = srp::check_conventions(&salt, username, password, ESP_PROV_X).is_ok();
 
         let salt_len = case["salt_len_requested"].as_u64().unwrap() as usize;
         assert_eq!(urandom.len(), salt_len);
         if urandom[0] != 0 {
             let mut rng = ScriptedRng::new(&[&urandom]);
-            let (gen_salt, gen_verifier) =
-                generate_credentials(username, password, salt_len, &mut rng).unwrap();
+            let generated = generate_credentials(
+                username,
+                password,
+                salt_len,
+                ESP_PROV_X,
+                MismatchPolicy::Refuse,
+                &mut rng,
+            );
+            if !agree {
+                assert!(matches!(
+                    generated,
+                    Err(SecurityError::ConventionMismatch(_))
+                ));
+                continue;
+            }
+            let (gen_salt, gen_verifier) = generated.unwrap();
             assert_eq!(gen_salt, salt);
             assert_eq!(gen_verifier, verifier);
         } else {
@@ -613,12 +657,19 @@ fn verifier_generation_matches_esp_prov() {
             assert_eq!(salt.len(), salt_len - 1);
             let second: Vec<u8> = (1..=salt_len as u8).collect();
             let mut rng = ScriptedRng::new(&[&urandom, &second]);
-            let (gen_salt, gen_verifier) =
-                generate_credentials(username, password, salt_len, &mut rng).unwrap();
+            let (gen_salt, gen_verifier) = generate_credentials(
+                username,
+                password,
+                salt_len,
+                ESP_PROV_X,
+                MismatchPolicy::Allow,
+                &mut rng,
+            )
+            .unwrap();
             assert_eq!(gen_salt, second);
             assert_eq!(
                 gen_verifier,
-                verifier_for_salt(username, password, &second).unwrap()
+                verifier_for_salt(username, password, &second, ESP_PROV_X).unwrap()
             );
             assert_ne!(gen_verifier, verifier);
         }
@@ -647,7 +698,7 @@ fn short_verifier_works_on_device() {
     .unwrap();
     let mut rng = ScriptedRng::new(&[&[7u8; 32], &[9u8; 32], &[3u8; 8]]);
     let (client, c0) =
-        ClientAwaitResp0::start(username, password, Sec2Patch::Patch1, &mut rng).unwrap();
+        ClientAwaitResp0::start(username, password, Sec2Patch::Patch1, ESP_PROV, &mut rng).unwrap();
     let (device, r0) = device.handle_cmd0(&c0, &mut rng).unwrap();
     let (client, c1) = client.handle_resp0(&r0).unwrap();
     let (mut device, r1) = device.handle_cmd1(&c1, &mut rng).unwrap();
@@ -698,7 +749,12 @@ fn device_rejects_bad_command0() {
             .is_ok()
     );
 
-    for len in [0usize, 383, 385] {
+    // esp_prov's and the phone apps' minimal A (383 bytes) is accepted; nothing longer than
+    // N's 384 bytes, and not an empty A.
+    let mut short = c0.clone();
+    short.client_pubkey.remove(0);
+    assert!(device.clone().handle_cmd0_with_secret(&short, &b).is_ok());
+    for len in [0usize, 385] {
         let mut bad = c0.clone();
         bad.client_pubkey.resize(len, 1);
         assert!(matches!(
@@ -725,19 +781,37 @@ fn device_rejects_bad_command0() {
         device.clone().handle_cmd0_with_secret(&n, &b).unwrap_err(),
         SecurityError::InvalidPublicKey
     );
-    // A proof of the wrong length is refused before comparing.
-    let (await1, _) = device.handle_cmd0_with_secret(&c0, &b).unwrap();
-    let short = S2SessionCmd1 {
-        client_proof: vec![0u8; 63],
-    };
-    assert!(matches!(
-        await1.handle_cmd1_with_nonce(&short, &[0u8; 12]),
-        Err(SecurityError::BadLength {
-            field: "client_proof",
-            got: 63,
-            ..
-        })
-    ));
+    // Also in the shorter encodings now accepted (RFC 5054's A mod N ≠ 0, which ESP-IDF
+    // firmware does not check).
+    for len in [1usize, 383] {
+        let mut zero = c0.clone();
+        zero.client_pubkey = vec![0u8; len];
+        assert_eq!(
+            device
+                .clone()
+                .handle_cmd0_with_secret(&zero, &b)
+                .unwrap_err(),
+            SecurityError::InvalidPublicKey
+        );
+    }
+    // A proof of the wrong length is refused before comparing; a short wrong one (the
+    // minimal encoding's length) is compared and fails.
+    for (len, want_length_error) in [(0usize, true), (65, true), (63, false)] {
+        let (await1, _) = device.clone().handle_cmd0_with_secret(&c0, &b).unwrap();
+        let proof = S2SessionCmd1 {
+            client_proof: vec![0u8; len],
+        };
+        let err = await1
+            .handle_cmd1_with_nonce(&proof, &[0u8; 12])
+            .unwrap_err();
+        if want_length_error {
+            assert!(
+                matches!(err, SecurityError::BadLength { field: "client_proof", got, .. } if got == len)
+            );
+        } else {
+            assert_eq!(err, SecurityError::AuthenticationFailed);
+        }
+    }
 }
 
 #[test]
@@ -748,8 +822,16 @@ fn bad_credentials_are_refused() {
     assert!(DeviceCredentials::new(&[1], &srp::modulus_bytes()).is_err());
     assert!(DeviceCredentials::new(&[1], &[1u8; 385]).is_err());
     let mut rng = ScriptedRng::new(&[]);
-    assert!(generate_credentials(b"u", b"p", 0, &mut rng).is_err());
-    assert!(generate_credentials(b"", b"p", 16, &mut rng).is_err());
+    for convention in VerifierConvention::ALL {
+        assert!(
+            generate_credentials(b"u", b"p", 0, convention, MismatchPolicy::Allow, &mut rng)
+                .is_err()
+        );
+        assert!(
+            generate_credentials(b"", b"p", 16, convention, MismatchPolicy::Allow, &mut rng)
+                .is_err()
+        );
+    }
 }
 
 /// A broken RNG that only returns zeros makes every randomized step fail instead of hang.
@@ -757,7 +839,14 @@ fn bad_credentials_are_refused() {
 fn stuck_rng_is_an_error() {
     let mut zeros = ScriptedRng::new(&[&[0u8; 64 * 32]]);
     assert!(matches!(
-        generate_credentials(b"u", b"p", 16, &mut zeros),
+        generate_credentials(
+            b"u",
+            b"p",
+            16,
+            VerifierConvention::EspIdf,
+            MismatchPolicy::Refuse,
+            &mut zeros
+        ),
         Err(SecurityError::InvalidConfig(_))
     ));
     let file = vectors("sec2_patch1.json");

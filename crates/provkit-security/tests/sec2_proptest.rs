@@ -1,13 +1,15 @@
 //! Property tests for security 2 (no vectors involved): for random usernames, passwords and
 //! RNG seeds, client and device complete the handshake and agree on every record of a random
-//! message sequence; a flipped bit anywhere in a record makes it fail authentication; a wrong
-//! password fails the device's proof check.
+//! message sequence, in every client convention (the device accepts each one's encodings); a
+//! flipped bit anywhere in a record makes it fail authentication; a wrong password fails the
+//! device's proof check.
 
 use proptest::prelude::*;
 use provkit_security::SecurityError;
 use provkit_security::sec2::DeviceCredentials;
 use provkit_security::sec2::{
-    ClientAwaitResp0, DeviceAwaitCmd0, GcmCipher, Sec2Patch, generate_credentials,
+    ClientAwaitResp0, ClientConvention, DeviceAwaitCmd0, GcmCipher, MismatchPolicy, Sec2Patch,
+    generate_credentials,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -16,20 +18,49 @@ fn patch_strategy() -> impl Strategy<Value = Sec2Patch> {
     prop_oneof![Just(Sec2Patch::Patch0), Just(Sec2Patch::Patch1)]
 }
 
+fn convention_strategy() -> impl Strategy<Value = ClientConvention> {
+    prop_oneof![
+        Just(ClientConvention::EspIdf),
+        Just(ClientConvention::EspProv),
+        Just(ClientConvention::AndroidMinimal),
+    ]
+}
+
+/// Credentials whose verifier is in `convention`'s x (random passwords may be ones that other
+/// conventions would hash differently; the generator is told to allow them).
+fn credentials(
+    username: &[u8],
+    password: &[u8],
+    convention: ClientConvention,
+    rng: &mut ChaCha20Rng,
+) -> Result<(Vec<u8>, Vec<u8>), SecurityError> {
+    generate_credentials(
+        username,
+        password,
+        16,
+        convention.verifier(),
+        MismatchPolicy::Allow,
+        rng,
+    )
+}
+
 /// Provisions credentials and runs a full handshake; returns (client, device) ciphers.
 fn establish(
     username: &[u8],
     password: &[u8],
     patch: Sec2Patch,
+    convention: ClientConvention,
     seed: u64,
 ) -> Result<(GcmCipher, GcmCipher), SecurityError> {
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
-    let (salt, verifier) = generate_credentials(username, password, 16, &mut rng)?;
+    let (salt, verifier) = credentials(username, password, convention, &mut rng)?;
     assert_ne!(salt[0], 0, "generated salts never start with zero");
     let device =
         DeviceAwaitCmd0::from_credentials(DeviceCredentials::new(&salt, &verifier)?, patch);
-    let (client, c0) = ClientAwaitResp0::start(username, password, patch, &mut rng)?;
-    assert_eq!(c0.client_pubkey.len(), 384);
+    let (client, c0) = ClientAwaitResp0::start(username, password, patch, convention, &mut rng)?;
+    if convention != ClientConvention::AndroidMinimal {
+        assert_eq!(c0.client_pubkey.len(), 384);
+    }
     let (device, r0) = device.handle_cmd0(&c0, &mut rng)?;
     let (client, c1) = client.handle_resp0(&r0)?;
     let (device, r1) = device.handle_cmd1(&c1, &mut rng)?;
@@ -51,10 +82,12 @@ proptest! {
         username in proptest::collection::vec(any::<u8>(), 1..40),
         password in proptest::collection::vec(any::<u8>(), 0..40),
         patch in patch_strategy(),
+        convention in convention_strategy(),
         seed in any::<u64>(),
         messages in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..200), 1..8),
     ) {
-        let (mut client, mut device) = establish(&username, &password, patch, seed).unwrap();
+        let (mut client, mut device) =
+            establish(&username, &password, patch, convention, seed).unwrap();
         prop_assert_eq!(client.nonce(), device.nonce());
         let initial_nonce = client.nonce().to_vec();
         for (i, msg) in messages.iter().enumerate() {
@@ -84,11 +117,13 @@ proptest! {
     #[test]
     fn any_flipped_bit_fails_authentication(
         patch in patch_strategy(),
+        convention in convention_strategy(),
         seed in any::<u64>(),
         msg in proptest::collection::vec(any::<u8>(), 0..64),
         bit in any::<prop::sample::Index>(),
     ) {
-        let (mut client, mut device) = establish(b"wifiprov", b"abcd1234", patch, seed).unwrap();
+        let (mut client, mut device) =
+            establish(b"wifiprov", b"abcd1234", patch, convention, seed).unwrap();
         let mut record = client.encrypt(&msg).unwrap();
         let before = device.nonce().to_vec();
         let bit = bit.index(record.len() * 8);
@@ -107,12 +142,15 @@ proptest! {
         seed in any::<u64>(),
     ) {
         let mut rng = ChaCha20Rng::seed_from_u64(seed);
-        let (salt, verifier) = generate_credentials(b"user", &password, 16, &mut rng).unwrap();
+        let convention = ClientConvention::EspIdf;
+        let (salt, verifier) = credentials(b"user", &password, convention, &mut rng).unwrap();
         let mut wrong = password.clone();
         let i = flip.index(wrong.len());
         wrong[i] ^= 0x01;
         let device = DeviceAwaitCmd0::new(&salt, &verifier, Sec2Patch::Patch1).unwrap();
-        let (client, c0) = ClientAwaitResp0::start(b"user", &wrong, Sec2Patch::Patch1, &mut rng).unwrap();
+        let (client, c0) =
+            ClientAwaitResp0::start(b"user", &wrong, Sec2Patch::Patch1, convention, &mut rng)
+                .unwrap();
         let (device, r0) = device.handle_cmd0(&c0, &mut rng).unwrap();
         let (_, c1) = client.handle_resp0(&r0).unwrap();
         prop_assert_eq!(
@@ -126,9 +164,11 @@ proptest! {
 #[test]
 fn client_rejects_forged_device_proof() {
     let mut rng = ChaCha20Rng::seed_from_u64(7);
-    let (salt, verifier) = generate_credentials(b"u", b"p", 16, &mut rng).unwrap();
+    let convention = ClientConvention::EspIdf;
+    let (salt, verifier) = credentials(b"u", b"p", convention, &mut rng).unwrap();
     let device = DeviceAwaitCmd0::new(&salt, &verifier, Sec2Patch::Patch1).unwrap();
-    let (client, c0) = ClientAwaitResp0::start(b"u", b"p", Sec2Patch::Patch1, &mut rng).unwrap();
+    let (client, c0) =
+        ClientAwaitResp0::start(b"u", b"p", Sec2Patch::Patch1, convention, &mut rng).unwrap();
     let (device, r0) = device.handle_cmd0(&c0, &mut rng).unwrap();
     let (client, c1) = client.handle_resp0(&r0).unwrap();
     let (_, mut r1) = device.handle_cmd1(&c1, &mut rng).unwrap();
@@ -144,7 +184,14 @@ fn client_rejects_forged_device_proof() {
 /// round-trips records of 69 and 121 bytes each way.
 #[test]
 fn nul_username_and_empty_password_round_trip() {
-    let (mut client, mut device) = establish(&[0], &[], Sec2Patch::Patch1, 3_897_048).unwrap();
+    let (mut client, mut device) = establish(
+        &[0],
+        &[],
+        Sec2Patch::Patch1,
+        ClientConvention::EspIdf,
+        3_897_048,
+    )
+    .unwrap();
     for len in [69usize, 121] {
         let msg: Vec<u8> = (0..len).map(|i| (i * 7 + len) as u8).collect();
         let record = client.encrypt(&msg).unwrap();

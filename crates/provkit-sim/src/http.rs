@@ -1,38 +1,47 @@
-//! The SoftAP/HTTP transport on a real HTTP/1.1 server (hyper 1.x on tokio).
+//! The SoftAP/HTTP transport on tokio sockets, served by provkit-http — the same request
+//! parser, limits and response bytes as the ESP32 firmware and the CC32xx adapter.
 //!
-//! The server owns sockets and HTTP syntax; what a request *means* (sessions, cookies,
-//! endpoints) is the device's business behind [`HttpDevice`] — in `provkit sim` that is
-//! provkit-protocomm's HTTP framing. The transport rules of spec §5.1 that live here:
+//! The server owns sockets and time; what a request *means* (sessions, cookies, endpoints) is
+//! the device's business behind [`HttpDevice`] — in `provkit sim` that is provkit-protocomm's
+//! HTTP framing. What happens here:
 //!
-//! * keep-alive: one TCP connection may carry the whole flow; each connection gets a
-//!   [`ConnectionId`] the device uses to bind a session to a socket;
-//! * a `POST` body needs a `Content-Length` of 1 ..= [`MAX_BODY`] bytes, otherwise — like
-//!   esp_http_server — the socket is closed with no response at all; other methods reach the
-//!   device (whose framing answers `404`/`405`) but are held to the same cap;
-//! * the device runs on tokio's blocking pool (it may wait for a scan or do sec2 arithmetic);
-//! * [`HttpOutcome::Close`] from the device (a handler or crypto error) also closes the socket
-//!   with no HTTP response;
-//! * when a connection ends the device hears [`HttpDevice::connection_closed`].
+//! ```text
+//!  accept ── over ServerLimits::max_connections? ── yes ─► dropped at once, no byte sent
+//!    │ no: connection id n, a task running provkit_http::serve_connection
+//!    ▼      (embedded-io-adapters' tokio adapter over the TcpStream)
+//!  request ─► tokio blocking pool: HttpDevice::handle_http ─► HttpOutcome
+//!    Reply{200, Set-Cookie?} ─► written as esp_http_server writes it, connection kept
+//!    Reply{404/405/...}      ─► written, then the connection closed (esp_http_server does)
+//!    Close                   ─► connection closed without a byte (handler or crypto error)
+//!  connection ends (peer, timeout, refusal, close) ─► HttpDevice::connection_closed(n)
+//! ```
+//!
+//! * keep-alive: one TCP connection may carry the whole flow; pipelined requests are kept;
+//! * limits (provkit-http's): head ≤ 1536 bytes, body ≤ [`MAX_BODY`] (4096, protocomm's);
+//!   a request over them, malformed, or chunked closes the connection with no response;
+//! * idle and request timeouts and the connection cap come from [`ServerLimits`];
+//! * the device runs on tokio's blocking pool (it may wait for a scan or do sec2
+//!   arithmetic), never on an async worker.
 
 use crate::SimError;
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use embedded_io_adapters::tokio_1::FromTokio;
+use provkit_http::limits::{
+    IDLE_TIMEOUT_MS, MAX_BODY_LEN, MAX_CONNECTIONS, REQUEST_BUFFER_LEN, REQUEST_TIMEOUT_MS,
+};
+use provkit_http::{Answer, Request, Response, Service, Status, Timeouts, Timer};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
 /// The largest request body accepted (esp_http_server's protocomm limit).
-pub const MAX_BODY: usize = 4096;
+pub const MAX_BODY: usize = MAX_BODY_LEN;
 
 /// Identifies one TCP connection for the lifetime of the server.
-pub type ConnectionId = u32;
+pub type ConnectionId = provkit_http::ConnectionId;
 
 /// One parsed request handed to the device.
 #[derive(Debug, Clone, Copy)]
@@ -40,7 +49,7 @@ pub struct HttpRequest<'a> {
     pub connection: ConnectionId,
     /// e.g. `POST`.
     pub method: &'a str,
-    /// The request target's path, e.g. `/prov-session`.
+    /// The request target's path, e.g. `/prov-session` (no query).
     pub path: &'a str,
     /// The raw `Cookie` header value, if any.
     pub cookie: Option<&'a [u8]>,
@@ -71,25 +80,109 @@ pub trait HttpDevice: Send + 'static {
     fn connection_closed(&mut self, connection: ConnectionId);
 }
 
-/// Why a request got no response; hyper closes the connection when a service fails.
-#[derive(Debug)]
-struct CloseConnection(&'static str);
+/// The transport limits of one server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// Connections served at once; more are closed on accept, the others untouched.
+    pub max_connections: usize,
+    /// How long a connection may wait for its next request.
+    pub idle_timeout: Duration,
+    /// How long a request may take to arrive, and its response to be taken.
+    pub request_timeout: Duration,
+}
 
-impl core::fmt::Display for CloseConnection {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.0)
+impl Default for ServerLimits {
+    /// provkit-http's defaults: 256 connections, 120 s idle, 10 s per request.
+    fn default() -> Self {
+        Self {
+            max_connections: MAX_CONNECTIONS,
+            idle_timeout: Duration::from_millis(IDLE_TIMEOUT_MS),
+            request_timeout: Duration::from_millis(REQUEST_TIMEOUT_MS),
+        }
     }
 }
 
-impl std::error::Error for CloseConnection {}
+/// The reply as esp_http_server would send it; `None` if it cannot be sent (a header value
+/// with a line break), which closes the connection instead.
+fn response_of(reply: HttpReply) -> Option<Response> {
+    let status = Status::from_code(reply.status).or_else(|| Status::custom(reply.status, ""))?;
+    let mut response = Response::new(status, reply.body)
+        .with_content_type(reply.content_type)
+        .ok()?;
+    if let Some(cookie) = reply.set_cookie {
+        response = response.with_header("Set-Cookie", cookie).ok()?;
+    }
+    // esp_http_server closes the socket after every error status it sends (404, 405).
+    Some(if status.is_error() {
+        response.closing()
+    } else {
+        response
+    })
+}
+
+/// tokio's clock for provkit-http.
+struct TokioTimer;
+
+impl Timer for TokioTimer {
+    fn sleep_ms(&mut self, ms: u64) -> impl Future<Output = ()> {
+        tokio::time::sleep(Duration::from_millis(ms))
+    }
+}
+
+/// The device as provkit-http's service, one per connection.
+struct DeviceService<D> {
+    device: Arc<Mutex<D>>,
+}
+
+impl<D: HttpDevice> Service for DeviceService<D> {
+    async fn request(&mut self, request: &Request<'_>, connection: ConnectionId) -> Answer {
+        let method = request.method.to_string();
+        let path = request.path().to_string();
+        let cookie = request.cookie.map(<[u8]>::to_vec);
+        let body = request.body.to_vec();
+        let device = Arc::clone(&self.device);
+        // The device may block (a blocking ScanStart waits for the scan; sec2 does big-number
+        // arithmetic), so it runs on the blocking pool, never on an async worker.
+        let outcome = tokio::task::spawn_blocking(move || {
+            let mut d = device.lock().ok()?;
+            Some(d.handle_http(HttpRequest {
+                connection,
+                method: &method,
+                path: &path,
+                cookie: cookie.as_deref(),
+                body: &body,
+            }))
+        })
+        .await;
+        match outcome {
+            Ok(Some(HttpOutcome::Reply(reply))) => {
+                response_of(reply).map_or(Answer::Close, Answer::Reply)
+            }
+            // A device refusal, a poisoned device or a failed task: no response.
+            _ => Answer::Close,
+        }
+    }
+
+    fn closed(&mut self, connection: ConnectionId) {
+        // Off the async thread too: the device may be busy with another connection's request.
+        let device = Arc::clone(&self.device);
+        tokio::task::spawn_blocking(move || {
+            if let Ok(mut d) = device.lock() {
+                d.connection_closed(connection);
+            }
+        });
+    }
+}
 
 /// A bound, not yet serving, HTTP server.
 pub struct HttpServer {
     listener: TcpListener,
+    limits: ServerLimits,
 }
 
 impl HttpServer {
-    /// Binds `addr`; a busy port is an error naming the address.
+    /// Binds `addr` with the default [`ServerLimits`]; a busy port is an error naming the
+    /// address.
     pub async fn bind(addr: SocketAddr) -> Result<HttpServer, SimError> {
         let listener = TcpListener::bind(addr)
             .await
@@ -97,7 +190,16 @@ impl HttpServer {
                 context: format!("cannot listen on {addr}"),
                 source,
             })?;
-        Ok(HttpServer { listener })
+        Ok(HttpServer {
+            listener,
+            limits: ServerLimits::default(),
+        })
+    }
+
+    /// Other limits.
+    pub fn with_limits(mut self, limits: ServerLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     pub fn local_addr(&self) -> Result<SocketAddr, SimError> {
@@ -114,6 +216,8 @@ impl HttpServer {
         shutdown: impl Future<Output = ()>,
     ) -> Result<(), SimError> {
         let next_id = AtomicU32::new(1);
+        let slots = Arc::new(Semaphore::new(self.limits.max_connections));
+        let limits = self.limits;
         tokio::pin!(shutdown);
         loop {
             let (stream, _peer) = tokio::select! {
@@ -124,88 +228,40 @@ impl HttpServer {
                     Err(_) => continue,
                 },
             };
+            // Over the cap: this connection is closed unanswered; the served ones carry on.
+            let Ok(permit) = Arc::clone(&slots).try_acquire_owned() else {
+                drop(stream);
+                continue;
+            };
             let id = next_id.fetch_add(1, Ordering::Relaxed);
-            let device = Arc::clone(&device);
+            let mut service = DeviceService {
+                device: Arc::clone(&device),
+            };
             tokio::spawn(async move {
-                let per_request = Arc::clone(&device);
-                let service = service_fn(move |req| handle(Arc::clone(&per_request), id, req));
-                // The connection's own error (including our deliberate closes) ends it; nothing
-                // more to report than the close itself.
-                let _ = http1::Builder::new()
-                    .keep_alive(true)
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-                if let Ok(mut d) = device.lock() {
-                    d.connection_closed(id);
-                }
+                let _permit = permit;
+                // Each response is one write; do not let Nagle hold it.
+                let _ = stream.set_nodelay(true);
+                let mut io = FromTokio::new(stream);
+                let mut buffer = vec![0u8; REQUEST_BUFFER_LEN];
+                let mut timeouts = Timeouts {
+                    timer: TokioTimer,
+                    idle_ms: duration_ms(limits.idle_timeout),
+                    request_ms: duration_ms(limits.request_timeout),
+                };
+                // Every way a connection ends closes it; the device heard `closed` already.
+                let _ended = provkit_http::serve_connection(
+                    &mut io,
+                    id,
+                    &mut service,
+                    &mut buffer,
+                    &mut timeouts,
+                )
+                .await;
             });
         }
     }
 }
 
-async fn handle<D: HttpDevice>(
-    device: Arc<Mutex<D>>,
-    connection: ConnectionId,
-    req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, CloseConnection> {
-    let method = req.method().as_str().to_string();
-    let length = req
-        .headers()
-        .get(hyper::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    // A POST must carry 1..=MAX_BODY bytes (esp_http_server closes otherwise); other methods
-    // go to the device, whose framing answers 404/405, but may not exceed the cap either.
-    match (method.as_str(), length) {
-        ("POST", Some(n)) if (1..=MAX_BODY).contains(&n) => {}
-        ("POST", _) => {
-            return Err(CloseConnection(
-                "body length missing, empty or over the cap",
-            ));
-        }
-        (_, Some(n)) if n > MAX_BODY => return Err(CloseConnection("body over the cap")),
-        _ => {}
-    }
-    let path = req.uri().path().to_string();
-    let cookie = req
-        .headers()
-        .get(hyper::header::COOKIE)
-        .map(|v| v.as_bytes().to_vec());
-    let body = Limited::new(req.into_body(), MAX_BODY)
-        .collect()
-        .await
-        .map_err(|_| CloseConnection("body unreadable or over the cap"))?
-        .to_bytes();
-    // The device may block (a blocking ScanStart waits for the scan; sec2 does big-number
-    // arithmetic), so it runs on the blocking pool, never on an async worker.
-    let outcome = tokio::task::spawn_blocking(move || {
-        let mut d = device
-            .lock()
-            .map_err(|_| CloseConnection("device state poisoned"))?;
-        Ok(d.handle_http(HttpRequest {
-            connection,
-            method: &method,
-            path: &path,
-            cookie: cookie.as_deref(),
-            body: &body,
-        }))
-    })
-    .await
-    .map_err(|_| CloseConnection("device task failed"))??;
-    match outcome {
-        HttpOutcome::Close => Err(CloseConnection("device refused the request")),
-        HttpOutcome::Reply(reply) => {
-            let status = StatusCode::from_u16(reply.status)
-                .map_err(|_| CloseConnection("device gave an invalid status"))?;
-            let mut builder = Response::builder()
-                .status(status)
-                .header(hyper::header::CONTENT_TYPE, reply.content_type);
-            if let Some(cookie) = reply.set_cookie {
-                builder = builder.header(hyper::header::SET_COOKIE, cookie);
-            }
-            builder
-                .body(Full::new(Bytes::from(reply.body)))
-                .map_err(|_| CloseConnection("device gave an invalid header"))
-        }
-    }
+fn duration_ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }

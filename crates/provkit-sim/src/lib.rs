@@ -3,7 +3,7 @@
 //! Place in the stack: beside the chip adapters (esp32, cc32xx), below the `provkit` CLI. It
 //! supplies what firmware would: a Wi-Fi station ([`station::SimStation`], driven by a TOML
 //! radio environment, [`env::RadioEnv`]), persistent storage ([`store::FileStore`], crash-safe
-//! files), and real transports (a hyper HTTP/1.1 server, [`http`], and the stdin/stdout
+//! files), and real transports (an HTTP/1.1 server on provkit-http, [`http`], and the stdin/stdout
 //! console, [`console`]). The protocol logic (protocomm, security, manager) stays in the
 //! sans-I/O crates; this crate only feeds them bytes and time.
 

@@ -217,8 +217,14 @@ fn absent_ssid_reports_network_not_found() {
 
 #[test]
 fn sec2_patch1_provisioning_and_reprov_after_success() {
-    let (salt, verifier) =
-        generate_sec2_credentials(b"wifiprov", b"abcd1234", 16, &mut rng()).expect("verifier");
+    let (salt, verifier) = generate_sec2_credentials(
+        b"wifiprov",
+        b"abcd1234",
+        16,
+        provkit_sim::provkit_security::VerifierConvention::EspIdf,
+        &mut rng(),
+    )
+    .expect("verifier");
     let run = start(DeviceSecurityConfig::Sec2 {
         salt,
         verifier,

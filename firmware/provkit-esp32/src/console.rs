@@ -10,7 +10,6 @@
 //! this module only moves bytes. Generic over the stream so the loop is tested on the host.
 
 use alloc::string::String;
-use core::cell::RefCell;
 
 use embedded_io_async::{Read, Write};
 use provkit_protocomm::console::LineBuffer;
@@ -20,21 +19,16 @@ pub const PROMPT: &[u8] = b">> ";
 
 /// What the console loop calls per complete line (without its terminator): `Some(text)` is
 /// written back as is (protocomm's `format_response`), `None` writes nothing (the reference
-/// prints nothing on an error).
+/// prints nothing on an error). Async: a blocking ScanStart is answered when the scan is done.
+#[allow(async_fn_in_trait)] // single-executor firmware: no Send bound wanted
 pub trait ConsoleHandler {
     /// Handles one command line.
-    fn on_line(&mut self, line: &[u8]) -> Option<String>;
+    async fn on_line(&mut self, line: &[u8]) -> Option<String>;
 }
 
-/// Serves the console until the stream ends (`Ok`) or fails (`Err`). `handler` is borrowed
-/// only while a line is handled, so other transports can share it between awaits.
-/// Over-long lines are dropped by the [`LineBuffer`] without ever holding more than
-/// `max_line` bytes.
-pub async fn serve<S, H>(
-    stream: &mut S,
-    handler: &RefCell<H>,
-    max_line: usize,
-) -> Result<(), S::Error>
+/// Serves the console until the stream ends (`Ok`) or fails (`Err`). Over-long lines are
+/// dropped by the [`LineBuffer`] without ever holding more than `max_line` bytes.
+pub async fn serve<S, H>(stream: &mut S, handler: &mut H, max_line: usize) -> Result<(), S::Error>
 where
     S: Read + Write,
     H: ConsoleHandler,
@@ -53,7 +47,7 @@ where
                 continue;
             };
             if let Ok(line) = line {
-                let answer = handler.borrow_mut().on_line(&line);
+                let answer = handler.on_line(&line).await;
                 if let Some(text) = answer {
                     stream.write_all(text.as_bytes()).await?;
                 }
@@ -114,7 +108,7 @@ mod tests {
     }
 
     impl ConsoleHandler for Recorder {
-        fn on_line(&mut self, line: &[u8]) -> Option<String> {
+        async fn on_line(&mut self, line: &[u8]) -> Option<String> {
             self.lines.push(line.to_vec());
             line.starts_with(b"ok")
                 .then(|| format!("\r\n{}\r\n", line.len()))
@@ -126,11 +120,11 @@ mod tests {
             input: chunks.iter().map(|c| c.to_vec()).collect(),
             output: Vec::new(),
         };
-        let handler = RefCell::new(Recorder::default());
-        let result = embassy_futures::block_on(serve(&mut port, &handler, max_line));
+        let mut handler = Recorder::default();
+        let result = embassy_futures::block_on(serve(&mut port, &mut handler, max_line));
         assert_eq!(result, Ok(()));
         (
-            handler.into_inner().lines,
+            handler.lines,
             String::from_utf8(port.output).expect("utf-8"),
         )
     }

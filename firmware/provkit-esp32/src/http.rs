@@ -1,176 +1,109 @@
-//! SoftAP HTTP transport: picoserve on an embassy-net TCP socket, every request handed to an
-//! [`HttpHandler`] (the firmware maps it 1:1 onto protocomm's sans-I/O `HttpFraming`, which
-//! owns the cookie/socket session rules of spec §5.1).
+//! SoftAP HTTP transport: provkit-http's connection loop on embassy-net TCP sockets.
+//!
+//! The parser, its limits and the response bytes are the simulator's and the CC32xx
+//! adapter's (crate `provkit-http`); this module only owns sockets and time.
 //!
 //! ```text
-//!  TCP :80 accept ─► connection id n ─► picoserve parses request line, headers, body
-//!     ─► HttpHandler::on_request{method, path, Cookie, body, n}
-//!         Reply{status, Set-Cookie, body} ─► written, connection kept
-//!         Close                           ─► see below
-//!  socket closed ─► HttpHandler::on_connection_closed(n)
+//!  N slots, each: TcpSocket::accept(port) ─► connection id ─► provkit_http::serve_connection
+//!      ─► your Service::request(&Request, id) ─► Answer::Reply(Response) ─► written, kept
+//!                                              └► Answer::Close ─► socket closed, no byte sent
+//!      connection ended (any reason) ─► Service::closed(id) ─► FIN, then the slot listens again
 //! ```
 //!
-//! Known deviation: the reference answers a failed request by closing the socket without a
-//! response. picoserve's service interface cannot abort a connection mid-request (its I/O
-//! error type is the socket's), so `Close` becomes `500` with `Connection: close`; esp_prov and
-//! the phone apps treat both as a failed exchange.
+//! Limits, as on every provkit HTTP server:
+//! * **connection cap** = the number of services given to [`serve`]: one socket per slot, so
+//!   when every slot is busy no socket listens and the TCP stack refuses the newcomer (RST);
+//!   the connections being served are not touched (esp_http_server under protocomm keeps
+//!   one socket and evicts it for any newcomer);
+//! * **idle and request timeouts** from [`provkit_http::limits`], measured with
+//!   `embassy_time`; and `TcpSocket::set_timeout` plus TCP keep-alive, so a peer that
+//!   vanished (phone walked out of range) is dropped even while the loop waits on it;
+//! * request head and body limits: provkit-http's (body ≤ 4096 bytes, as protocomm).
+//!
+//! A service that wants one state for all connections implements [`Service`] on a small
+//! per-slot handle (e.g. a reference to a `RefCell` of the device), since each slot serves
+//! its connection concurrently.
 
 extern crate alloc;
 
-use alloc::string::String;
-use alloc::vec::Vec;
-use core::cell::RefCell;
+use alloc::vec;
+use core::cell::Cell;
+use core::future::Future;
 
 use embassy_net::Stack;
 use embassy_net::tcp::TcpSocket;
-use picoserve::io::{Read, Write};
-use picoserve::request::Path;
-use picoserve::response::{Content, Response, ResponseWriter, StatusCode};
-use picoserve::routing::PathRouterService;
-use picoserve::{ResponseSent, Router};
+use embassy_time::{Duration, with_timeout};
 
-/// One request, as protocomm's HTTP framing wants it.
-#[derive(Debug, Clone, Copy)]
-pub struct HttpRequestParts<'a> {
-    /// Method, e.g. `POST`.
-    pub method: &'a str,
-    /// Path without the query, e.g. `/prov-session`.
-    pub path: &'a str,
-    /// Raw `Cookie` header value.
-    pub cookie: Option<&'a [u8]>,
-    /// The body.
-    pub body: &'a [u8],
-    /// The TCP connection the request came on.
-    pub connection: u32,
-}
+pub use provkit_http::limits;
+pub use provkit_http::{
+    Answer, ConnectionId, Ended, ParseError, Request, Response, Service, Status,
+};
+use provkit_http::{Timeouts, Timer, serve_connection};
 
-/// What to do with a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HttpAnswer {
-    /// Send this reply.
-    Reply {
-        /// Status code.
-        status: u16,
-        /// `Set-Cookie` value, if due.
-        set_cookie: Option<String>,
-        /// Body (sent as `Content-Type: text/html`, like esp_http_server).
-        body: Vec<u8>,
-    },
-    /// Fail the request (see the module docs).
-    Close,
-}
+/// Socket receive and transmit buffer per connection (a TCP segment on the SoftAP's MTU).
+const SOCKET_BUFFER_LEN: usize = 1536;
+/// TCP keep-alive probe interval: a live but idle peer answers, a vanished one does not and
+/// is aborted after [`DEAD_PEER_TIMEOUT_MS`].
+const KEEP_ALIVE_MS: u64 = 5_000;
+/// How long the TCP stack waits for a peer that stopped answering (probes or our data).
+const DEAD_PEER_TIMEOUT_MS: u64 = limits::REQUEST_TIMEOUT_MS;
+/// How long a close waits for the peer to acknowledge our FIN before resetting.
+const CLOSE_LINGER_MS: u64 = 2_000;
 
-/// Answers HTTP requests (the firmware's protocomm glue).
-pub trait HttpHandler {
-    /// One request.
-    fn on_request(&mut self, request: HttpRequestParts<'_>) -> HttpAnswer;
-    /// Connection `connection` closed.
-    fn on_connection_closed(&mut self, connection: u32);
-}
+/// `embassy_time` as provkit-http's clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EmbassyTimer;
 
-/// Largest request body protocomm accepts (`MAX_REQ_BODY_LEN`).
-pub const MAX_BODY_LEN: usize = 4096;
-
-/// A body sent as `text/html`, the content type esp_http_server puts on every protocomm reply.
-struct TextHtml(Vec<u8>);
-
-impl Content for TextHtml {
-    fn content_type(&self) -> &'static str {
-        "text/html"
-    }
-
-    fn content_length(&self) -> usize {
-        self.0.len()
-    }
-
-    async fn write_content<W: Write>(self, mut writer: W) -> Result<(), W::Error> {
-        writer.write_all(&self.0).await
+impl Timer for EmbassyTimer {
+    fn sleep_ms(&mut self, ms: u64) -> impl Future<Output = ()> {
+        embassy_time::Timer::after_millis(ms)
     }
 }
 
-struct ProtocommService<'h, H: HttpHandler> {
-    handler: &'h RefCell<H>,
-    connection: u32,
-}
-
-impl<H: HttpHandler> PathRouterService<()> for ProtocommService<'_, H> {
-    async fn call_path_router_service<R: Read, W: ResponseWriter<Error = R::Error>>(
-        &self,
-        _state: &(),
-        _path_parameters: (),
-        _path: Path<'_>,
-        mut request: picoserve::request::Request<'_, R>,
-        response_writer: W,
-    ) -> Result<ResponseSent, W::Error> {
-        let method = request.parts.method();
-        let path = request.parts.path().encoded();
-        let cookie = request.parts.headers().get("Cookie").map(|v| v.as_raw());
-        let answer = match request.body_connection.body().read_all().await {
-            Ok(body) => self.handler.borrow_mut().on_request(HttpRequestParts {
-                method,
-                path,
-                cookie,
-                body,
-                connection: self.connection,
-            }),
-            // Larger than the HTTP buffer: protocomm would refuse it too.
-            Err(_) => HttpAnswer::Close,
-        };
-        let connection = request.body_connection.finalize().await?;
-        match answer {
-            HttpAnswer::Reply {
-                status,
-                set_cookie,
-                body,
-            } => {
-                let response = Response::new(StatusCode::new(status), TextHtml(body));
-                match set_cookie {
-                    Some(cookie) => {
-                        response_writer
-                            .write_response(connection, response.with_header("Set-Cookie", cookie))
-                            .await
-                    }
-                    None => response_writer.write_response(connection, response).await,
-                }
-            }
-            HttpAnswer::Close => {
-                let response =
-                    Response::new(StatusCode::INTERNAL_SERVER_ERROR, TextHtml(Vec::new()))
-                        .with_header("Connection", "close");
-                response_writer.write_response(connection, response).await
-            }
-        }
+/// Serves HTTP on `port` forever, one connection per service in `services` (the cap), each
+/// with provkit-http's default timeouts.
+pub async fn serve<S: Service, const N: usize>(
+    stack: Stack<'_>,
+    port: u16,
+    mut services: [S; N],
+) -> ! {
+    let next_id = Cell::new(0u32);
+    let slots = services
+        .each_mut()
+        .map(|service| serve_slot(stack, port, service, &next_id));
+    embassy_futures::join::join_array(slots).await;
+    // Every slot loops forever; join_array only returns if all of them did.
+    loop {
+        embassy_time::Timer::after_secs(3600).await;
     }
 }
 
-/// Serves HTTP on `port` forever, one connection at a time (the reference's httpd serves one
-/// provisioning client; a second phone waits in the listen backlog).
-pub async fn serve<H: HttpHandler>(stack: Stack<'_>, port: u16, handler: &RefCell<H>) -> ! {
-    static CONFIG: picoserve::Config = picoserve::Config::new(picoserve::Timeouts {
-        start_read_request: picoserve::time::Duration::from_secs(30),
-        persistent_start_read_request: picoserve::time::Duration::from_secs(30),
-        read_request: picoserve::time::Duration::from_secs(10),
-        write: picoserve::time::Duration::from_secs(10),
-    })
-    .keep_connection_alive();
-    let mut rx = [0u8; 1536];
-    let mut tx = [0u8; 1536];
-    let mut http_buffer = [0u8; MAX_BODY_LEN + 1024];
-    let mut next_connection = 0u32;
+/// One connection slot: accept, serve until the connection ends, close, listen again.
+async fn serve_slot<S: Service>(stack: Stack<'_>, port: u16, service: &mut S, next_id: &Cell<u32>) {
+    let mut rx = vec![0u8; SOCKET_BUFFER_LEN];
+    let mut tx = vec![0u8; SOCKET_BUFFER_LEN];
+    let mut buffer = vec![0u8; limits::REQUEST_BUFFER_LEN];
+    let mut timeouts = Timeouts::new(EmbassyTimer);
     loop {
         let mut socket = TcpSocket::new(stack, &mut rx, &mut tx);
+        socket.set_timeout(Some(Duration::from_millis(DEAD_PEER_TIMEOUT_MS)));
+        socket.set_keep_alive(Some(Duration::from_millis(KEEP_ALIVE_MS)));
         if socket.accept(port).await.is_err() {
             continue;
         }
-        next_connection = next_connection.wrapping_add(1);
-        let connection = next_connection;
-        let router = Router::from_service(ProtocommService {
-            handler,
-            connection,
-        });
-        let _ = picoserve::Server::new(&router, &CONFIG, &mut http_buffer)
-            .serve(socket)
-            .await;
-        handler.borrow_mut().on_connection_closed(connection);
+        let id = next_id.get().wrapping_add(1);
+        next_id.set(id);
+        // Whatever ended it (including the service's "no response"), nothing more is sent.
+        let _ended = serve_connection(&mut socket, id, service, &mut buffer, &mut timeouts).await;
+        // Dropping an embassy-net socket sends nothing, so close explicitly: FIN, and a reset
+        // if the peer does not acknowledge it in time.
+        socket.close();
+        if with_timeout(Duration::from_millis(CLOSE_LINGER_MS), socket.flush())
+            .await
+            .is_err()
+        {
+            socket.abort();
+            let _ = with_timeout(Duration::from_millis(CLOSE_LINGER_MS), socket.flush()).await;
+        }
     }
 }

@@ -9,17 +9,21 @@
 //!  provkit-manager / protocomm / security      (sans-I/O, shared with host + simulator)
 //!        ▲ requests / responses        │ Connect, StartScan, Persist ...
 //!  ──────┼─────────────────────────────▼─────────────────────────────── this crate
-//!  ble: TrouBLE GATT server     station: esp-radio STA  (provkit_hal::asynch::WifiStation)
-//!  softap: esp-radio AP +       store: esp-storage + sequential-storage
-//!          embassy-net + DHCP           (provkit_hal::asynch::CredentialStore)
-//!          + HTTP                reason: esp-radio disconnect reason -> provkit's
+//!  station: esp-radio STA + the station's embassy-net stack (GotIp from DHCP)
+//!           (provkit_hal::asynch::WifiStation)
+//!  store: esp-storage + sequential-storage (provkit_hal::asynch::CredentialStore)
+//!  softap: esp-radio AP + embassy-net + DHCP server + HTTP (provkit-http)
+//!  console: any embedded-io-async stream (USB-Serial-JTAG)
+//!  reason: esp-radio disconnect reason -> provkit's      rsa: sec2 ModExp on the RSA unit
 //!  ───────────────────────────────────────────────────────────────────────────────────
 //!  esp-hal · esp-radio (Wi-Fi + BLE controller) · esp-rtos/embassy · trouble-host
 //! ```
 //!
-//! Chip-independent logic (reason classification, the flash record format and its
-//! power-fail behaviour, the GATT layout and advertising data) builds without a chip feature
-//! and is tested on the host. The radio-facing modules need `esp32c3` or `esp32c6`.
+//! BLE needs nothing here: esp-radio's controller goes straight to `provkit-ble`, the same
+//! GATT server the host runs over an H4 controller. Chip-independent logic (reason
+//! classification, the flash record format and its power-fail behaviour, DHCP, the console
+//! loop) builds without a chip feature and is tested on the host. The radio-facing modules
+//! need `esp32c3` or `esp32c6`.
 
 #![no_std]
 
@@ -30,13 +34,10 @@ extern crate std;
 pub mod console;
 pub mod dhcp;
 mod error;
-pub mod gatt_layout;
 pub mod reason;
 pub mod rsa;
 pub mod store;
 
-#[cfg(feature = "chip")]
-pub mod ble;
 #[cfg(feature = "chip")]
 pub mod http;
 #[cfg(feature = "chip")]

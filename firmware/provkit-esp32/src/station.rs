@@ -3,12 +3,15 @@
 //! esp-radio's calls are futures that run to the outcome (`scan_async`, `connect_async`), while
 //! the HAL trait reports outcomes as [`LinkEvent`]s; the adapter awaits the driver call and
 //! queues the resulting event, so the manager sees the same event order as from any station.
-//! `GotIp` comes from the IP stack (embassy-net's DHCP client), not the radio: the firmware
-//! reports it through [`EspStation::report_ip`].
+//! `GotIp` comes from the IP stack (embassy-net's DHCP client), not the radio: with
+//! [`EspStation::with_ip_stack`] the station watches the stack after each association and
+//! reports the address as [`LinkEvent::GotIp`] itself, so the engine sees one event stream.
 //!
 //! When SoftAP provisioning runs, the controller must stay in AP+STA mode while it scans and
 //! connects, so the AP configuration is kept here and re-applied with every station config.
 
+use embassy_futures::select::{Either, select};
+use embassy_net::Stack;
 use esp_radio::wifi::ap::AccessPointConfig;
 use esp_radio::wifi::scan::{ScanConfig as EspScanConfig, ScanTypeConfig};
 use esp_radio::wifi::sta::StationConfig;
@@ -35,6 +38,10 @@ pub struct EspStation<'d> {
     scan: Vec<ScanEntry, MAX_SCAN_RESULTS>,
     scan_done: bool,
     link_up: bool,
+    /// The station's IP stack, watched for the DHCP address after each association.
+    ip_stack: Option<Stack<'d>>,
+    /// The address of the current association was reported.
+    ip_reported: bool,
 }
 
 impl<'d> EspStation<'d> {
@@ -50,7 +57,16 @@ impl<'d> EspStation<'d> {
             scan: Vec::new(),
             scan_done: false,
             link_up: false,
+            ip_stack: None,
+            ip_reported: false,
         }
+    }
+
+    /// Reports `GotIp` from `stack` (the station interface's embassy-net stack, DHCP client
+    /// configured) after every association.
+    pub fn with_ip_stack(mut self, stack: Stack<'d>) -> Self {
+        self.ip_stack = Some(stack);
+        self
     }
 
     /// Starts (`Some`) or stops (`None`, after provisioning) the SoftAP, keeping the
@@ -61,11 +77,6 @@ impl<'d> EspStation<'d> {
     ) -> Result<(), Esp32Error> {
         self.access_point = access_point;
         self.apply()
-    }
-
-    /// The IP stack got an address: queue [`LinkEvent::GotIp`].
-    pub fn report_ip(&mut self, ip: [u8; 4]) {
-        self.push(LinkEvent::GotIp { ip });
     }
 
     /// Whether the station is associated.
@@ -205,6 +216,7 @@ impl provkit_hal::asynch::WifiStation for EspStation<'_> {
         match self.controller.connect_async().await {
             Ok(info) => {
                 self.link_up = true;
+                self.ip_reported = false;
                 self.push(LinkEvent::Connected {
                     bssid: Bssid(info.bssid),
                     channel: info.channel,
@@ -236,12 +248,30 @@ impl provkit_hal::asynch::WifiStation for EspStation<'_> {
                 return event;
             }
             if self.link_up {
-                if let Ok(info) = self.controller.wait_for_disconnect_async().await {
-                    self.link_up = false;
-                    let reason = classify(esp_reason_code(info.reason), true);
-                    return LinkEvent::Disconnected { reason };
+                let watch_ip = self.ip_stack.filter(|_| !self.ip_reported);
+                let address = async {
+                    match watch_ip {
+                        Some(stack) => {
+                            stack.wait_config_up().await;
+                            stack.config_v4().map(|c| c.address.address().octets())
+                        }
+                        None => core::future::pending().await,
+                    }
+                };
+                match select(self.controller.wait_for_disconnect_async(), address).await {
+                    Either::First(Ok(info)) => {
+                        self.link_up = false;
+                        let reason = classify(esp_reason_code(info.reason), true);
+                        return LinkEvent::Disconnected { reason };
+                    }
+                    Either::First(Err(_)) => self.link_up = false,
+                    Either::Second(Some(ip)) => {
+                        self.ip_reported = true;
+                        return LinkEvent::GotIp { ip };
+                    }
+                    // Up without an IPv4 configuration: look again on the next call.
+                    Either::Second(None) => self.ip_reported = true,
                 }
-                self.link_up = false;
             } else {
                 // Nothing can happen until the caller acts (connect / scan).
                 core::future::pending::<()>().await;

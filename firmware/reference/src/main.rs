@@ -1,27 +1,25 @@
-//! provkit reference firmware for ESP32-C3-DevKitM-1 and ESP32-C6-DevKitC-1.
+//! provkit reference firmware for ESP32-C3-DevKitM-1 and ESP32-C6-DevKitC-1: wiring only.
 //!
-//! Boot: join the stored network; when there is none (or it rejects the stored credentials),
-//! provision over BLE (default) or SoftAP (feature `softap`) with security 2, print the QR
-//! payload on the console, commit the credentials once the station has an address, stop the
-//! provisioning transport and run connected. prov-ctrl reset/reprov work during provisioning.
+//! Board peripherals → `provkit-hal` implementations (`provkit-esp32`: station, flash store,
+//! RSA unit) → the shared engine (`provkit-engine`: the same `Device`, manager and protocomm
+//! the simulator runs) and the shared transports (`provkit-ble` on esp-radio's controller,
+//! `provkit-http` on embassy-net, the console on USB-Serial-JTAG). Every provisioning
+//! decision — sessions, throttling, retries, `attempts_remaining`, reset/reprov, auto-stop,
+//! events, custom endpoints, what is stored and when — is made in those crates.
 //!
 //! ```text
-//!   main ─ store.load ─ join? ──yes──► connected loop (reconnect on loss)
-//!                         │no
-//!                         ▼
-//!   provision: [BLE: TrouBLE runner ‖ GATT serve] or [SoftAP: AP net ‖ DHCP ‖ HTTP]
-//!              ‖ Wi-Fi loop (commands from the handlers → EspStation → status back)
-//!              ── success + grace period ──► drop transport ──► connected loop
+//!  boot ─► store.load ─► station::join_stored ── joined ─────────────────► stay_connected
+//!                              │ none                                         ▲
+//!                              ▼                                              │
+//!   Engine::run ‖ BLE (provkit_ble::run) or SoftAP (AP + DHCP + HTTP) ‖ console
+//!                              └── StopTransports (auto-stop after success) ──┘
 //! ```
-//!
-//! Board specifics live in `board.rs`; everything else is shared.
 
 #![no_std]
 #![no_main]
 
 extern crate alloc;
 
-mod app;
 mod board;
 mod rng;
 
@@ -30,32 +28,48 @@ mod sec2 {
     include!(concat!(env!("OUT_DIR"), "/sec2_credentials.rs"));
 }
 
-use core::cell::RefCell;
+use alloc::string::String;
+use alloc::vec::Vec;
 
 use embassy_executor::Spawner;
-use embassy_futures::select::{Either, select};
-use embassy_net::{Runner, Stack, StackResources};
-use embassy_time::{Duration, Timer};
+use embassy_futures::join::join;
+use embassy_futures::select::{Either3, select3};
+use embassy_net::{Runner, StackResources};
+use embassy_sync::blocking_mutex::raw::NoopRawMutex;
+use embassy_sync::signal::Signal;
 use esp_hal::clock::CpuClock;
 use esp_hal::timer::timg::TimerGroup;
 use esp_println::println;
 use esp_radio::wifi::{Interface, WifiController};
-use provkit_esp32::gatt_layout::default_device_name;
+use provkit_ble::default_device_name;
+use provkit_engine::embassy::EmbassyClock;
+use provkit_engine::station::{JOIN_TIMEOUT, join_stored, stay_connected};
+use provkit_engine::{Engine, EngineHooks};
 use provkit_esp32::rsa::EspRsaModExp;
-use provkit_esp32::station::{EspStation, MAX_SCAN_RESULTS};
+use provkit_esp32::station::EspStation;
 use provkit_esp32::store::FlashStore;
-use provkit_hal::asynch::{CredentialStore, WifiStation};
-use provkit_hal::{Credentials, LinkEvent, Profile, ScanEntry};
-use provkit_wifi::{ConnectedInfo, StationStatus};
+use provkit_hal::asynch::CredentialStore;
+use provkit_hal::{Clock, ErrorKind, Profile};
+use provkit_manager::{Action, Device, Event, Manager, ManagerConfig, ServiceInfo, StaState};
+use provkit_protocomm::ble::Uuid128;
+use provkit_protocomm::{
+    DeviceSecurityConfig, HandlerError, ProtocommEvent, Sec2Patch, VersionInfo,
+};
+use provkit_security::PreparedSec2;
+use provkit_security::sec2::DeviceCredentials;
 use static_cell::StaticCell;
 
-use crate::app::{Provisioner, WifiCommand};
 use crate::rng::EspRng;
 
 esp_bootloader_esp_idf::esp_app_desc!();
 
 type Flash = embassy_embedded_hal::adapter::BlockingAsync<esp_storage::FlashStorage<'static>>;
 type Store = FlashStore<Flash>;
+/// One executor, so the engine's lock needs no critical section.
+type FirmwareEngine = Engine<NoopRawMutex, EspRng, EmbassyClock>;
+
+/// The application endpoint of ESP-IDF's example (`custom-data`): it answers `SUCCESS`.
+const CUSTOM_ENDPOINT: &str = "custom-data";
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
@@ -81,11 +95,6 @@ async fn net_task(mut runner: Runner<'static, Interface>) -> ! {
     runner.run().await
 }
 
-/// How long a connection attempt may take before it counts as failed.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long the transport stays up after success, so the phone can read the Connected status.
-const SUCCESS_GRACE: Duration = Duration::from_secs(5);
-
 #[esp_rtos::main]
 async fn main(spawner: Spawner) -> ! {
     let p = esp_hal::init(esp_hal::Config::default().with_cpu_clock(CpuClock::max()));
@@ -99,7 +108,6 @@ async fn main(spawner: Spawner) -> ! {
         Ok(store) => store,
         Err(_) => fatal("credential region misconfigured"),
     };
-
     let controller = match WifiController::new(p.WIFI, Default::default()) {
         Ok(c) => c,
         Err(_) => fatal("Wi-Fi init"),
@@ -107,7 +115,6 @@ async fn main(spawner: Spawner) -> ! {
     let sta_interface = Interface::station();
     let mac = sta_interface.mac_address();
     let name = default_device_name(mac);
-    let rng = EspRng::new();
     let seed = u64::from(esp_hal::rng::Rng::new().random()) << 32
         | u64::from(esp_hal::rng::Rng::new().random());
     static STA_RESOURCES: StaticCell<StackResources<4>> = StaticCell::new();
@@ -121,78 +128,234 @@ async fn main(spawner: Spawner) -> ! {
         Ok(task) => spawner.spawn(task),
         Err(_) => fatal("spawning the station network task"),
     }
+    let mut station = EspStation::new(controller, None).with_ip_stack(sta_stack);
+    let mut timer = EmbassyClock;
 
-    #[cfg(feature = "softap")]
-    let access_point = match provkit_esp32::softap::access_point_config(name.as_str(), None) {
-        Ok(ap) => Some(ap),
-        Err(_) => fatal("SoftAP configuration"),
+    let profiles: Vec<Profile> = match store.load().await {
+        Ok(list) => list.into_iter().collect(),
+        Err(e) => {
+            println!("warning: stored credentials unreadable ({e:?}); treating as none");
+            Vec::new()
+        }
     };
-    let mut station = EspStation::new(controller, None);
+    let connected = match join_stored(&mut station, &mut timer, &profiles, JOIN_TIMEOUT).await {
+        Some(joined) => {
+            println!("joined a stored network, ip {}", dotted(joined.ip));
+            true
+        }
+        None => {
+            println!("not provisioned (or no stored network in range): provisioning");
+            let peripherals = Peripherals {
+                rsa: p.RSA,
+                usb: p.USB_DEVICE,
+                #[cfg(not(feature = "softap"))]
+                bt: p.BT,
+            };
+            provision(
+                spawner,
+                peripherals,
+                &mut station,
+                &mut store,
+                &name,
+                mac,
+                seed,
+                profiles,
+            )
+            .await
+        }
+    };
+    stay_connected(
+        &mut station,
+        &mut store,
+        &mut timer,
+        connected,
+        |change| match change {
+            Some(ip) => println!("station up, ip {}", dotted(ip)),
+            None => println!("station link lost; rejoining the stored networks"),
+        },
+    )
+    .await
+}
 
-    // Join the stored network, highest priority first.
-    let mut profiles = store.load().await.unwrap_or_default();
-    profiles.sort_unstable_by_key(|p| core::cmp::Reverse(p.priority));
-    let mut joined = false;
-    for profile in &profiles {
-        println!("joining stored network {:?}", profile.credentials.ssid);
-        if let Ok(ConnectedInfo { ip, .. }) =
-            join(&mut station, sta_stack, &profile.credentials).await
-        {
-            println!("connected, ip {}.{}.{}.{}", ip[0], ip[1], ip[2], ip[3]);
-            joined = true;
-            break;
+/// The peripherals only provisioning uses.
+struct Peripherals {
+    rsa: esp_hal::peripherals::RSA<'static>,
+    usb: esp_hal::peripherals::USB_DEVICE<'static>,
+    #[cfg(not(feature = "softap"))]
+    bt: esp_hal::peripherals::BT<'static>,
+}
+
+/// Runs provisioning until the engine stops the transports; true if the station ended
+/// connected (credentials confirmed and stored).
+#[allow(clippy::too_many_arguments)]
+async fn provision(
+    spawner: Spawner,
+    peripherals: Peripherals,
+    station: &mut EspStation<'static>,
+    store: &mut Store,
+    name: &str,
+    mac: [u8; 6],
+    seed: u64,
+    profiles: Vec<Profile>,
+) -> bool {
+    print_qr_payload(name);
+    // The sec2 exponentiations run on the RSA peripheral (software if it is ever busy).
+    static MOD_EXP: StaticCell<EspRsaModExp> = StaticCell::new();
+    let mod_exp = match EspRsaModExp::new(esp_hal::rsa::Rsa::new(peripherals.rsa)) {
+        Ok(engine) => MOD_EXP.init(engine),
+        Err(_) => fatal("RSA peripheral parameters"),
+    };
+    let security = match DeviceCredentials::new_compact(sec2::SEC2_SALT, sec2::SEC2_VERIFIER) {
+        // Compact credentials: with the peripheral doing v^u, the 24 KiB table would never be
+        // read.
+        Ok(credentials) => DeviceSecurityConfig::Sec2Prepared(PreparedSec2::from_credentials(
+            credentials.with_mod_exp(mod_exp),
+            Sec2Patch::Patch1,
+        )),
+        Err(_) => fatal("build-time sec2 verifier rejected"),
+    };
+    let mut manager = match Manager::new(ManagerConfig::esp(), profiles) {
+        Ok(m) => m,
+        Err(e) => fatal_manager("manager init", e),
+    };
+    if let Err(e) = manager.endpoint_create(CUSTOM_ENDPOINT) {
+        fatal_manager("creating the custom endpoint", e);
+    }
+    let mut device = Device::new(manager, VersionInfo::default());
+    let service = ServiceInfo {
+        name: name.as_bytes().to_vec(),
+        key: softap_key()
+            .map(|k| k.as_bytes().to_vec())
+            .unwrap_or_default(),
+    };
+    if let Err(e) = device.start(security, service, EmbassyClock.now()) {
+        fatal_manager("starting provisioning", e);
+    }
+    let custom: alloc::boxed::Box<provkit_manager::CustomFn> = alloc::boxed::Box::new(custom_data);
+    if let Err(e) = device.register_endpoint(CUSTOM_ENDPOINT, custom) {
+        fatal_manager("registering the custom endpoint", e);
+    }
+
+    let engine: FirmwareEngine = Engine::new(
+        device,
+        EspRng::new(),
+        EmbassyClock,
+        Uuid128::EXAMPLE_SERVICE,
+    );
+    let stop = Signal::<NoopRawMutex, ()>::new();
+    let mut hooks = Hooks { stop: &stop };
+    let mut timer = EmbassyClock;
+
+    // The console transport (protocomm's line protocol on USB-Serial-JTAG) runs beside BLE or
+    // SoftAP; it never ends on its own.
+    let mut usb = esp_hal::usb::usb_serial_jtag::UsbSerialJtag::new(peripherals.usb).into_async();
+    let console = async {
+        let mut handler = ConsoleOnEngine(&engine);
+        let max_line = engine.console_max_line();
+        if let Err(e) = provkit_esp32::console::serve(&mut usb, &mut handler, max_line).await {
+            println!("console transport stopped: {e:?}");
+        }
+        core::future::pending::<()>().await
+    };
+    #[cfg(not(feature = "softap"))]
+    let transport = transports::ble(peripherals.bt, mac, name, &engine);
+    #[cfg(not(feature = "softap"))]
+    let _ = (spawner, seed);
+    #[cfg(feature = "softap")]
+    let transport = {
+        let _ = mac;
+        // AP+STA while provisioning: the station scans and joins with the AP up.
+        let access_point = match provkit_esp32::softap::access_point_config(name, softap_key()) {
+            Ok(ap) => ap,
+            Err(_) => fatal("SoftAP configuration"),
+        };
+        if station.set_access_point(Some(access_point)).is_err() {
+            fatal("starting the SoftAP");
+        }
+        transports::softap(spawner, seed, &engine)
+    };
+
+    let run = engine.run(station, store, &mut timer, &mut hooks);
+    // Ends when the engine takes the transports down (auto-stop after success, or stop);
+    // dropping the transport futures stops advertising / the AP, as wifi_prov_mgr does.
+    match select3(run, join(transport, console), stop.wait()).await {
+        Either3::First(never) => never,
+        Either3::Second(_) => println!("provisioning transports ended"),
+        Either3::Third(()) => println!("provisioning done"),
+    }
+    #[cfg(feature = "softap")]
+    if station.set_access_point(None).is_err() {
+        println!("warning: the SoftAP could not be stopped");
+    }
+    engine.with_device(|d| matches!(d.manager.wifi_state(), StaState::Connected(_)))
+}
+
+fn fatal_manager(what: &str, error: provkit_manager::ManagerError) -> ! {
+    println!("fatal: {what}: {error:?}");
+    halt()
+}
+
+/// The `custom-data` handler of ESP-IDF's example: log the data, answer `SUCCESS`.
+fn custom_data(data: &[u8]) -> Result<Vec<u8>, HandlerError> {
+    println!(
+        "custom data: {:?}",
+        core::str::from_utf8(data).unwrap_or("<binary>")
+    );
+    Ok(b"SUCCESS".to_vec())
+}
+
+/// What the application hears: everything is logged; StopTransports ends provisioning.
+struct Hooks<'a> {
+    stop: &'a Signal<NoopRawMutex, ()>,
+}
+
+impl EngineHooks for Hooks<'_> {
+    fn event(&mut self, event: &Event) {
+        println!("event: {event:?}");
+    }
+
+    fn protocomm_event(&mut self, event: &ProtocommEvent) {
+        println!("security: {event:?}");
+    }
+
+    fn transport_action(&mut self, action: &Action) {
+        if *action == Action::StopTransports {
+            self.stop.signal(());
         }
     }
 
-    if !joined {
-        println!("not provisioned: starting provisioning");
-        print_qr_payload(name.as_str());
-        // The sec2 exponentiations run on the RSA peripheral (software if it is ever busy).
-        static MOD_EXP: StaticCell<EspRsaModExp> = StaticCell::new();
-        let mod_exp = match EspRsaModExp::new(esp_hal::rsa::Rsa::new(p.RSA)) {
-            Ok(engine) => MOD_EXP.init(engine),
-            Err(_) => fatal("RSA peripheral parameters"),
-        };
-        let provisioner = match Provisioner::new(sec2::SEC2_SALT, sec2::SEC2_VERIFIER, mod_exp, rng)
-        {
-            Ok(p) => RefCell::new(p),
-            Err(_) => fatal("build-time sec2 verifier rejected"),
-        };
-        // The console transport (protocomm's line protocol on USB-Serial-JTAG) runs next to
-        // BLE or SoftAP; it never ends on its own, so only the Wi-Fi loop ends provisioning.
-        let mut usb = esp_hal::usb::usb_serial_jtag::UsbSerialJtag::new(p.USB_DEVICE).into_async();
-        let max_line = provisioner.borrow().console.max_line();
-        let console = async {
-            if provkit_esp32::console::serve(&mut usb, &provisioner, max_line)
-                .await
-                .is_err()
-            {
-                println!("console transport stopped");
-            }
-            core::future::pending::<()>().await
-        };
-        #[cfg(not(feature = "softap"))]
-        {
-            let transport = ble::serve(p.BT, mac, name.as_str(), &provisioner);
-            let wifi = wifi_loop(&mut station, sta_stack, &mut store, &provisioner);
-            // The Wi-Fi loop ends on success; dropping the BLE future stops advertising and
-            // frees the controller, like wifi_prov_mgr deinitialising BLE after provisioning.
-            let _ = select(select(transport, console), wifi).await;
-        }
-        #[cfg(feature = "softap")]
-        {
-            if station.set_access_point(access_point).is_err() {
-                fatal("starting the SoftAP");
-            }
-            let transport = softap::serve(spawner, seed, &provisioner);
-            let wifi = wifi_loop(&mut station, sta_stack, &mut store, &provisioner);
-            let _ = select(select(transport, console), wifi).await;
-            let _ = station.set_access_point(None);
-        }
-        println!("provisioning done");
+    fn action_failed(&mut self, action: &Action, kind: ErrorKind) {
+        println!("warning: {} failed: {kind}", action_name(action));
     }
+}
 
-    connected_loop(&mut station, sta_stack, &mut store).await
+/// Names an action without printing credentials.
+fn action_name(action: &Action) -> &'static str {
+    match action {
+        Action::StartTransports(_) => "starting the transports",
+        Action::StopTransports => "stopping the transports",
+        Action::Connect(_) => "connecting",
+        Action::Disconnect => "disconnecting",
+        Action::StartScan(_) => "scanning",
+        Action::Persist(_) => "storing the credentials",
+        Action::ClearStore => "erasing the credentials",
+        Action::SwitchRole(_) => "switching role",
+    }
+}
+
+/// The console transport on the engine.
+struct ConsoleOnEngine<'a>(&'a FirmwareEngine);
+
+impl provkit_esp32::console::ConsoleHandler for ConsoleOnEngine<'_> {
+    async fn on_line(&mut self, line: &[u8]) -> Option<String> {
+        self.0.console_line(line).await
+    }
+}
+
+/// The SoftAP's WPA2 key: `PROVKIT_SOFTAP_KEY` at build time; `None` (an open AP) only when
+/// the build asked for one with `PROVKIT_SOFTAP_OPEN`.
+fn softap_key() -> Option<&'static str> {
+    sec2::SOFTAP_KEY
 }
 
 /// The payload for Espressif's provisioning apps (`{"ver":"v1","name":...}`). The sec2
@@ -209,271 +372,89 @@ fn print_qr_payload(name: &str) {
         sec2::SEC2_USERNAME,
         transport
     );
-}
-
-/// Connects and waits for an address. `Err` carries the status GetStatus should report.
-async fn join(
-    station: &mut EspStation<'_>,
-    stack: Stack<'_>,
-    credentials: &Credentials,
-) -> Result<ConnectedInfo, StationStatus> {
-    let radio_error = StationStatus::Failed(provkit_hal::DisconnectReason::Other(0));
-    if station.connect(credentials).await.is_err() {
-        return Err(radio_error);
-    }
-    // `connect` queues exactly one outcome; earlier events (ScanDone, an old GotIp) are stale.
-    let (bssid, channel, auth) = loop {
-        match station.next_event().await {
-            LinkEvent::Connected {
-                bssid,
-                channel,
-                auth,
-            } => break (bssid, channel, auth),
-            LinkEvent::Disconnected { reason } => return Err(StationStatus::Failed(reason)),
-            LinkEvent::ScanDone | LinkEvent::GotIp { .. } => continue,
-        }
-    };
-    match select(stack.wait_config_up(), Timer::after(CONNECT_TIMEOUT)).await {
-        Either::First(()) => {}
-        Either::Second(()) => {
-            let _ = station.disconnect().await;
-            return Err(StationStatus::Failed(provkit_hal::DisconnectReason::NoIp));
-        }
-    }
-    let ip = stack
-        .config_v4()
-        .map(|c| c.address.address().octets())
-        .unwrap_or_default();
-    station.report_ip(ip);
-    Ok(ConnectedInfo {
-        ip,
-        ssid: credentials.ssid.clone(),
-        bssid,
-        channel,
-        auth,
-    })
-}
-
-/// Executes the handlers' commands on the radio until a provisioned network is joined and
-/// committed, then lets the phone read the result for [`SUCCESS_GRACE`].
-async fn wifi_loop(
-    station: &mut EspStation<'_>,
-    stack: Stack<'_>,
-    store: &mut Store,
-    provisioner: &RefCell<Provisioner>,
-) {
-    loop {
-        let command = loop {
-            // Never hold the borrow across an await: the transport borrows between awaits.
-            let next = provisioner.borrow_mut().wifi.commands.pop_front();
-            match next {
-                Some(c) => break c,
-                None => Timer::after_millis(50).await,
-            }
-        };
-        match command {
-            WifiCommand::Scan(config) => {
-                let mut results: [ScanEntry; MAX_SCAN_RESULTS] = Default::default();
-                let found = match station.start_scan(&config).await {
-                    Ok(()) => station.scan_results(&mut results).await.ok().flatten(),
-                    Err(_) => None,
-                };
-                let mut found: alloc::vec::Vec<ScanEntry> =
-                    results.into_iter().take(found.unwrap_or(0)).collect();
-                found.sort_unstable_by_key(|e| core::cmp::Reverse(e.rssi));
-                let mut p = provisioner.borrow_mut();
-                p.wifi.scan_results = found;
-                p.wifi.scanning = false;
-            }
-            WifiCommand::Connect(credentials) => {
-                let outcome = join(station, stack, &credentials).await;
-                match outcome {
-                    Ok(info) => {
-                        provisioner.borrow_mut().wifi.status = StationStatus::Connected(info);
-                        let profile = Profile {
-                            credentials,
-                            priority: 0,
-                        };
-                        // Commit only after the network took the credentials (TI semantics;
-                        // ESP's manager would persist earlier, but a wrong passphrase must not
-                        // replace working credentials).
-                        if store.commit(&[profile]).await.is_err() {
-                            println!("warning: storing the credentials failed");
-                        }
-                        Timer::after(SUCCESS_GRACE).await;
-                        return;
-                    }
-                    Err(status) => {
-                        let mut p = provisioner.borrow_mut();
-                        p.wifi.status = status;
-                        p.wifi.failed = true;
-                    }
-                }
-            }
+    if cfg!(feature = "softap") {
+        match softap_key() {
+            Some(key) => println!("SoftAP \"{name}\", WPA2, key {key}"),
+            None => println!("SoftAP \"{name}\" is OPEN (built with PROVKIT_SOFTAP_OPEN)"),
         }
     }
 }
 
-/// Stays connected: on link loss, rejoin the stored networks with a growing back-off.
-async fn connected_loop(station: &mut EspStation<'_>, stack: Stack<'_>, store: &mut Store) -> ! {
-    let mut backoff = Duration::from_secs(1);
-    loop {
-        if station.is_link_up() {
-            if let LinkEvent::Disconnected { reason } = station.next_event().await {
-                println!("link lost: {reason:?}");
-            }
-            continue;
-        }
-        let profiles = store.load().await.unwrap_or_default();
-        let mut up = false;
-        for profile in &profiles {
-            if join(station, stack, &profile.credentials).await.is_ok() {
-                up = true;
-                break;
-            }
-        }
-        if up {
-            backoff = Duration::from_secs(1);
-        } else {
-            Timer::after(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(60));
-        }
-    }
+fn dotted(ip: [u8; 4]) -> String {
+    alloc::format!("{}.{}.{}.{}", ip[0], ip[1], ip[2], ip[3])
 }
 
-#[cfg(not(feature = "softap"))]
-mod ble {
-    //! BLE bring-up: esp-radio's controller, the TrouBLE host, advertising and the GATT loop.
+mod transports {
+    //! Transport bring-up: peripherals and network interfaces handed to the shared transport
+    //! crates, each served from the engine.
 
-    use core::cell::RefCell;
+    use super::*;
 
-    use alloc::vec::Vec;
-    use bt_hci::controller::ExternalController;
-    use embassy_futures::join::join;
-    use esp_radio::ble::controller::BleConnector;
-    use provkit_esp32::ble::{GattHandler, ProvisioningGatt, ValueBuffers};
-    use provkit_esp32::gatt_layout::{
-        EXAMPLE_SERVICE_UUID_LE, MAX_VALUE_LEN, STANDARD_ENDPOINTS, advertising,
-    };
-    use static_cell::StaticCell;
-    use trouble_host::prelude::*;
-
-    use crate::app::Provisioner;
-
-    /// Borrows the provisioner for each request only (the Wi-Fi loop shares it).
-    struct Shared<'a>(&'a RefCell<Provisioner>);
-
-    impl GattHandler for Shared<'_> {
-        fn on_write(&mut self, conn: u16, endpoint: &str, request: &[u8]) -> Option<Vec<u8>> {
-            self.0.borrow_mut().on_write(conn, endpoint, request)
-        }
-        fn on_disconnect(&mut self, conn: u16) {
-            self.0.borrow_mut().on_disconnect(conn);
-        }
-    }
-
-    pub async fn serve(
+    /// BLE: esp-radio's controller under provkit-ble's GATT server.
+    #[cfg(not(feature = "softap"))]
+    pub async fn ble(
         bt: esp_hal::peripherals::BT<'static>,
         mac: [u8; 6],
         name: &str,
-        provisioner: &RefCell<Provisioner>,
+        engine: &FirmwareEngine,
     ) {
+        use bt_hci::controller::ExternalController;
+        use esp_radio::ble::controller::BleConnector;
+        use provkit_ble::{Endpoint, PeripheralConfig, ValueStorage};
+        use provkit_engine::ble::EngineGatt;
+
         let Ok(connector) = BleConnector::new(bt, Default::default()) else {
-            crate::fatal("BLE controller init");
+            fatal("BLE controller init");
         };
         let controller: ExternalController<_, 20> = ExternalController::new(connector);
-        let mut resources: HostResources<_, DefaultPacketPool, 1, 2> = HostResources::new();
-        // A static random address derived from the MAC (top two bits set, as required).
-        let mut address = mac;
-        address[5] |= 0xC0;
-        let stack = trouble_host::new(controller, &mut resources)
-            .set_random_address(Address::random(address))
-            .build();
-        let mut peripheral = stack.peripheral();
-        let mut runner = stack.runner();
-
-        static BUFFERS: StaticCell<ValueBuffers> = StaticCell::new();
-        let buffers = BUFFERS.init([[0; MAX_VALUE_LEN]; provkit_esp32::ble::MAX_ENDPOINTS]);
-        let gatt = ProvisioningGatt::new(&EXAMPLE_SERVICE_UUID_LE, &STANDARD_ENDPOINTS, buffers);
-        let Ok(adv) = advertising(&EXAMPLE_SERVICE_UUID_LE, name) else {
-            crate::fatal("device name too long for advertising");
+        let endpoints = engine.ble_endpoints();
+        let endpoints: Vec<Endpoint<'_>> = endpoints
+            .iter()
+            .map(|(name, uuid)| Endpoint { name, uuid: *uuid })
+            .collect();
+        let config = PeripheralConfig {
+            device_name: name,
+            address: mac,
+            service: Uuid128::EXAMPLE_SERVICE,
+            manufacturer_data: None,
+            endpoints: &endpoints,
         };
-        let mut handler = Shared(provisioner);
-
-        let gatt_loop = async {
-            loop {
-                let params = AdvertisementParameters::default();
-                let data = Advertisement::ConnectableScannableUndirected {
-                    adv_data: &adv.adv_data,
-                    scan_data: &adv.scan_data,
-                };
-                let Ok(advertiser) = peripheral.advertise(&params, data).await else {
-                    embassy_time::Timer::after_secs(1).await;
-                    continue;
-                };
-                let Ok(connection) = advertiser.accept().await else {
-                    continue;
-                };
-                let Ok(connection) = connection.with_attribute_server(gatt.server()) else {
-                    continue;
-                };
-                gatt.serve(&connection, &mut handler).await;
-            }
-        };
-        let _ = join(runner.run(), gatt_loop).await;
-    }
-}
-
-#[cfg(feature = "softap")]
-mod softap {
-    //! SoftAP bring-up: the AP interface's IP stack, DHCP server and HTTP server.
-
-    use core::cell::RefCell;
-
-    use embassy_executor::Spawner;
-    use embassy_futures::join::join;
-    use embassy_net::{Ipv4Address, Ipv4Cidr, StackResources, StaticConfigV4};
-    use esp_radio::wifi::Interface;
-    use provkit_esp32::http::{HttpAnswer, HttpHandler, HttpRequestParts};
-    use static_cell::StaticCell;
-
-    use crate::app::Provisioner;
-
-    const AP_IP: [u8; 4] = [192, 168, 4, 1];
-
-    struct Shared<'a>(&'a RefCell<Provisioner>);
-
-    impl HttpHandler for Shared<'_> {
-        fn on_request(&mut self, request: HttpRequestParts<'_>) -> HttpAnswer {
-            self.0.borrow_mut().on_request(request)
-        }
-        fn on_connection_closed(&mut self, connection: u32) {
-            self.0.borrow_mut().on_connection_closed(connection);
-        }
+        static STORAGE: StaticCell<ValueStorage> = StaticCell::new();
+        let storage = STORAGE.init(ValueStorage::new());
+        // It runs until the controller fails.
+        let Err(e) = provkit_ble::run(controller, &config, storage, &mut EngineGatt(engine)).await;
+        println!("BLE stopped: {e}");
     }
 
-    pub async fn serve(spawner: Spawner, seed: u64, provisioner: &RefCell<Provisioner>) {
+    /// SoftAP (the AP itself is up already): its IP stack, DHCP and provkit-http.
+    #[cfg(feature = "softap")]
+    pub async fn softap(spawner: Spawner, seed: u64, engine: &FirmwareEngine) {
+        use embassy_net::{Ipv4Address, Ipv4Cidr, StaticConfigV4};
+        use provkit_engine::http::EngineHttp;
+
+        const AP_IP: [u8; 4] = [192, 168, 4, 1];
+        const HTTP_PORT: u16 = 80;
         let [a, b, c, d] = AP_IP;
         let config = embassy_net::Config::ipv4_static(StaticConfigV4 {
             address: Ipv4Cidr::new(Ipv4Address::new(a, b, c, d), 24),
             gateway: None,
             dns_servers: Default::default(),
         });
-        static AP_RESOURCES: StaticCell<StackResources<4>> = StaticCell::new();
+        static AP_RESOURCES: StaticCell<StackResources<6>> = StaticCell::new();
         let (stack, runner) = embassy_net::new(
             Interface::access_point(),
             config,
             AP_RESOURCES.init(StackResources::new()),
             seed ^ 0x5A5A,
         );
-        match crate::net_task(runner) {
+        match net_task(runner) {
             Ok(task) => spawner.spawn(task),
-            Err(_) => crate::fatal("spawning the AP network task"),
+            Err(_) => fatal("spawning the AP network task"),
         }
-        let handler = RefCell::new(Shared(provisioner));
-        let _ = join(
+        let services = [EngineHttp(engine), EngineHttp(engine), EngineHttp(engine)];
+        join(
             provkit_esp32::softap::run_dhcp(stack, AP_IP),
-            provkit_esp32::http::serve(stack, 80, &handler),
+            provkit_esp32::http::serve(stack, HTTP_PORT, services),
         )
         .await;
     }

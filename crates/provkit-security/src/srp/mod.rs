@@ -1,23 +1,35 @@
-//! # SRP-6a as ESP-IDF security 2 and `esp_prov` speak it
+//! # SRP-6a as ESP-IDF security 2 and Espressif's clients speak it
 //!
-//! RFC 5054 3072-bit group (g = 5), SHA-512, and the byte rules of spec §4.3 / vectors README
-//! "Protocol details" 5, which differ from a textbook SRP library in several places:
+//! RFC 5054 3072-bit group (g = 5), SHA-512, and the byte rules of spec §4.3, which differ
+//! from a textbook SRP library in several places:
 //!
 //! ```text
 //!  k     = H(N ‖ PAD(g))                       PAD = left-pad to 384 bytes
-//!  x     = H(strip0(salt) ‖ strip0(H(I ‖ ":" ‖ P)))   esp_prov's int/bytes round trips
+//!  x     = H(salt ‖ H(I ‖ ":" ‖ P))            each part raw or minimal: VerifierConvention
 //!  v     = g^x                                 stored minimal-length (may be 383 bytes)
-//!  B     = k·v + g^b                           sent minimal-length
+//!  B     = k·v + g^b                           sent minimal-length, hashed so in M
 //!  u     = H(PAD(A) ‖ PAD(B))
 //!  S     = (A·v^u)^b   (device)   = (B − k·v)^(a + u·x)   (client)
 //!  K     = H(minimal(S))                       not padded
-//!  M     = H(H(N) ⊕ H(PAD(g)) ‖ H(I) ‖ strip0(salt) ‖ A ‖ B ‖ K)   A, B as on the wire
-//!  H_AMK = H(A ‖ M ‖ K)
+//!  M     = H(H(N) ⊕ H(PAD(g)) ‖ H(I) ‖ salt ‖ A ‖ B ‖ K)   A as sent; salt, K raw or minimal
+//!  H_AMK = H(A ‖ M ‖ K)                        M as sent
+//!  key   = K[0..32]                            of K as the client hashed it
 //! ```
 //!
-//! The salt is hashed without leading zero bytes, as `esp_prov` does (real firmware hashes the
-//! raw buffer in M; the two only agree for salts without a leading zero, which is why
-//! [`generate_credentials`] never produces one).
+//! Which values are hashed with their leading zero bytes and which without differs between
+//! Espressif's own clients: the `conventions` part of this module has the table and the types
+//! ([`VerifierConvention`] for x, [`ClientConvention`] for a client). The device accepts every
+//! known client's encodings, decided from the client's proof ([`ProofVariants`]).
+//!
+//! ## Verifiers made elsewhere
+//!
+//! A stored verifier fixes x, so it fixes which clients can log in. `esp_prov
+//! --sec2_gen_cred` makes esp_prov-convention verifiers: imported into a device, they work
+//! with esp_prov always, and with the phone apps (and ESP-IDF-convention clients such as
+//! `provkit provision`'s first try) only when `SHA-512(username ":" password)` does not start
+//! with a zero byte — for 255 pairs in 256; [`check_conventions`] says which clients a given
+//! salt, username and password lock out. esp_prov's salts never start with a zero byte (it
+//! drops one, so a 16-byte request can give 15 bytes); the device sends the salt as stored.
 //!
 //! ## Why not the `srp` crate, and where the time goes
 //! `srp` 0.7 matches the proof formulas but does not expose `B` separately and spends an extra
@@ -50,7 +62,18 @@
 //! touches them is constant time; `u`, `A`, `B` and `v` are public.
 
 pub(crate) mod comb;
+mod conventions;
 pub(crate) mod mont;
+mod proof;
+
+pub use conventions::{
+    ClientConvention, ConventionMismatch, Encoding, MismatchPolicy, Sec2Client, VerifierConvention,
+    check_conventions, conventions_agree, private_key_x,
+};
+pub(crate) use proof::device_proof_for;
+// Reachable only through the hazmat `srp` module (the façade names neither).
+#[cfg_attr(not(feature = "hazmat"), allow(unused_imports))]
+pub use proof::{ProofVariant, ProofVariants};
 
 use alloc::vec::Vec;
 
@@ -148,15 +171,6 @@ pub fn hn_xor_hg() -> [u8; HASH_BYTES] {
     out
 }
 
-/// `x = H(strip0(salt) ‖ strip0(H(I ‖ ":" ‖ P)))`, esp_prov's convention (spec §12.5).
-pub fn private_key_x(salt: &[u8], username: &[u8], password: &[u8]) -> Zeroizing<[u8; HASH_BYTES]> {
-    let inner = Zeroizing::new(sha512(&[username, b":", password]));
-    Zeroizing::new(sha512(&[
-        strip_leading_zeros(salt),
-        strip_leading_zeros(inner.as_ref()),
-    ]))
-}
-
 /// `u = H(PAD(A) ‖ PAD(B))`; `a_wire`/`b_wire` must be at most 384 bytes.
 pub fn scrambler_u(a_wire: &[u8], b_wire: &[u8]) -> Result<[u8; HASH_BYTES], SecurityError> {
     let a = pad_to_n(a_wire, "A")?;
@@ -169,31 +183,22 @@ pub fn session_key(s_minimal: &[u8]) -> Zeroizing<[u8; HASH_BYTES]> {
     Zeroizing::new(sha512(&[s_minimal]))
 }
 
-/// The client proof `M = H(H(N)⊕H(PAD(g)) ‖ H(I) ‖ strip0(salt) ‖ A ‖ B ‖ K)`, A and B as sent.
+/// The client proof `M = H(H(N)⊕H(PAD(g)) ‖ H(I) ‖ salt ‖ A ‖ B ‖ K)` over the bytes given:
+/// the caller encodes salt, A, B and K as the convention in use says.
 pub fn client_proof(
     username: &[u8],
     salt: &[u8],
-    a_wire: &[u8],
-    b_wire: &[u8],
-    key: &[u8; HASH_BYTES],
+    a: &[u8],
+    b: &[u8],
+    key: &[u8],
 ) -> [u8; HASH_BYTES] {
-    sha512(&[
-        &hn_xor_hg(),
-        &sha512(&[username]),
-        strip_leading_zeros(salt),
-        a_wire,
-        b_wire,
-        key,
-    ])
+    sha512(&[&hn_xor_hg(), &sha512(&[username]), salt, a, b, key])
 }
 
-/// The device proof `H_AMK = H(A ‖ M ‖ K)`, A as sent.
-pub fn device_proof(
-    a_wire: &[u8],
-    m: &[u8; HASH_BYTES],
-    key: &[u8; HASH_BYTES],
-) -> [u8; HASH_BYTES] {
-    sha512(&[a_wire, m, key])
+/// The device proof `H_AMK = H(A ‖ M ‖ K)` over the bytes given (A as sent; M and K as the
+/// client encoded them).
+pub fn device_proof(a: &[u8], m: &[u8], key: &[u8]) -> [u8; HASH_BYTES] {
+    sha512(&[a, m, key])
 }
 
 fn pad_to_n(bytes: &[u8], field: &'static str) -> Result<[u8; N_BYTES], SecurityError> {
@@ -252,14 +257,16 @@ fn k_fe() -> Fe {
     Fe::new(&U3072::from_be_slice(&k))
 }
 
-/// `v = g^x` for `x = H(strip0(salt) ‖ strip0(H(I:P)))`, minimal big-endian (like esp_prov's
+/// `v = g^x` with x derived as `convention` says, minimal big-endian (like esp_prov's
 /// `--sec2_gen_cred`, which prints 383 bytes when v has a leading zero).
 ///
-/// Accepts any salt, including one with a leading zero byte (hashed stripped, as esp_prov).
+/// Computes any salt's verifier, one with a leading zero byte included, and never refuses:
+/// [`check_conventions`] says which clients a verifier locks out.
 pub fn verifier_for_salt(
     username: &[u8],
     password: &[u8],
     salt: &[u8],
+    convention: VerifierConvention,
 ) -> Result<Vec<u8>, SecurityError> {
     check_username(username)?;
     if strip_leading_zeros(salt).is_empty() {
@@ -267,20 +274,25 @@ pub fn verifier_for_salt(
             "salt must have a non-zero byte",
         ));
     }
-    let x = private_key_x(salt, username, password);
+    let x = private_key_x(salt, username, password, convention);
     let x = Zeroizing::new(uint512(&x));
     Ok(fe_to_minimal(&generator().pow(&*x)))
 }
 
-/// New random credentials for a device: `(salt, verifier)`.
+/// New random credentials for a device: `(salt, verifier)`, the verifier in `convention`.
 ///
-/// Draws `salt_len` bytes from `rng`, drawing again whenever the first byte is zero so the
-/// salt always has exactly `salt_len` bytes and hashes the same under esp_prov's and the
-/// firmware's conventions.
+/// Draws `salt_len` bytes from `rng`, drawing again whenever the first byte is zero, so the
+/// salt always has exactly `salt_len` bytes and every client hashes it alike. Then, with
+/// [`MismatchPolicy::Refuse`], credentials whose verifier would differ under another
+/// client's convention (`SHA-512(username ":" password)` starting with a zero byte, 1 pair in
+/// 256) are refused with [`SecurityError::ConventionMismatch`], which names the clients that
+/// could never log in; [`MismatchPolicy::Allow`] makes the verifier anyway.
 pub fn generate_credentials<R: CryptoRng + ?Sized>(
     username: &[u8],
     password: &[u8],
     salt_len: usize,
+    convention: VerifierConvention,
+    policy: MismatchPolicy,
     rng: &mut R,
 ) -> Result<(Vec<u8>, Vec<u8>), SecurityError> {
     if salt_len == 0 || salt_len > N_BYTES {
@@ -292,7 +304,11 @@ pub fn generate_credentials<R: CryptoRng + ?Sized>(
     for _ in 0..64 {
         rng.fill_bytes(&mut salt);
         if salt.first().is_some_and(|&b| b != 0) {
-            let verifier = verifier_for_salt(username, password, &salt)?;
+            if policy == MismatchPolicy::Refuse {
+                check_conventions(&salt, username, password, convention)
+                    .map_err(SecurityError::ConventionMismatch)?;
+            }
+            let verifier = verifier_for_salt(username, password, &salt, convention)?;
             return Ok((salt, verifier));
         }
     }
@@ -370,8 +386,9 @@ pub struct DeviceExchange {
     pub s: Zeroizing<Vec<u8>>,
     /// K = H(S).
     pub key: Zeroizing<[u8; HASH_BYTES]>,
-    /// The client proof the device expects (secret until the client has sent it).
-    pub expected_m: Zeroizing<[u8; HASH_BYTES]>,
+    /// The client proofs the device accepts (secret until the client has sent one); the
+    /// first is ESP-IDF's M (salt and K raw).
+    pub proofs: ProofVariants,
 }
 
 impl DeviceCredentials {
@@ -475,8 +492,8 @@ impl DeviceCredentials {
         self.device_exchange(username, a_wire, b)
     }
 
-    /// `a_wire` is A exactly as received (its length is the caller's policy: the handshake
-    /// layer insists on 384 bytes). Rejects A ≡ 0 (mod N) and u = 0.
+    /// `a_wire` is A exactly as received, 1..=384 bytes (hashed so in M and H_AMK, left-padded
+    /// in u). Rejects A ≡ 0 (mod N) (RFC 5054 §2.5.4; ESP-IDF does not check it) and u = 0.
     pub(crate) fn device_exchange(
         &self,
         username: &[u8],
@@ -510,14 +527,13 @@ impl DeviceCredentials {
         );
         let s = fe_to_minimal_secret(&s_fe);
         let key = session_key(&s);
-        let expected_m =
-            Zeroizing::new(client_proof(username, &self.salt, a_wire, &b_public, &key));
+        let proofs = ProofVariants::compute(username, &self.salt, a_wire, &b_public, &key);
         Ok(DeviceExchange {
             b_public,
             u,
             s,
             key,
-            expected_m,
+            proofs,
         })
     }
 }
@@ -533,19 +549,28 @@ pub fn public_a(a: &[u8; SECRET_BYTES]) -> Vec<u8> {
 pub struct ClientExchange {
     /// u = H(PAD(A) ‖ PAD(B)).
     pub u: [u8; HASH_BYTES],
-    /// x = H(strip0(salt) ‖ strip0(H(I:P))).
+    /// x = H(salt ‖ H(I:P)) in the convention's encodings.
     pub x: Zeroizing<[u8; HASH_BYTES]>,
     /// The premaster secret S, minimal big-endian.
     pub s: Zeroizing<Vec<u8>>,
-    /// K = H(S).
+    /// K = H(S), all 64 bytes.
     pub key: Zeroizing<[u8; HASH_BYTES]>,
-    /// The client proof M (secret until sent: it is what the device checks).
+    /// The client proof M as computed (salt, B and K encoded as the convention says).
     pub m: Zeroizing<[u8; HASH_BYTES]>,
+    /// M as it goes into `client_proof` on the wire (64 bytes, or minimal).
+    pub proof: Zeroizing<Vec<u8>>,
+    /// The device proof H_AMK this client expects.
+    pub expected_device_proof: [u8; HASH_BYTES],
+    /// The AES-256-GCM key: the first 32 bytes of K as the convention encodes it.
+    pub aes_key: Zeroizing<[u8; 32]>,
 }
 
-/// The client computation `S = (B − k·v)^(a + u·x)` and the values derived from it.
+/// The client computation `S = (B − k·v)^(a + u·x)` and the values derived from it, with the
+/// encodings of `convention` (`a_wire` is A as sent; B is hashed minimal in M, as ESP-IDF's
+/// device hashes what it sends and every client does).
 ///
-/// Rejects B ≡ 0 (mod N), B longer than 384 bytes and u = 0.
+/// Rejects B ≡ 0 (mod N), B longer than 384 bytes, u = 0, and (for a minimal-K convention)
+/// a K with 32 or more leading zero bytes.
 pub fn client_exchange(
     username: &[u8],
     password: &[u8],
@@ -553,6 +578,7 @@ pub fn client_exchange(
     a_wire: &[u8],
     salt: &[u8],
     b_wire: &[u8],
+    convention: ClientConvention,
 ) -> Result<ClientExchange, SecurityError> {
     let b_fe = fe_from_be(b_wire, "device_pubkey")?;
     if b_fe.retrieve() == U3072::ZERO {
@@ -562,7 +588,7 @@ pub fn client_exchange(
     if u.iter().all(|&x| x == 0) {
         return Err(SecurityError::InvalidPublicKey);
     }
-    let x = private_key_x(salt, username, password);
+    let x = private_key_x(salt, username, password, convention.verifier());
     let x_uint = Zeroizing::new(uint512(&x));
     let g = generator();
     let v = Zeroizing::new(g.pow(&*x_uint));
@@ -581,6 +607,30 @@ pub fn client_exchange(
     let s_fe = Zeroizing::new(base.pow_bounded_exp(&*exponent, 1025));
     let s = fe_to_minimal_secret(&s_fe);
     let key = session_key(&s);
-    let m = Zeroizing::new(client_proof(username, salt, a_wire, b_wire, &key));
-    Ok(ClientExchange { u, x, s, key, m })
+    let key_hashed = convention.key().apply(key.as_ref());
+    let mut aes_key = Zeroizing::new([0u8; 32]);
+    aes_key.copy_from_slice(
+        key_hashed
+            .get(..32)
+            .ok_or(SecurityError::InvalidPublicKey)?,
+    );
+    let m = Zeroizing::new(client_proof(
+        username,
+        convention.salt_in_proof().apply(salt),
+        a_wire,
+        strip_leading_zeros(b_wire),
+        key_hashed,
+    ));
+    let proof = Zeroizing::new(convention.proof().apply(m.as_ref()).to_vec());
+    let expected_device_proof = device_proof(a_wire, &proof, key_hashed);
+    Ok(ClientExchange {
+        u,
+        x,
+        s,
+        key,
+        m,
+        proof,
+        expected_device_proof,
+        aes_key,
+    })
 }

@@ -71,23 +71,20 @@ impl Form {
     }
 }
 
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
 fn decode(raw: &[u8]) -> Result<Vec<u8>, FormError> {
     let mut out = Vec::with_capacity(raw.len());
     let mut i = 0;
     while let Some(&b) = raw.get(i) {
         match b {
             b'%' => {
-                let hi = raw.get(i + 1).copied().and_then(hex);
-                let lo = raw.get(i + 2).copied().and_then(hex);
+                let hi = raw
+                    .get(i + 1)
+                    .copied()
+                    .and_then(provkit_protocomm::hex::digit);
+                let lo = raw
+                    .get(i + 2)
+                    .copied()
+                    .and_then(provkit_protocomm::hex::digit);
                 match (hi, lo) {
                     (Some(hi), Some(lo)) => out.push(hi << 4 | lo),
                     _ => return Err(FormError::BadPercentEscape),

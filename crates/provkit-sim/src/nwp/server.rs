@@ -1,16 +1,24 @@
 //! A minimal blocking HTTP/1.1 server for TI's device API on a real TCP socket (loopback in
-//! tests, `provkit sim --personality cc32xx` for a phone or curl). One request per
-//! connection (`Connection: close`), parsed with provkit-cc32xx's request parser; each
-//! request is handed to [`super::http_api::handle`]. Announcements the NWP queued are sent
-//! to `announce_to` after each request.
+//! tests, `provkit sim --personality cc32xx` for a phone or curl). Connections are served
+//! one after another, one request each (`Connection: close`), by provkit-http's connection
+//! loop (the parser, limits and response writer of every provkit HTTP server) over the
+//! blocking socket; each request is handed to [`super::http_api::handle`], a malformed one
+//! gets `400`. Announcements the NWP queued are sent to `announce_to` after each request.
 
+use std::future::Future;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use provkit_cc32xx::http::{Parsed, parse_request};
+use provkit_http::limits::REQUEST_BUFFER_LEN;
+use provkit_http::{
+    Answer, ConnectionId, NoTimer, ParseError, Request, Response, Service, Status, Timeouts,
+    serve_connection,
+};
 
 use provkit_cc32xx::driver::{NwpDriver, NwpEvent};
 
@@ -106,7 +114,7 @@ pub fn serve(
         match listener.accept() {
             Ok((stream, _)) => {
                 // A broken client only ends its own connection.
-                let _ = serve_connection(stream, &nwp, options);
+                let _ = serve_connection_blocking(stream, &nwp, options);
             }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                 std::thread::sleep(Duration::from_millis(5));
@@ -117,54 +125,104 @@ pub fn serve(
     Ok(())
 }
 
-fn serve_connection(
-    mut stream: TcpStream,
+/// A blocking socket as provkit-http's async I/O: every read and write completes before it
+/// returns (bounded by the socket's timeouts), so the loop never waits on a waker.
+struct BlockingIo(TcpStream);
+
+impl embedded_io_async::ErrorType for BlockingIo {
+    type Error = std::io::Error;
+}
+
+impl embedded_io_async::Read for BlockingIo {
+    async fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl embedded_io_async::Write for BlockingIo {
+    async fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf)
+    }
+
+    async fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// Runs a future whose I/O is blocking to completion on this thread.
+fn run_blocking<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+        std::thread::yield_now();
+    }
+}
+
+/// TI's HTTP API as provkit-http's service.
+struct TiService<'a> {
+    nwp: &'a Mutex<EmulatedNwp>,
+    options: ServerOptions,
+}
+
+/// The response with TI's status line, `Connection: close`, ending the connection.
+fn ti_response(response: http_api::TiHttpResponse) -> Option<Response> {
+    let status = Status::custom(response.status, response.reason())?;
+    Response::new(status, response.body)
+        .with_content_type(response.content_type)
+        .and_then(|r| r.with_header("Connection", "close"))
+        .ok()
+        .map(Response::closing)
+}
+
+impl Service for TiService<'_> {
+    async fn request(&mut self, request: &Request<'_>, _connection: ConnectionId) -> Answer {
+        let Ok(mut guard) = self.nwp.lock() else {
+            return Answer::Close;
+        };
+        let response = http_api::handle(&mut guard, request.method, request.target, request.body);
+        let announcements = guard.take_announcements();
+        drop(guard);
+        if let Some(to) = self.options.announce_to {
+            for a in announcements {
+                let _ = announce::send(&a, to);
+            }
+        }
+        ti_response(response).map_or(Answer::Close, Answer::Reply)
+    }
+
+    fn refused(&mut self, _error: ParseError, _connection: ConnectionId) -> Option<Response> {
+        ti_response(http_api::TiHttpResponse {
+            status: 400,
+            content_type: "text/plain",
+            body: b"malformed request".to_vec(),
+        })
+    }
+
+    fn closed(&mut self, _connection: ConnectionId) {}
+}
+
+fn serve_connection_blocking(
+    stream: TcpStream,
     nwp: &Mutex<EmulatedNwp>,
     options: ServerOptions,
 ) -> std::io::Result<()> {
     stream.set_nonblocking(false)?;
     stream.set_read_timeout(Some(READ_TIMEOUT))?;
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 1024];
-    let response = loop {
-        let n = stream.read(&mut chunk)?;
-        if n == 0 {
-            return Ok(());
-        }
-        buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
-        match parse_request(&buf) {
-            Parsed::Incomplete => continue,
-            Parsed::Invalid => {
-                break http_api::TiHttpResponse {
-                    status: 400,
-                    content_type: "text/plain",
-                    body: b"malformed request".to_vec(),
-                };
-            }
-            Parsed::Request(req) => {
-                let mut guard = nwp
-                    .lock()
-                    .map_err(|_| std::io::Error::other("NWP state poisoned"))?;
-                let response = http_api::handle(&mut guard, req.method, req.path, req.body);
-                let announcements = guard.take_announcements();
-                drop(guard);
-                if let Some(to) = options.announce_to {
-                    for a in announcements {
-                        let _ = announce::send(&a, to);
-                    }
-                }
-                break response;
-            }
-        }
-    };
-    let head = format!(
-        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        response.status,
-        response.reason(),
-        response.content_type,
-        response.body.len()
-    );
-    stream.write_all(head.as_bytes())?;
-    stream.write_all(&response.body)?;
-    stream.flush()
+    stream.set_write_timeout(Some(READ_TIMEOUT))?;
+    let mut io = BlockingIo(stream);
+    let mut service = TiService { nwp, options };
+    let mut buffer = vec![0u8; REQUEST_BUFFER_LEN];
+    // The socket's own timeouts bound every read and write.
+    let mut timeouts = Timeouts::new(NoTimer);
+    let _ended = run_blocking(serve_connection(
+        &mut io,
+        0,
+        &mut service,
+        &mut buffer,
+        &mut timeouts,
+    ));
+    Ok(())
 }
