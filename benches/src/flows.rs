@@ -120,6 +120,12 @@ impl RequestBench {
             inner: DeviceLink::new(&device, HTTP_CLIENT),
             last: None,
         });
+        // Patch 0 on purpose (its fixed nonce lets one recorded request be replayed); the
+        // client accepts it only when told.
+        client.set_security_policy(provkit_client::SecurityPolicy {
+            allow_sec2_patch0: true,
+            ..provkit_client::SecurityPolicy::default()
+        });
         let scheme = client
             .connect(&sec2_secrets(), None, &mut DetRng::seeded(6))
             .map_err(|e| format!("connect: {e}"))?;

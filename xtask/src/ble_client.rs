@@ -717,7 +717,15 @@ fn sec2_patch0(provkit: &Path) -> Result<(), String> {
         "--password",
         "pw-0",
     ];
-    provision_ok(&sim, Mtu::Large, &sec, "sec2 patch 0")?;
+    // Patch 0 (one fixed GCM nonce) is refused unless allowed, before any handshake.
+    let mut args = sec.to_vec();
+    args.extend(["--ssid", DEMO_SSID, "--passphrase", DEMO_PASSPHRASE]);
+    sim.client("provision", Mtu::Large, &args)?
+        .expect_failure("sec2 patch 0 without --allow-sec2-patch0")?
+        .expect("patch 0", "sec2 patch 0 refused")?;
+    let mut allowed = sec.to_vec();
+    allowed.push("--allow-sec2-patch0");
+    provision_ok(&sim, Mtu::Large, &allowed, "sec2 patch 0")?;
     sim.expect_event("cred_success", "")
 }
 

@@ -113,7 +113,7 @@ const VARIANTS: usize = 8;
 
 fn rv32_trace_check() -> Result<(), String> {
     crate::rv32::ensure_debian_packages(crate::rv32::PACKAGES)?;
-    crate::steps::ensure_targets(&["riscv32imc-unknown-none-elf"])?;
+    crate::process::ensure_targets(&["riscv32imc-unknown-none-elf"])?;
     for (level, profile) in [("s", "release"), ("3", "release-o3")] {
         let elf = build_trace(profile)?;
         let (begin, end) = (

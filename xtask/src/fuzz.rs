@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! cargo xtask fuzz --smoke [--smoke-secs N]   every target for N s (default 20), CI mode
+//! cargo xtask fuzz --all [--time S]           every target for S s (default 600): the long run
 //! cargo xtask fuzz TARGET [--time S]          one target for S s (default 600)
 //! cargo xtask fuzz seed                       only (re)build fuzz/corpus/* from the vectors
 //! cargo xtask fuzz list                       the target names
@@ -43,6 +44,7 @@ const MAX_SLOW_SEEDS: usize = 120;
 /// Entry point of `cargo xtask fuzz ...`.
 pub fn fuzz(args: &[String]) -> Result<(), String> {
     let mut smoke = false;
+    let mut all_long = false;
     let mut smoke_secs: Option<u64> = None;
     let mut time: Option<u64> = None;
     let mut target: Option<&str> = None;
@@ -50,6 +52,7 @@ pub fn fuzz(args: &[String]) -> Result<(), String> {
     while let Some(arg) = iter.next() {
         match arg.as_str() {
             "--smoke" => smoke = true,
+            "--all" => all_long = true,
             "--smoke-secs" => smoke_secs = Some(parse_secs(iter.next(), "--smoke-secs")?),
             "--time" => time = Some(parse_secs(iter.next(), "--time")?),
             other if other.starts_with('-') => {
@@ -57,6 +60,12 @@ pub fn fuzz(args: &[String]) -> Result<(), String> {
             }
             other => target = Some(other),
         }
+    }
+    if all_long {
+        if smoke || target.is_some() {
+            return Err("--all runs every target; give no target and no --smoke".into());
+        }
+        return smoke_run(time.unwrap_or(DEFAULT_LONG_SECS));
     }
     match (smoke, target) {
         (true, None) => match smoke_secs {
@@ -81,7 +90,7 @@ pub fn fuzz(args: &[String]) -> Result<(), String> {
             run_target(&toolchain, name, time.unwrap_or(DEFAULT_LONG_SECS))
         }
         _ => Err(
-            "usage: cargo xtask fuzz --smoke [--smoke-secs N] | TARGET [--time S] | seed | list"
+            "usage: cargo xtask fuzz --smoke [--smoke-secs N] | --all [--time S] | TARGET [--time S] | seed | list"
                 .to_string(),
         ),
     }
@@ -269,6 +278,9 @@ fn seed_corpora(targets: &[String]) -> Result<usize, String> {
     for target in targets {
         let dir = fuzz_dir().join("corpus").join(target);
         std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+        for bytes in target_seeds(target) {
+            written += write_seed(&dir, &bytes)?;
+        }
         let step = if SLOW_TARGETS.contains(&target.as_str()) {
             seeds.len().div_ceil(MAX_SLOW_SEEDS).max(1)
         } else {
@@ -281,18 +293,84 @@ fn seed_corpora(targets: &[String]) -> Result<usize, String> {
                 vec![seed.clone()]
             };
             for bytes in variants {
-                let mut hasher = DefaultHasher::new();
-                bytes.hash(&mut hasher);
-                let path = dir.join(format!("seed-{:016x}", hasher.finish()));
-                if !path.exists() {
-                    std::fs::write(&path, &bytes)
-                        .map_err(|e| format!("writing {}: {e}", path.display()))?;
-                    written += 1;
-                }
+                written += write_seed(&dir, &bytes)?;
             }
         }
     }
     Ok(written)
+}
+
+/// Writes one seed file named by the hash of its content; 1 if it was new.
+fn write_seed(dir: &Path, bytes: &[u8]) -> Result<usize, String> {
+    let mut hasher = DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    let path = dir.join(format!("seed-{:016x}", hasher.finish()));
+    if path.exists() {
+        return Ok(0);
+    }
+    std::fs::write(&path, bytes).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    Ok(1)
+}
+
+/// Hand-made seeds for targets whose input is not a protocol message of the vectors: a DHCP
+/// exchange, a store record, GATT operations in the target's format.
+fn target_seeds(target: &str) -> Vec<Vec<u8>> {
+    const SEPARATOR: &[u8] = b"\xffSEP";
+    let dhcp = |kind: u8, requested: Option<[u8; 4]>| {
+        let mut p = vec![0u8; 240];
+        p[0] = 1;
+        p[1] = 1;
+        p[2] = 6;
+        p[4..8].copy_from_slice(&[0xde, 0xad, 0xbe, 0xef]);
+        p[28..34].copy_from_slice(&[2, 0, 0, 0, 0, 1]);
+        p[236..240].copy_from_slice(&[0x63, 0x82, 0x53, 0x63]);
+        p.extend_from_slice(&[53, 1, kind]);
+        if let Some(ip) = requested {
+            p.extend_from_slice(&[50, 4]);
+            p.extend_from_slice(&ip);
+        }
+        p.push(255);
+        p
+    };
+    match target {
+        "dhcp_server" => {
+            // Clock step byte, then the datagram: DISCOVER, REQUEST, RELEASE.
+            let mut seed = vec![0];
+            seed.extend(dhcp(1, None));
+            seed.extend_from_slice(SEPARATOR);
+            seed.push(1);
+            seed.extend(dhcp(3, Some([192, 168, 4, 2])));
+            seed.extend_from_slice(SEPARATOR);
+            seed.push(200);
+            seed.extend(dhcp(7, None));
+            vec![seed]
+        }
+        // Version 1, one profile: priority 0, flags bssid|channel, "HomeNet", "correct horse".
+        "flash_record" => {
+            let mut record = vec![1, 1, 0, 3, 7];
+            record.extend_from_slice(b"HomeNet");
+            record.push(13);
+            record.extend_from_slice(b"correct horse");
+            record.extend_from_slice(&[0x24, 0x0a, 0xc4, 0, 0, 1, 6]);
+            vec![record]
+        }
+        // A write to prov-session (characteristic 2) of a sec1 Command0, then a GetStatus
+        // record to prov-config (3), then a prepare + execute.
+        "gatt_write_path" => {
+            let mut seed = vec![
+                0, 2, 0, 0, 0x10, 0x01, 0x5a, 0x25, 0xa2, 0x01, 0x22, 0x0a, 0x20,
+            ];
+            seed.extend_from_slice(&[0x42; 32]);
+            seed.extend_from_slice(SEPARATOR);
+            seed.extend_from_slice(&[0, 3, 0, 0, 0x08, 0x00]);
+            seed.extend_from_slice(SEPARATOR);
+            seed.extend_from_slice(&[1, 3, 0, 0, 0x08, 0x02, 0x62, 0x00]);
+            seed.extend_from_slice(SEPARATOR);
+            seed.extend_from_slice(&[2, 3, 0, 0]);
+            vec![seed]
+        }
+        _ => Vec::new(),
+    }
 }
 
 fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {

@@ -71,6 +71,8 @@ const BLEAK_SHIM_DIR: &str = "tests/interop/ble";
 const CONTROLLERS_SCRIPT: &str = "tests/interop/ble/linked_controllers.py";
 /// The bleak stand-in's own test against a bumble peripheral of ESP-IDF's layout.
 const SHIM_SELFTEST: &str = "tests/interop/ble/shim_selftest.py";
+/// A central that connects and sends nothing (the BLE idle-link scenario).
+const SILENT_CENTRAL: &str = "tests/interop/ble/silent_central.py";
 /// How long the stand-in scans per esp_prov run (bleak's default is 5 s); the sim advertises
 /// far more often than that.
 const BLE_SCAN_SECONDS: &str = "1.0";
@@ -270,6 +272,11 @@ pub fn interop() -> Result<(), String> {
             runs.push((format!("{}{name}", transport.label()), transport, *scenario));
         }
     }
+    runs.push((
+        "ble: a central that connects and stays silent is dropped, then esp_prov provisions".into(),
+        Transport::Ble { mtu: 517 },
+        scenario_ble_silent_central_is_dropped,
+    ));
     let only: Option<String> = std::env::var("PROVKIT_INTEROP_ONLY").ok();
     let (mut passed, mut failed) = (0usize, Vec::new());
     let mut ble_time = Duration::ZERO;
@@ -907,6 +914,66 @@ fn scenario_ble_shim_selftest(_provkit: &Path, _tp: Transport) -> Result<(), Str
     } else {
         Err(format!("{SHIM_SELFTEST} failed ({}):\n{text}", out.status))
     }
+}
+
+/// A central that connects and sends nothing would hold the peripheral's one connection (and
+/// stop its advertising) for ever; the sim drops it after `--ble-idle-timeout-ms` and
+/// advertises again, so esp_prov then finds and provisions the device.
+fn scenario_ble_silent_central_is_dropped(provkit: &Path, tp: Transport) -> Result<(), String> {
+    // Longer than esp_prov's own silences (it sleeps 5 s between status polls), which a
+    // shorter timeout would cut: the default is 60 s for the same reason (a user typing a PoP).
+    const IDLE_MS: u64 = 8_000;
+    let idle = IDLE_MS.to_string();
+    let sim = Sim::start(
+        provkit,
+        tp,
+        &[
+            "--security",
+            "1",
+            "--pop",
+            "pop",
+            "--ble-idle-timeout-ms",
+            &idle,
+        ],
+    )?;
+    let central_port = sim.controllers.as_ref().map_or(0, |c| c.central_port);
+    let out = Command::new(venv_python())
+        .arg("-u")
+        .arg(root().join(SILENT_CENTRAL))
+        .args([sim.ble_name.as_str(), "30"])
+        .env(
+            "PROVKIT_BLE_HCI",
+            format!("hci-tcp:127.0.0.1:{central_port}"),
+        )
+        .current_dir(&sim._state.path)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("starting {SILENT_CENTRAL}: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let after_s: f64 = text
+        .lines()
+        .find_map(|l| l.split_once("\"event\": \"dropped\", \"after_s\": "))
+        .and_then(|(_, rest)| rest.split(',').next())
+        .and_then(|n| n.trim().parse().ok())
+        .ok_or_else(|| {
+            format!(
+                "the silent central was not dropped: {text}{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })?;
+    // Dropped at the idle timeout, not before (the link itself was fine) and not much later.
+    let idle_s = IDLE_MS as f64 / 1000.0;
+    if !(idle_s - 0.5..idle_s + 10.0).contains(&after_s) {
+        return Err(format!(
+            "silent central dropped after {after_s} s, idle timeout {idle_s} s"
+        ));
+    }
+    provision_ok(
+        &sim,
+        &["--sec_ver", "1", "--pop", "pop"],
+        "after a silent central",
+    )?;
+    Ok(())
 }
 
 /// `tests/vectors/transcripts/sec0_auto.json` records esp_prov (ESP-IDF's copy) run with

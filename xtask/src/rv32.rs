@@ -118,7 +118,7 @@ pub fn rv32_count(args: &[String]) -> Result<(), String> {
     }
     let started = std::time::Instant::now();
     ensure_debian_packages(PACKAGES)?;
-    crate::steps::ensure_targets(&["riscv32imc-unknown-none-elf"])?;
+    crate::process::ensure_targets(&["riscv32imc-unknown-none-elf"])?;
     let mbedtls_src = mbedtls_source()?;
 
     // provkit[level] and mbedtls[level]: operation -> instructions.

@@ -32,13 +32,28 @@
 //! provkit-client's `Transport` trait, so provkit-client itself stays free of BLE.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+// Untrusted bytes never panic: outside tests, no unwrap/expect, no unchecked indexing, no
+// panic! (see docs/SECURITY.md).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 extern crate alloc;
 
 pub mod advertising;
+// The central (provkit's own client side) indexes slices whose length it checked just before
+// (HCI and ATT headers); it is exempt from `indexing_slicing` until its owner converts those
+// sites to `get`. Everything else here is denied like the other protocol crates.
 #[cfg(feature = "central")]
+#[allow(clippy::indexing_slicing)]
 pub mod central;
 #[cfg(feature = "client")]
 pub mod client;
@@ -48,7 +63,7 @@ pub mod peripheral;
 
 pub use advertising::{Advertisement, AdvertisingError, advertisement, default_device_name};
 pub use peripheral::{
-    Endpoint, GattBackend, MAX_ENDPOINTS, MAX_VALUE_LEN, PeripheralConfig, PeripheralError,
-    ValueStorage, run,
+    DEFAULT_IDLE_TIMEOUT_MS, Endpoint, GattBackend, IdleDeadline, MAX_ENDPOINTS, MAX_VALUE_LEN,
+    PeripheralConfig, PeripheralError, ValueStorage, run,
 };
 pub use provkit_protocomm::ble::{AttErrorCode, Uuid128};

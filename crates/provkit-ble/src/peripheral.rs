@@ -27,12 +27,22 @@
 //! because TrouBLE 0.7 leaves its prepare queue filled after a refused one (every later long
 //! write on the link would fail): the client sees the error on its read instead, and the link
 //! stays usable, for instance to retry a wrong PoP.
+//!
+//! ## Idle links
+//!
+//! Only one central is served at a time and advertising stops while it is connected, so a
+//! central that connects and then sends nothing would keep every phone away for as long as it
+//! likes (ESP-IDF has no limit). The peripheral drops a link on which no ATT request arrived
+//! for [`PeripheralConfig::idle_timeout_ms`] (default [`DEFAULT_IDLE_TIMEOUT_MS`]) and
+//! advertises again. Any ATT request counts as activity, service discovery included; a write
+//! the backend is still answering (a blocking scan) is not idle time.
 
 use alloc::vec::Vec;
 use core::convert::Infallible;
 
 use embassy_futures::select::{Either, select};
 use embassy_sync::blocking_mutex::raw::NoopRawMutex;
+use embassy_time::{Duration, Instant, Timer};
 use heapless::Vec as BoundedVec;
 use provkit_protocomm::ble::{AttErrorCode, Uuid128};
 use trouble_host::att::{AttClient, AttErrorCode as WireAttError, AttReq};
@@ -54,6 +64,11 @@ pub const MAX_VALUE_LEN: usize = 512;
 /// Attribute table size: GAP and GATT services, the provisioning service, and three attributes
 /// per endpoint (declaration, value, user description).
 const MAX_ATTRIBUTES: usize = 16 + 3 * MAX_ENDPOINTS;
+/// [`PeripheralConfig::idle_timeout_ms`] of the simulator and the examples: 60 s without an
+/// ATT request. Long enough for a user to type a PoP or password between the phone app's
+/// connect and its first handshake write; short enough that a silent central cannot keep the
+/// one connection for long.
+pub const DEFAULT_IDLE_TIMEOUT_MS: u64 = 60_000;
 /// Simultaneous connections. ESP-IDF's provisioning service takes one central at a time.
 const MAX_CONNECTIONS: usize = 1;
 /// L2CAP channels TrouBLE reserves (ATT and signalling).
@@ -81,6 +96,9 @@ pub struct PeripheralConfig<'a> {
     pub manufacturer_data: Option<&'a [u8]>,
     /// The endpoints, in the order the backend indexes them.
     pub endpoints: &'a [Endpoint<'a>],
+    /// Drop a link after this long (ms) without an ATT request; `None` keeps idle links
+    /// forever (ESP-IDF's behaviour). See the module docs.
+    pub idle_timeout_ms: Option<u64>,
 }
 
 /// Caller-owned storage for the characteristic values (static on a chip).
@@ -199,7 +217,8 @@ pub async fn run<C: Controller, B: GattBackend>(
             let Ok(connection) = connection.with_attribute_server(&gatt.server) else {
                 continue;
             };
-            gatt.serve(&connection, &stack, backend).await;
+            gatt.serve(&connection, &stack, backend, config.idle_timeout_ms)
+                .await;
         }
     };
     match select(runner.run(), serve).await {
@@ -265,17 +284,35 @@ impl<'d> ProvisioningGatt<'d> {
         self.handles.iter().position(|&h| h == handle)
     }
 
-    /// Serves one connection until it drops.
+    /// Serves one connection until it drops (or is dropped for idling `idle_timeout_ms`).
     async fn serve<C: Controller, B: GattBackend>(
         &self,
         connection: &GattConnection<'_, '_, DefaultPacketPool>,
         stack: &Stack<'_, C, DefaultPacketPool>,
         backend: &mut B,
+        idle_timeout_ms: Option<u64>,
     ) {
         let id = connection.raw().handle().raw();
         backend.connected(id);
+        let mut idle = IdleDeadline::new(idle_timeout_ms, Instant::now());
         loop {
-            match connection.next().await {
+            let event = match idle.deadline() {
+                Some(at) => match select(connection.next(), Timer::at(at)).await {
+                    Either::First(event) => event,
+                    Either::Second(()) => {
+                        // Silent for too long: drop the link; its Disconnected event follows
+                        // and ends this loop like any other disconnect.
+                        connection.raw().disconnect();
+                        idle.disarm();
+                        continue;
+                    }
+                },
+                None => connection.next().await,
+            };
+            if matches!(event, GattConnectionEvent::Gatt { .. }) {
+                idle.activity(Instant::now());
+            }
+            match event {
                 GattConnectionEvent::Disconnected { .. } => {
                     self.forget(id);
                     backend.disconnected(id);
@@ -421,7 +458,63 @@ impl<'d> ProvisioningGatt<'d> {
     }
 }
 
+/// When an idle link is dropped: `timeout` after the last ATT request (or the connect).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdleDeadline {
+    timeout: Option<Duration>,
+    at: Option<Instant>,
+}
+
+impl IdleDeadline {
+    /// A link that connected at `now`, dropped after `timeout_ms` of silence (`None`: never).
+    pub fn new(timeout_ms: Option<u64>, now: Instant) -> Self {
+        let timeout = timeout_ms.map(Duration::from_millis);
+        Self {
+            timeout,
+            at: timeout.map(|t| now + t),
+        }
+    }
+
+    /// An ATT request arrived at `now`: the silence starts over.
+    pub fn activity(&mut self, now: Instant) {
+        if self.at.is_some() {
+            self.at = self.timeout.map(|t| now + t);
+        }
+    }
+
+    /// The link is being dropped: no deadline any more.
+    pub fn disarm(&mut self) {
+        self.at = None;
+    }
+
+    /// When the link is dropped if nothing arrives before, if ever.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.at
+    }
+}
+
 /// protocomm's ATT error as TrouBLE's wire code.
 fn wire_error(code: AttErrorCode) -> WireAttError {
     WireAttError::new(code.code())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_idle_deadline_follows_the_last_request_and_can_be_off() {
+        let t0 = Instant::from_millis(1_000);
+        let mut idle = IdleDeadline::new(Some(60_000), t0);
+        assert_eq!(idle.deadline(), Some(Instant::from_millis(61_000)));
+        idle.activity(Instant::from_millis(30_000));
+        assert_eq!(idle.deadline(), Some(Instant::from_millis(90_000)));
+        idle.disarm();
+        assert_eq!(idle.deadline(), None);
+        idle.activity(Instant::from_millis(95_000));
+        assert_eq!(idle.deadline(), None, "a link being dropped stays dropped");
+        let mut forever = IdleDeadline::new(None, t0);
+        forever.activity(Instant::from_millis(2_000));
+        assert_eq!(forever.deadline(), None);
+    }
 }

@@ -4,9 +4,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use provkit_cc32xx::Cc32xxError;
-use provkit_cc32xx::driver::NwpSockets;
 use provkit_cc32xx::http::{MAX_CONNECTIONS, ProtocommHttpServer};
+use provkit_cc32xx::provkit_nwp::Cc32xxError;
+use provkit_cc32xx::provkit_nwp::NwpSockets;
 use provkit_hal::Instant;
 use provkit_http::limits::{IDLE_TIMEOUT_MS, MAX_BODY_LEN, REQUEST_TIMEOUT_MS};
 use provkit_protocomm::rand_core::SeedableRng;

@@ -17,8 +17,8 @@ use provkit_ble::client::{AttMtu, BleOptions, BleTransport};
 use provkit_ble::hci::HciSpec;
 use provkit_client::http::{DEFAULT_SERVICE, HttpTransport};
 use provkit_client::{
-    Client, ClientConvention, ClientError, PollPolicy, ScanPlan, Scheme, Secrets, Transport,
-    WifiCredentials, security_config,
+    Client, ClientConvention, ClientError, PollPolicy, ScanPlan, Scheme, Secrets, SecurityPolicy,
+    Transport, WifiCredentials, security_config,
 };
 use provkit_sim::provkit_security::rand_core::SeedableRng;
 use provkit_sim::provkit_security::sec2::{
@@ -89,6 +89,14 @@ struct ClientArgs {
     /// Security 2 password.
     #[arg(long)]
     password: Option<String>,
+    /// Refuse a device offering a weaker scheme than N (0, 1, 2). Default: 2 with
+    /// --username/--password, 1 with --pop, else 0. proto-ver is unauthenticated, so this is
+    /// what stops a downgrade.
+    #[arg(long = "min-security", value_name = "N", value_parser = clap::value_parser!(u8).range(0..=2))]
+    min_security: Option<u8>,
+    /// Accept security 2 patch 0 (one fixed AES-GCM nonce for the whole session).
+    #[arg(long = "allow-sec2-patch0")]
+    allow_sec2_patch0: bool,
     /// Security 2 verifier convention to try first: esp-idf (ESP-IDF's device code and the
     /// phone apps) or esp-prov (verifiers made by esp_prov --sec2_gen_cred).
     #[arg(long = "sec2-convention", value_enum, default_value_t = ConventionArg::EspIdf)]
@@ -341,9 +349,17 @@ fn connect(args: &ClientArgs) -> Result<Client<Box<dyn Transport>>, String> {
             Scheme::Sec2(patch)
         }
     };
+    let secrets = secrets_of(args);
+    let policy = SecurityPolicy {
+        min_security: args.min_security,
+        allow_sec2_patch0: args.allow_sec2_patch0,
+    };
+    policy
+        .check(scheme, &secrets)
+        .map_err(|e| describe(&e, "checking the device's security (--min-security)"))?;
     eprintln!("security {} ...", scheme.sec_ver());
     let pop_required = detected.is_none_or(|d| d.pop_required);
-    let config = security_config(scheme, &secrets_of(args), pop_required)
+    let config = security_config(scheme, &secrets, pop_required)
         .map_err(|e| describe(&e, "preparing the session"))?;
     client.set_sec2_convention(args.sec2_convention.client());
     client.set_sec2_retry(!args.no_sec2_retry);

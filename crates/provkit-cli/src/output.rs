@@ -316,6 +316,25 @@ pub fn event_lines(event: &SimEvent) -> (String, String) {
                 client_name(*client)
             ),
         ),
+        SimEvent::Protocomm(ProtocommEvent::HandshakeBudgetExhausted {
+            client,
+            at_ms,
+            until_ms,
+        }) => (
+            obj(
+                "handshake_budget_exhausted",
+                vec![
+                    ("client", json_str(&client_name(*client))),
+                    ("at_ms", at_ms.to_string()),
+                    ("until_ms", until_ms.to_string()),
+                ],
+            ),
+            format!(
+                "handshake budget used up (first refused: {}): Command0 refused without \
+                 computing until {until_ms} ms",
+                client_name(*client)
+            ),
+        ),
         other => {
             let text = format!("{other:?}");
             (obj("other", vec![("detail", json_str(&text))]), text)

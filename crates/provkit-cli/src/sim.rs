@@ -11,6 +11,7 @@ use provkit_sim::nwp::server::{ServerOptions, run_sim_with_events};
 use provkit_sim::nwp::{NwpSettings, announce::ANNOUNCE_PORT};
 use provkit_sim::provkit_ble::hci::HciSpec;
 use provkit_sim::provkit_manager::Role;
+use provkit_sim::provkit_protocomm::HandshakeBudget;
 use provkit_sim::provkit_security::{DeviceSecurityConfig, Sec2Patch};
 use provkit_sim::station::SimClock;
 use provkit_sim::store::FileStore;
@@ -41,6 +42,9 @@ pub struct SimArgs {
     /// e.g. bumble's) or `hci-uart:PATH[@BAUD]` (a USB HCI dongle, default 1000000 baud).
     #[arg(long, value_name = "CONTROLLER")]
     ble: Option<HciSpec>,
+    /// Drop a BLE central after this many ms without an ATT request (0: never).
+    #[arg(long = "ble-idle-timeout-ms", value_name = "MS", default_value_t = provkit_sim::provkit_ble::DEFAULT_IDLE_TIMEOUT_MS)]
+    ble_idle_timeout_ms: u64,
     /// Security scheme.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(0..=2))]
     security: u8,
@@ -87,7 +91,45 @@ pub struct SimArgs {
     /// 15 min. Default: protocomm's 30 s. Short values help demos and tests.
     #[arg(long = "auth-backoff-ms", value_name = "MS")]
     auth_backoff_ms: Option<u64>,
+    /// Expensive handshakes (Command0) computed at most per window, `N/SECS`, or `off`.
+    /// Default: protocomm's 4/20. The excess is refused before any arithmetic.
+    #[arg(long = "handshake-budget", value_name = "N/SECS|off", value_parser = parse_budget)]
+    handshake_budget: Option<BudgetArg>,
 }
+
+/// `--handshake-budget`: a budget, or none.
+#[derive(Debug, Clone, Copy)]
+pub struct BudgetArg(Option<HandshakeBudget>);
+
+fn parse_budget(text: &str) -> Result<BudgetArg, String> {
+    if text == "off" {
+        return Ok(BudgetArg(None));
+    }
+    let (n, secs) = text
+        .split_once('/')
+        .ok_or_else(|| format!("expected N/SECS or off, got `{text}`"))?;
+    let max_handshakes: u32 = n
+        .parse()
+        .ok()
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("N must be a positive integer, got `{n}`"))?;
+    let secs: u64 = secs
+        .parse()
+        .ok()
+        .filter(|&s| s > 0)
+        .ok_or_else(|| format!("SECS must be a positive integer, got `{secs}`"))?;
+    Ok(BudgetArg(Some(HandshakeBudget {
+        max_handshakes,
+        window_ms: secs.saturating_mul(1000),
+    })))
+}
+
+/// What `--sec2-patch 0` costs, printed in the banner.
+pub const SEC2_PATCH0_WARNING: &str = "WARNING: sec2 patch 0 encrypts every message of a \
+session, both directions, with one fixed AES-GCM nonce. Anyone who records the session can \
+XOR two ciphertexts to get the XOR of their plaintexts (predictable status messages then \
+reveal the passphrase in SetConfig) and can recover the GCM authentication key to forge \
+records. Only for testing clients of pre-2025 ESP-IDF firmware; use --sec2-patch 1.";
 
 /// The demo environment's joinable network, used in the printed esp_prov command.
 const DEMO_SSID: &str = "HomeNet";
@@ -203,6 +245,9 @@ pub fn run(args: SimArgs) -> Result<(), String> {
             ..default
         }));
     }
+    if let Some(BudgetArg(budget)) = args.handshake_budget {
+        device.set_handshake_budget(budget);
+    }
     let device = Arc::new(Mutex::new(device));
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -257,6 +302,7 @@ async fn serve(
         let options = BleOptions {
             controller,
             device_name: name.clone(),
+            idle_timeout_ms: (args.ble_idle_timeout_ms != 0).then_some(args.ble_idle_timeout_ms),
         };
         let ble_device = Arc::clone(&device);
         std::thread::spawn(move || {
@@ -328,6 +374,12 @@ impl provkit_sim::console::ConsoleDevice for LockedConsole {
     fn handle_console_line(&mut self, line: &[u8]) -> Option<String> {
         self.0.lock().ok()?.handle_console_line(line)
     }
+
+    fn console_gone(&mut self) {
+        if let Ok(mut device) = self.0.lock() {
+            device.console_gone();
+        }
+    }
 }
 
 fn print_banner(
@@ -354,6 +406,9 @@ fn print_banner(
     ));
     if let SimSecurity::Sec2 { patch, .. } = shown {
         text.push_str(&format!(" (patch {patch})"));
+        if *patch == 0 {
+            text.push_str(&format!("\n{SEC2_PATCH0_WARNING}"));
+        }
     }
     text.push_str(&format!(
         "\nlistening on http://{addr}  (state in {})\n",

@@ -42,6 +42,9 @@ fn start_sim() -> Sim {
         .args(["sim", "--json", "--http", &addr, "--security", "1", "--pop"])
         .arg(std::str::from_utf8(POP).expect("ascii"))
         .args(["--auth-backoff-ms", &backoff])
+        // The default handshake budget (4 per 20 s) would refuse the fifth Command0 before the
+        // throttle counts its proof; this test is about the throttle.
+        .args(["--handshake-budget", "20/20"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -166,6 +166,57 @@ pub fn security_config(
     })
 }
 
+/// Which security a client accepts from a device: the downgrade protection of
+/// [`Client::connect`] (and of `provkit provision --min-security N`).
+///
+/// A device's `proto-ver` is unauthenticated, so anyone between the client and the device (or
+/// a look-alike device) can claim weaker security than the real device speaks. The client
+/// therefore refuses a scheme below [`SecurityPolicy::floor`] with
+/// [`ClientError::SecurityTooWeak`], naming what the device offered, before any handshake
+/// message is sent. By default the floor follows the secrets given: security 2 credentials
+/// mean at least security 2, a PoP at least security 1. Security 2 patch 0 (one fixed GCM
+/// nonce for the whole session, both directions) is refused unless
+/// [`SecurityPolicy::allow_sec2_patch0`] is set ([`ClientError::Sec2Patch0Refused`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SecurityPolicy {
+    /// The weakest scheme accepted (0, 1 or 2). `None`: implied by the secrets, see
+    /// [`SecurityPolicy::floor`].
+    pub min_security: Option<u8>,
+    /// Accept security 2 with `sec_patch_ver` 0 (devices before ESP-IDF's 2025 nonce fix).
+    pub allow_sec2_patch0: bool,
+}
+
+impl SecurityPolicy {
+    /// The weakest `sec_ver` accepted with `secrets`: [`Self::min_security`] when set, else 2
+    /// with a security 2 username and password, 1 with a PoP, 0 otherwise.
+    pub fn floor(&self, secrets: &Secrets) -> u8 {
+        self.min_security.unwrap_or(
+            if secrets.username.is_some() && secrets.password.is_some() {
+                2
+            } else if secrets.pop.as_ref().is_some_and(|p| !p.is_empty()) {
+                1
+            } else {
+                0
+            },
+        )
+    }
+
+    /// Checks a scheme against the policy before any handshake message is sent.
+    pub fn check(&self, scheme: Scheme, secrets: &Secrets) -> Result<(), ClientError> {
+        let minimum = self.floor(secrets);
+        if scheme.sec_ver() < minimum {
+            return Err(ClientError::SecurityTooWeak {
+                offered: scheme.sec_ver(),
+                minimum,
+            });
+        }
+        if scheme == Scheme::Sec2(Sec2Patch::Patch0) && !self.allow_sec2_patch0 {
+            return Err(ClientError::Sec2Patch0Refused);
+        }
+        Ok(())
+    }
+}
+
 /// How long [`Client::wait_for_connection`] keeps asking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PollPolicy {
@@ -262,6 +313,7 @@ pub struct Client<T> {
     session: Option<ClientSession>,
     scheme: Option<Scheme>,
     version: Option<VersionReport>,
+    policy: SecurityPolicy,
     sec2_convention: ClientConvention,
     sec2_retry_enabled: bool,
     sec2_retry: Option<Sec2Retry>,
@@ -275,6 +327,7 @@ impl<T: Transport> Client<T> {
             session: None,
             scheme: None,
             version: None,
+            policy: SecurityPolicy::default(),
             sec2_convention: ClientConvention::default(),
             sec2_retry_enabled: true,
             sec2_retry: None,
@@ -302,6 +355,17 @@ impl<T: Transport> Client<T> {
     /// The retry of the last [`establish_session`](Self::establish_session), if it made one.
     pub fn sec2_retry(&self) -> Option<Sec2Retry> {
         self.sec2_retry
+    }
+
+    /// Replaces the downgrade protection [`Self::connect`] applies (default: the floor implied
+    /// by the secrets, no sec2 patch 0).
+    pub fn set_security_policy(&mut self, policy: SecurityPolicy) {
+        self.policy = policy;
+    }
+
+    /// The downgrade protection in force.
+    pub fn security_policy(&self) -> SecurityPolicy {
+        self.policy
     }
 
     /// The transport, e.g. to read an HTTP session cookie.
@@ -433,15 +497,24 @@ impl<T: Transport> Client<T> {
     }
 
     /// Reads `proto-ver`, picks the scheme (the device's advertisement, else `fallback`),
-    /// builds the configuration from `secrets` and runs the handshake. Returns the scheme.
+    /// checks it against the [`SecurityPolicy`] (no silent downgrade), builds the
+    /// configuration from `secrets` and runs the handshake. Returns the scheme.
     pub fn connect<R: SecureRng + ?Sized>(
         &mut self,
         secrets: &Secrets,
         fallback: Option<Scheme>,
         rng: &mut R,
     ) -> Result<Scheme, ClientError> {
+        let policy = self.policy;
         let report = self.read_version()?;
         let scheme = select_scheme(report, fallback)?;
+        // A fallback the caller named explicitly counts as allowing its own patch level.
+        let policy = SecurityPolicy {
+            allow_sec2_patch0: policy.allow_sec2_patch0
+                || (report.detect_security().is_none() && fallback == Some(scheme)),
+            ..policy
+        };
+        policy.check(scheme, secrets)?;
         let pop_required = report.detect_security().is_none_or(|d| d.pop_required);
         let config = security_config(scheme, secrets, pop_required)?;
         self.establish_session(config, rng)?;

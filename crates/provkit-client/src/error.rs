@@ -112,6 +112,12 @@ pub enum ClientError {
     /// The device advertises a security scheme (or security-2 patch level) this client does
     /// not speak.
     UnsupportedSecurity { sec_ver: i64, sec_patch_ver: i64 },
+    /// The device offers a weaker security scheme than the client accepts (downgrade
+    /// protection, [`crate::SecurityPolicy`]): `offered` is the device's `sec_ver`.
+    SecurityTooWeak { offered: u8, minimum: u8 },
+    /// The device offers security 2 with `sec_patch_ver` 0 (one fixed GCM nonce for every
+    /// message), which is accepted only when allowed explicitly.
+    Sec2Patch0Refused,
     /// The `proto-ver` answer is not JSON, so nothing could be detected, and no security
     /// scheme was configured to fall back on.
     SecurityUndetermined,
@@ -156,6 +162,15 @@ impl fmt::Display for ClientError {
             } => write!(
                 f,
                 "unsupported security scheme {sec_ver} (patch {sec_patch_ver})"
+            ),
+            Self::SecurityTooWeak { offered, minimum } => write!(
+                f,
+                "device offers security {offered}, but at least security {minimum} is required \
+                 (refusing a downgrade; lower the minimum explicitly to accept it)"
+            ),
+            Self::Sec2Patch0Refused => f.write_str(
+                "device offers security 2 patch 0 (one fixed AES-GCM nonce for the whole \
+                 session); allow it explicitly to accept it",
             ),
             Self::SecurityUndetermined => f.write_str(
                 "security scheme could not be detected (proto-ver is not JSON); configure it",

@@ -17,7 +17,9 @@
 //!   same [`Client`] therefore runs over HTTP, over an in-memory device, or over BLE/console
 //!   framings.
 //! * [`Client::connect`] reads `proto-ver`, picks the scheme the device advertises (security 2
-//!   included, which esp_prov never auto-selects), and runs the handshake.
+//!   included, which esp_prov never auto-selects), refuses a downgrade below the
+//!   [`SecurityPolicy`] (by default: security 2 when given sec2 credentials, security 1 when
+//!   given a PoP; sec2 patch 0 only when allowed), and runs the handshake.
 //! * Security 2 starts in ESP-IDF's and the phone apps' [`ClientConvention`]; a proof the
 //!   device rejects is retried once in esp_prov's when that derives a different verifier for
 //!   the credentials ([`Client::sec2_retry`] reports it). [`ClientConvention::AndroidMinimal`]
@@ -87,7 +89,8 @@ mod transport;
 pub mod wifi;
 
 pub use client::{
-    Client, PollPolicy, ScanPlan, Scheme, Sec2Retry, Secrets, security_config, select_scheme,
+    Client, PollPolicy, ScanPlan, Scheme, Sec2Retry, Secrets, SecurityPolicy, security_config,
+    select_scheme,
 };
 pub use error::{ClientError, Endpoint, FailReason, TransportError};
 pub use proto_ver::{DetectedSecurity, VersionEntry, VersionReport};

@@ -16,7 +16,7 @@ use common::{
     drive_like_esp_prov, scripted_rng, secrets_of,
 };
 use provkit_client::{
-    Client, ScanPlan, Scheme, Sec2Patch, WifiCredentials, WifiStatus, select_scheme,
+    Client, ScanPlan, Scheme, Sec2Patch, SecurityPolicy, WifiCredentials, WifiStatus, select_scheme,
 };
 
 fn replay_strict(name: &str) {
@@ -71,6 +71,12 @@ fn own_flow_matches_every_transcript() {
         let mut rng = scripted_rng(&t.randomness);
         let mut transport = ReplayTransport::new(&t, ProtoVerMode::Lenient);
         let mut client = Client::new(&mut transport);
+        // One recording is of a legacy sec2 patch-0 device: allowed explicitly, as a user of
+        // such a device must.
+        client.set_security_policy(SecurityPolicy {
+            allow_sec2_patch0: true,
+            ..SecurityPolicy::default()
+        });
         let scheme = client
             .connect(&secrets_of(&t), None, &mut rng)
             .unwrap_or_else(|e| panic!("{name}: connect: {e}"));

@@ -6,7 +6,7 @@
 
 use provkit_client::{
     Client, ClientError, ClientSecurityConfig, FailReason, PollPolicy, ScanPlan, Scheme, Sec2Patch,
-    Secrets, Transport, TransportError, WifiCredentials, WifiStatus,
+    Secrets, SecurityPolicy, Transport, TransportError, WifiCredentials, WifiStatus,
 };
 use provkit_e2e::device_path::{DeviceConsoleLink, DeviceLink, ManagedDevice, SharedManaged};
 use provkit_e2e::{DetRng, DeviceSetup};
@@ -20,6 +20,15 @@ use provkit_protocomm::{ClientId, ProtocommError, TransportKind};
 use provkit_security::{ClientSession, DeviceSecurityConfig, generate_sec2_credentials};
 
 const USER: &[u8] = b"wifiprov";
+
+/// The client policy a user of a device running `scheme` needs: sec2 patch 0 is refused
+/// unless allowed explicitly.
+fn legacy_policy(scheme: Scheme) -> SecurityPolicy {
+    SecurityPolicy {
+        allow_sec2_patch0: scheme == Scheme::Sec2(Sec2Patch::Patch0),
+        ..SecurityPolicy::default()
+    }
+}
 const PASSWORD: &[u8] = b"abcd1234";
 const BLE_CLIENT: ClientId = ClientId::new(TransportKind::Ble, 1);
 const HTTP_CLIENT: ClientId = ClientId::new(TransportKind::Http, 2);
@@ -99,6 +108,8 @@ fn full_flow<T: Transport>(
     want: Scheme,
 ) {
     let mut client = Client::new(transport);
+    // A legacy sec2 patch-0 device: its user has to allow that explicitly.
+    client.set_security_policy(legacy_policy(want));
     let mut rng = DetRng::seeded(0xD1CE);
     let scheme = client
         .connect(secrets, None, &mut rng)
@@ -194,6 +205,7 @@ fn device_console_refuses_a_line_over_its_limit() {
         setup.console_max_line = REFERENCE_MAX_LINE_LEN;
         let device = ManagedDevice::start(setup);
         let mut client = Client::new(DeviceConsoleLink::new(&device, 0));
+        client.set_security_policy(legacy_policy(Scheme::Sec2(patch)));
         assert_eq!(
             client.connect(&sec2_secrets(), None, &mut DetRng::seeded(107)),
             Err(ClientError::Transport(TransportError::NoResponse))
@@ -342,16 +354,26 @@ fn device_two_clients_race_for_the_one_session() {
     let mut ble = Client::new(ble_link);
     ble.connect(&sec2_secrets(), None, &mut rng)
         .expect("ble session");
+    // A console client with the wrong password cannot take the session over...
+    let wrong = Secrets {
+        password: Some(b"not it".to_vec()),
+        ..sec2_secrets()
+    };
     assert_eq!(
-        console.connect(&sec2_secrets(), None, &mut rng),
+        console.connect(&wrong, None, &mut rng),
         Err(ClientError::Transport(TransportError::NoResponse)),
-        "an established session on another transport is not taken over"
     );
     assert!(matches!(ble.get_status(), Ok(WifiStatus::Connecting)));
-    ble.into_transport().disconnect();
+    // ...one that proves the password does, from another transport; the BLE client is then
+    // the one refused.
     console
         .connect(&sec2_secrets(), None, &mut rng)
-        .expect("console after ble left");
+        .expect("a client that proves the password takes over");
+    assert_eq!(
+        ble.get_status(),
+        Err(ClientError::Transport(TransportError::NoResponse))
+    );
+    ble.into_transport().disconnect();
     let info = console
         .provision(
             &WifiCredentials::new("myssid", "mypassword"),
@@ -522,8 +544,8 @@ mod random_sequences {
         });
         drop(dev);
         if let Some(owner) = owner {
-            // The client of the other transport tries to open a session: it must get no
-            // answer, and the owner must keep its established session.
+            // The client of the other transport starts a handshake (and never finishes it): it
+            // runs as a candidate, and the owner must keep its established session.
             let outsider = if owner == BLE_CLIENT {
                 HTTP_CLIENT
             } else {
@@ -537,16 +559,26 @@ mod random_sequences {
                 .borrow_mut()
                 .request(outsider, "prov-session", &command0);
             prop_assert!(
+                answer.is_ok(),
+                "non-owner {:?}'s Command0 did not run as a candidate while {:?} owns the \
+                 session: {:?}",
+                outsider,
+                owner,
+                answer
+            );
+            let refused = device
+                .borrow_mut()
+                .request(outsider, "prov-config", &[0x08, 0x00]);
+            prop_assert!(
                 matches!(
-                    answer,
+                    refused,
                     Err(ManagerError::Protocomm(
                         ProtocommError::SessionOwnedElsewhere
                     ))
                 ),
-                "non-owner {:?} was not refused while {:?} owns the session: {:?}",
+                "non-owner {:?} got a prov-config answer while {:?} owns the session",
                 outsider,
-                owner,
-                answer
+                owner
             );
             let dev = device.borrow();
             let still = dev
@@ -572,6 +604,9 @@ mod random_sequences {
         // own tests (protocomm `sessions.rs`, e2e `flows.rs`).
         if let Some(pc) = device.borrow_mut().device.protocomm_mut() {
             pc.set_owner_idle_timeout(None);
+            // Nor may the handshake budget refuse handshakes here (its own tests: protocomm
+            // `budget.rs`); the sequences run many at the same virtual time.
+            pc.set_handshake_budget(None);
         }
         let ids = [BLE_CLIENT, HTTP_CLIENT];
         let mut clients: Vec<Client<DeviceLink>> = ids

@@ -5,7 +5,7 @@
 
 use provkit_client::{
     Client, ClientError, ClientSecurityConfig, FailReason, PollPolicy, ScanPlan, Scheme, Sec2Patch,
-    Secrets, Transport, TransportError, WifiCredentials, WifiStatus,
+    Secrets, SecurityPolicy, Transport, TransportError, WifiCredentials, WifiStatus,
 };
 use provkit_e2e::{BleLink, ConsoleLink, DetRng, DeviceSetup, HttpLink, SharedDevice, SimDevice};
 use provkit_hal::Ssid;
@@ -15,6 +15,15 @@ use provkit_protocomm::{ClientId, TransportKind};
 use provkit_security::{DeviceSecurityConfig, generate_sec2_credentials};
 
 const USER: &[u8] = b"wifiprov";
+
+/// The client policy a user of a device running `scheme` needs: sec2 patch 0 is refused
+/// unless allowed explicitly.
+fn legacy_policy(scheme: Scheme) -> SecurityPolicy {
+    SecurityPolicy {
+        allow_sec2_patch0: scheme == Scheme::Sec2(Sec2Patch::Patch0),
+        ..SecurityPolicy::default()
+    }
+}
 const PASSWORD: &[u8] = b"abcd1234";
 
 fn sec2_config(patch: Sec2Patch, seed: u64) -> DeviceSecurityConfig {
@@ -94,6 +103,8 @@ fn full_flow<T: Transport>(
     plan: &ScanPlan,
 ) {
     let mut client = Client::new(transport);
+    // A legacy sec2 patch-0 device: its user has to allow that explicitly.
+    client.set_security_policy(legacy_policy(want));
     let mut rng = DetRng::seeded(0x00C1_1EA7);
     let scheme = client
         .connect(secrets, None, &mut rng)
@@ -262,6 +273,7 @@ fn console_line_over_the_configured_limit_is_refused() {
         setup.console_max_line = REFERENCE_MAX_LINE_LEN;
         let device = SimDevice::start(setup);
         let mut client = Client::new(ConsoleLink::new(&device, 0));
+        client.set_security_policy(legacy_policy(Scheme::Sec2(patch)));
         let secrets = Secrets {
             username: Some(USER.to_vec()),
             password: Some(PASSWORD.to_vec()),
@@ -461,10 +473,10 @@ fn reprov_after_success() {
     );
 }
 
-/// Two transports race for the device's single security session. provkit-protocomm's rule
-/// (its module docs): an established session is never taken over by a client of *another*
-/// transport; that client gets no answer until the holder leaves. (ESP-IDF instead lets the
-/// newcomer evict the holder, spec §4.0.)
+/// Two transports race for the device's verified session. provkit-protocomm's rule (its
+/// module docs): a newcomer, on any transport, runs its handshake beside the owner's session
+/// and replaces it only once it has proven the password; a wrong password changes nothing for
+/// the owner. (ESP-IDF lets any newcomer evict the holder, spec §4.0.)
 #[test]
 fn two_transports_race_for_the_one_session() {
     let device = SimDevice::start(DeviceSetup::new(sec2_config(Sec2Patch::Patch1, 61), 62));
@@ -473,17 +485,21 @@ fn two_transports_race_for_the_one_session() {
         password: Some(PASSWORD.to_vec()),
         ..Secrets::default()
     };
+    let wrong = Secrets {
+        password: Some(b"guess".to_vec()),
+        ..secrets.clone()
+    };
     let mut rng = DetRng::seeded(63);
-    // BLE connects first (its session slot is opened on connect) but HTTP finishes a
-    // handshake first: a half-done or idle session does not block anyone.
+    // BLE connects first but HTTP finishes a handshake first: a connection that has not
+    // proven anything blocks nobody.
     let mut ble = Client::new(BleLink::connect(&device, 3, 185).expect("ble"));
     let mut http = Client::new(HttpLink::new(&device));
     http.connect(&secrets, None, &mut rng)
         .expect("http session");
     assert!(matches!(http.get_status(), Ok(WifiStatus::Connecting)));
-    // Now BLE is refused: the device stays silent on its handshake.
+    // BLE with a wrong password gets no answer to its proof...
     assert_eq!(
-        ble.connect(&secrets, None, &mut rng),
+        ble.connect(&wrong, None, &mut rng),
         Err(ClientError::Transport(TransportError::NoResponse))
     );
     // ...and the HTTP session is unharmed by the attempt.
@@ -497,23 +513,25 @@ fn two_transports_race_for_the_one_session() {
     assert_eq!(info.ssid, b"myssid");
     assert_eq!(ble.get_status(), Err(ClientError::NoSession));
 
-    // The other order: BLE establishes first, HTTP is the one refused; once the BLE central
-    // disconnects, HTTP gets the session.
-    let device = SimDevice::start(DeviceSetup::new(sec2_config(Sec2Patch::Patch0, 64), 65));
+    // The other order: BLE establishes first; HTTP proves the password and takes over, and
+    // the BLE client is then the one without an answer.
+    let device = SimDevice::start(DeviceSetup::new(sec2_config(Sec2Patch::Patch1, 64), 65));
     let mut link = BleLink::connect(&device, 4, 185).expect("ble");
     let mut ble = Client::new(&mut link);
     ble.connect(&secrets, None, &mut rng).expect("ble session");
     let mut http = Client::new(HttpLink::new(&device));
     assert_eq!(
-        http.connect(&secrets, None, &mut rng),
+        http.connect(&wrong, None, &mut rng),
         Err(ClientError::Transport(TransportError::NoResponse))
     );
     assert!(matches!(ble.get_status(), Ok(WifiStatus::Connecting)));
-    drop(ble);
-    link.disconnect();
     http.connect(&secrets, None, &mut rng)
-        .expect("http after ble left");
+        .expect("http proves the password and takes over");
     assert!(matches!(http.get_status(), Ok(WifiStatus::Connecting)));
+    assert!(
+        ble.get_status().is_err(),
+        "the displaced BLE client gets no answer"
+    );
 }
 
 #[test]
@@ -540,26 +558,22 @@ fn runs_are_deterministic() {
     assert_eq!(transcript(), transcript());
 }
 
-/// An HTTP owner never ends its session by itself (the cookie outlives the socket) and the
-/// ESP default has no provisioning window: after the owner idle timeout a BLE central takes
-/// over, provisions, and the stale HTTP client is the one refused.
+/// Security 0 has no proof, so its owner is displaced only when idle or gone. An HTTP owner
+/// never ends its session by itself (the cookie outlives the socket) and the ESP default has
+/// no provisioning window: after the owner idle timeout a BLE central takes over, provisions,
+/// and the stale HTTP client is the one refused.
 #[test]
-fn idle_http_owner_is_displaced_by_ble_after_the_idle_timeout() {
-    let device = SimDevice::start(DeviceSetup::new(sec2_config(Sec2Patch::Patch1, 71), 72));
+fn idle_sec0_http_owner_is_displaced_by_ble_after_the_idle_timeout() {
+    let device = SimDevice::start(DeviceSetup::new(DeviceSecurityConfig::Sec0, 72));
     let timeout = device
         .borrow()
         .device
         .protocomm()
         .and_then(|pc| pc.owner_idle_timeout_ms())
         .expect("an owner idle timeout is on by default");
-    let secrets = Secrets {
-        username: Some(USER.to_vec()),
-        password: Some(PASSWORD.to_vec()),
-        ..Secrets::default()
-    };
     let mut rng = DetRng::seeded(73);
     let mut http = Client::new(HttpLink::new(&device));
-    http.connect(&secrets, None, &mut rng)
+    http.connect(&Secrets::default(), None, &mut rng)
         .expect("http session");
     assert!(matches!(http.get_status(), Ok(WifiStatus::Connecting)));
 
@@ -576,10 +590,10 @@ fn idle_http_owner_is_displaced_by_ble_after_the_idle_timeout() {
         "HTTP still owns the session"
     );
 
-    // The HTTP client goes quiet (its socket closed; the cookie would keep the session).
+    // The HTTP client goes quiet.
     device.borrow_mut().advance(timeout);
     let mut ble = Client::new(BleLink::connect(&device, 6, 185).expect("ble link"));
-    ble.connect(&secrets, None, &mut rng)
+    ble.connect(&Secrets::default(), None, &mut rng)
         .expect("BLE takes over from the idle HTTP owner");
     assert_eq!(
         device.borrow().session_client(),

@@ -395,7 +395,9 @@ fn a_brute_force_lockout_ends_with_engine_time() {
                 10 + i,
             );
             assert_eq!(wrong.handshake(engine).await, Err(Closed));
-            clock.advance(provkit_hal::Duration::from_millis(100));
+            // Within the throttle's window, but no more than the handshake budget's four
+            // Command0s in any 20 s, so every wrong proof is computed and counted.
+            clock.advance(provkit_hal::Duration::from_millis(5_000));
         }
         let mut right = Client::new(
             ClientSecurityConfig::Sec1 {
@@ -598,3 +600,135 @@ fn a_failed_scan_start_ends_the_scan_instead_of_hanging() {
 /// Keeps `Future` in scope for the async closures' bounds on older toolchains.
 #[allow(dead_code)]
 fn _assert_future<F: Future>(_: F) {}
+
+// ----- attacks from strangers (issue: sessions strangers cannot break, bounded work) -----
+
+fn sec2_security(seed: u64) -> (DeviceSecurityConfig, ClientSecurityConfig) {
+    let (salt, verifier) = provkit_security::generate_sec2_credentials(
+        b"wifiprov",
+        b"abcd1234",
+        16,
+        provkit_security::sec2::VerifierConvention::EspIdf,
+        &mut ChaCha20Rng::seed_from_u64(seed),
+    )
+    .expect("credentials");
+    let device = DeviceSecurityConfig::Sec2 {
+        salt,
+        verifier,
+        patch: provkit_security::Sec2Patch::Patch1,
+    }
+    .prepare()
+    .expect("prepared");
+    let client = ClientSecurityConfig::Sec2 {
+        username: b"wifiprov".to_vec(),
+        password: b"abcd1234".to_vec(),
+        patch: provkit_security::Sec2Patch::Patch1,
+    };
+    (device, client)
+}
+
+/// The first attack of the issue, on the engine: mid-provisioning, a stranger POSTs to
+/// `prov-session` from a second socket without any cookie (and then tries the owner's cookie
+/// from a third one, with garbage). The owner's socket is not closed, its session keeps
+/// working, and it provisions.
+#[test]
+fn a_strangers_prov_session_from_another_socket_leaves_the_owner_provisioning() {
+    let mut mock = MockStation::new();
+    mock.add_network(home_network()).unwrap();
+    let (security, client_config) = sec2_security(41);
+    let device = started_device(EspConfig::default(), security);
+    let ((stranger_answered, copied, status), _, store) =
+        run(device, mock, async |engine, _, _| {
+            let mut owner = Client::new(client_config.clone(), 1);
+            owner.handshake(engine).await.expect("owner's session");
+            let set = set_config_request(&WifiCredentials::new(HOME, HOME_PASS)).expect("req");
+            owner
+                .request(engine, "/prov-config", &set)
+                .await
+                .expect("SetConfig answered");
+
+            // The stranger: its own handshake attempt from socket 2, no cookie.
+            let mut stranger = Client::new(client_config.clone(), 2);
+            let c0 = stranger.session.start(&mut stranger.rng).expect("command0");
+            let stranger_answered = stranger.post(engine, "/prov-session", &c0).await.is_ok();
+            // The owner's cookie, copied onto socket 3, with a forged record.
+            let mut copier = Client::new(client_config, 3);
+            copier.cookie = owner.cookie.clone();
+            let copied = copier.post(engine, "/prov-config", &[0u8; 40]).await;
+
+            // The owner carries on in the same session.
+            let answer = owner
+                .request(engine, "/prov-config", &apply_config_request())
+                .await
+                .expect("ApplyConfig answered after the attack");
+            wifi::parse_apply_config_response(&answer).expect("ApplyConfig accepted");
+            let status = owner.settle(engine).await;
+            (stranger_answered, copied, status)
+        });
+    // The stranger's handshake runs as a candidate (its Command0 is answered) but reaches
+    // nothing of the owner's.
+    assert!(stranger_answered);
+    assert_eq!(
+        copied,
+        Err(Closed),
+        "a copied cookie on another socket gets no answer"
+    );
+    assert!(matches!(status, WifiStatus::Connected(_)), "{status:?}");
+    assert_eq!(store.profiles().len(), 1);
+}
+
+/// The second attack of the issue, on the engine: Command0 in a loop from several sockets.
+/// Only the handshake budget's worth is computed (answered); the rest is refused (no answer)
+/// before any arithmetic; proto-ver and the owner's requests are answered throughout, and the
+/// application hears one budget event.
+#[test]
+fn a_command0_flood_computes_only_the_budget_and_the_owner_carries_on() {
+    let mut mock = MockStation::new();
+    mock.add_network(home_network()).unwrap();
+    let (security, client_config) = sec2_security(42);
+    let device = started_device(EspConfig::default(), security);
+    let budget = provkit_protocomm::HandshakeBudget::DEFAULT;
+    let ((computed, refused, refused_by_device), hooks, _) =
+        run(device, mock, async |engine, _, clock| {
+            let mut owner = Client::new(client_config.clone(), 1);
+            owner.handshake(engine).await.expect("owner's session");
+            let mut computed = 0u32;
+            let mut refused = 0u32;
+            let mut attackers: Vec<Client> = (0..5)
+                .map(|i| Client::new(client_config.clone(), 100 + i))
+                .collect();
+            // 12 s of flood, a Command0 every 50 ms from one of five sockets.
+            for round in 0..240usize {
+                clock.advance(provkit_hal::Duration::from_millis(50));
+                let attacker = &mut attackers[round % 5];
+                attacker.cookie = None;
+                let c0 = attacker.session.start(&mut attacker.rng).expect("command0");
+                match attacker.post(engine, "/prov-session", &c0).await {
+                    Ok(_) => computed += 1,
+                    Err(Closed) => refused += 1,
+                }
+                let version = attacker.post(engine, "/proto-ver", b"-").await;
+                assert!(version.is_ok(), "proto-ver answered during the flood");
+                if round % 40 == 0 {
+                    assert!(
+                        matches!(owner.status(engine).await, WifiStatus::Connecting),
+                        "the owner is answered during the flood"
+                    );
+                }
+            }
+            let refused_by_device =
+                engine.with_device(|d| d.protocomm().map(|p| p.handshakes_refused()).unwrap_or(0));
+            (computed, refused, refused_by_device)
+        });
+    // The owner's handshake took one of the first window's budget; the flood lasts 12 s, less
+    // than one window.
+    assert_eq!(computed, budget.max_handshakes - 1);
+    assert_eq!(u64::from(refused), refused_by_device);
+    assert_eq!(computed + refused, 240);
+    let reports = hooks
+        .protocomm
+        .iter()
+        .filter(|e| matches!(e, ProtocommEvent::HandshakeBudgetExhausted { .. }))
+        .count();
+    assert_eq!(reports, 1, "{:?}", hooks.protocomm);
+}

@@ -107,10 +107,34 @@ pub fn provkit_binary() -> Result<PathBuf, String> {
 impl Sim {
     /// Starts a simulator on a free loopback port and waits until it listens.
     pub fn start(security: Security) -> Result<Self, String> {
+        Self::start_with(security, &[])
+    }
+
+    /// [`Self::start`] with extra command-line arguments (e.g. `--handshake-budget off`).
+    pub fn start_with(security: Security, extra: &[&str]) -> Result<Self, String> {
         let state = temp_dir("state")?;
-        let mut sim = Self::spawn(security, &state, &[])?;
+        let mut sim = Self::spawn(security, &state, extra)?;
         sim.owns_state = true;
         Ok(sim)
+    }
+
+    /// The simulator's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// CPU time (user + system) the simulator process has used so far, from
+    /// `/proc/<pid>/stat`; `None` where that does not exist (not Linux).
+    pub fn cpu_time(&self) -> Option<Duration> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).ok()?;
+        // Fields after the command name (which may contain spaces) start after the last ')'.
+        let rest = stat.rsplit_once(')')?.1;
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        // utime and stime are fields 14 and 15 of the whole line: 12 and 13 here.
+        let ticks: u64 =
+            fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+        // The kernel's USER_HZ is 100 on every Linux architecture this runs on.
+        Some(Duration::from_millis(ticks * 10))
     }
 
     /// Starts a simulator on `state` (kept on drop) with extra command-line arguments.
@@ -363,6 +387,8 @@ pub fn post(path: &str, cookie: Option<&str>, body: &[u8]) -> Vec<u8> {
 pub struct RawSession {
     addr: String,
     conn: Option<BufReader<TcpStream>>,
+    /// TCP connections opened so far (a device that closes the connection forces a new one).
+    pub connects: u32,
     pub cookie: Option<String>,
     pub session: ClientSession,
     pub rng: ChaCha20Rng,
@@ -373,6 +399,7 @@ impl RawSession {
         Self {
             addr: addr.to_string(),
             conn: None,
+            connects: 0,
             cookie: None,
             session: ClientSession::new(config),
             rng: rng(seed),
@@ -387,6 +414,7 @@ impl RawSession {
                 .set_read_timeout(Some(IO_TIMEOUT))
                 .map_err(|e| e.to_string())?;
             self.conn = Some(BufReader::new(stream));
+            self.connects += 1;
         }
         let request = post(path, self.cookie.as_deref(), body);
         let conn = self.conn.as_mut().ok_or("no connection")?;

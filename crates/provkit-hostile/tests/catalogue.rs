@@ -503,6 +503,72 @@ fn garbage_on_ctrl(sim: &Sim) -> Result<(), String> {
     s.request("/prov-ctrl", b"\x08\x63\x52\x00").map(|_| ())
 }
 
+// ---- session ownership ---------------------------------------------------------------------
+
+fn get_status_request() -> Vec<u8> {
+    WiFiConfigPayload {
+        msg: WiFiConfigMsgType::TypeCmdGetStatus as i32,
+        payload: Some(wi_fi_config_payload::Payload::CmdGetStatus(
+            provkit_proto::CmdGetStatus {},
+        )),
+    }
+    .encode_to_vec()
+}
+
+/// The owner's GetStatus on its own connection must be answered and decrypt.
+fn owner_still_works(owner: &mut RawSession, when: &str) -> Result<(), String> {
+    let answer = owner
+        .request("/prov-config", &get_status_request())?
+        .ok_or(format!("the owner got no answer {when}"))?;
+    WiFiConfigPayload::decode(answer.as_slice())
+        .map(|_| ())
+        .map_err(|e| format!("the owner's answer {when} is not a WiFiConfigPayload: {e}"))
+}
+
+/// The issue's first attack: mid-provisioning (SetConfig sent), a stranger's `prov-session`
+/// POST from a second socket without any cookie; then the owner's cookie copied onto a third
+/// socket with a forged record, and a guessed cookie with garbage. The owner's connection stays
+/// open, its session keeps working, and nothing of the stranger's reaches it.
+fn stranger_session_mid_provisioning(sim: &Sim) -> Result<(), String> {
+    let mut owner = established(sim, 150)?;
+    let answer = owner
+        .request("/prov-config", &set_config(b"HomeNet", b"correct horse"))?
+        .ok_or("SetConfig got no answer")?;
+    WiFiConfigPayload::decode(answer.as_slice()).map_err(|e| e.to_string())?;
+    // A newcomer's Command0 runs beside the owner's session (answered, or refused); it must
+    // not end it.
+    let mut stranger = RawSession::new(&sim.addr, sim.client_config(), 151);
+    let c0 = stranger
+        .session
+        .start(&mut stranger.rng)
+        .map_err(|e| e.to_string())?;
+    let _ = raw_complete(&sim.addr, &post("/prov-session", None, &c0))?;
+    owner_still_works(&mut owner, "after a stranger's Command0")?;
+    let cookie = owner.cookie.clone().ok_or("no cookie")?;
+    for forged in [&[0u8; 40][..], &[0x08, 0x00], &[0xff; 300]] {
+        no_answer(&raw_complete(
+            &sim.addr,
+            &post("/prov-config", Some(&cookie), forged),
+        )?)?;
+        no_answer(&raw_complete(
+            &sim.addr,
+            &post("/prov-session", Some(&cookie), forged),
+        )?)?;
+    }
+    no_answer(&raw_complete(
+        &sim.addr,
+        &post("/prov-config", Some("session=12345"), &[0x08, 0x00]),
+    )?)?;
+    owner_still_works(&mut owner, "after a copied cookie and garbage")?;
+    if owner.connects != 1 {
+        return Err(format!(
+            "the device closed the owner's connection ({} connections)",
+            owner.connects
+        ));
+    }
+    Ok(())
+}
+
 // ---- concurrency --------------------------------------------------------------------------
 
 /// The health check must finish within this long while the attack holds connections.
@@ -645,6 +711,10 @@ const SEC1_ATTACKS: &[(&str, Attack)] = &[
     ("300 connect/close", connect_close_storm),
     ("parallel proto-ver flood", parallel_proto_ver_flood),
     ("handshake race between two clients", session_hijack_race),
+    (
+        "stranger's prov-session mid-provisioning",
+        stranger_session_mid_provisioning,
+    ),
 ];
 
 const SEC2_ATTACKS: &[(&str, Attack)] = &[
@@ -656,6 +726,10 @@ const SEC2_ATTACKS: &[(&str, Attack)] = &[
     (
         "plaintext on a sec2 session",
         plaintext_on_encrypted_session,
+    ),
+    (
+        "stranger's sec2 prov-session mid-provisioning",
+        stranger_session_mid_provisioning,
     ),
 ];
 
@@ -672,12 +746,19 @@ fn run_catalogue(sim: &mut Sim, attacks: &[(&str, Attack)], failures: &mut Vec<S
     held
 }
 
+/// Every attack is followed by a health check with a fresh handshake, ~60 handshakes within a
+/// minute: far over the default handshake budget, which has its own attack below
+/// (`command0_flood_is_bounded_and_the_owner_carries_on`) on a simulator with the default.
+const CATALOGUE_SIM_ARGS: &[&str] = &["--handshake-budget", "off"];
+
 #[test]
 fn hostile_catalogue() {
-    let mut sec1 = Sim::start(Security::Sec1).expect("provkit sim (sec1) starts");
+    let mut sec1 =
+        Sim::start_with(Security::Sec1, CATALOGUE_SIM_ARGS).expect("provkit sim (sec1) starts");
     let mut failures = Vec::new();
     let mut held = run_catalogue(&mut sec1, SEC1_ATTACKS, &mut failures);
-    let mut sec2 = Sim::start(Security::Sec2).expect("provkit sim (sec2) starts");
+    let mut sec2 =
+        Sim::start_with(Security::Sec2, CATALOGUE_SIM_ARGS).expect("provkit sim (sec2) starts");
     held += run_catalogue(&mut sec2, SEC2_ATTACKS, &mut failures);
     let tried = SEC1_ATTACKS.len() + SEC2_ATTACKS.len();
 
@@ -713,4 +794,86 @@ fn hostile_catalogue() {
         "attacks that did not hold:\n{}",
         failures.join("\n")
     );
+}
+
+/// The issue's second attack: for a dozen seconds, Command0 in a loop from a few sockets
+/// against a sec2 simulator with the **default** handshake budget. Only the budget's worth of
+/// handshakes is computed (answered); every other Command0 gets no answer; `proto-ver` and
+/// the owner's requests are answered throughout; the owner then provisions. The simulator's
+/// CPU time during the flood is printed (a figure, not a pass criterion).
+#[test]
+fn command0_flood_is_bounded_and_the_owner_carries_on() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+    const FLOOD: Duration = Duration::from_secs(12);
+    const SOCKETS: usize = 4;
+    let mut sim = Sim::start(Security::Sec2).expect("provkit sim (sec2, defaults) starts");
+    let mut owner = established(&sim, 160).expect("owner's session");
+    let cpu_before = sim.cpu_time();
+    let stop = Arc::new(AtomicBool::new(false));
+    let computed = Arc::new(AtomicU32::new(0));
+    let refused = Arc::new(AtomicU32::new(0));
+    let flooders: Vec<_> = (0..SOCKETS)
+        .map(|i| {
+            let (addr, config) = (sim.addr.clone(), sim.client_config());
+            let (stop, computed, refused) = (stop.clone(), computed.clone(), refused.clone());
+            std::thread::spawn(move || {
+                let mut s = RawSession::new(&addr, config, 170 + i as u64);
+                let c0 = s.session.start(&mut s.rng).expect("command0");
+                while !stop.load(Ordering::Relaxed) {
+                    s.cookie = None;
+                    match s.send("/prov-session", &c0) {
+                        Ok(Reaction::Response { status: 200, .. }) => {
+                            computed.fetch_add(1, Ordering::Relaxed)
+                        }
+                        _ => refused.fetch_add(1, Ordering::Relaxed),
+                    };
+                }
+            })
+        })
+        .collect();
+    let started = Instant::now();
+    let mut owner_answers = 0;
+    while started.elapsed() < FLOOD {
+        std::thread::sleep(Duration::from_millis(500));
+        owner_still_works(&mut owner, "during the flood").expect("owner answered");
+        owner_answers += 1;
+        let version = raw_complete(&sim.addr, &post("/proto-ver", None, b"-")).expect("io");
+        assert_eq!(version.status(), Some(200), "proto-ver during the flood");
+    }
+    stop.store(true, Ordering::Relaxed);
+    for f in flooders {
+        f.join().expect("flooder");
+    }
+    let cpu_after = sim.cpu_time();
+    let (computed, refused) = (
+        computed.load(Ordering::Relaxed),
+        refused.load(Ordering::Relaxed),
+    );
+    if let (Some(before), Some(after)) = (cpu_before, cpu_after) {
+        println!(
+            "hostile flood: {} Command0 in {:?} from {SOCKETS} sockets, {computed} computed, \
+             {refused} refused; simulator CPU {:?}; owner answered {owner_answers} times",
+            computed + refused,
+            FLOOD,
+            after.saturating_sub(before)
+        );
+    }
+    // The owner's handshake used one of the first window's four; a 12 s flood spans at most
+    // one more window start.
+    let budget = 4;
+    assert!(refused > 100, "the flood was a flood: {refused} refused");
+    assert!(
+        computed < 2 * budget,
+        "{computed} handshakes computed during a {FLOOD:?} flood"
+    );
+    assert_eq!(owner.connects, 1, "the owner's connection was never closed");
+    // Afterwards the owner provisions in the same session.
+    let answer = owner
+        .request("/prov-config", &set_config(b"HomeNet", b"correct horse"))
+        .expect("io")
+        .expect("SetConfig answered");
+    WiFiConfigPayload::decode(answer.as_slice()).expect("RespSetConfig");
+    assert!(sim.alive());
 }

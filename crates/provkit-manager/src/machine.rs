@@ -638,7 +638,11 @@ impl<P: Personality> Manager<P> {
 
     /// Next action for the adapter.
     pub fn poll_action(&mut self) -> Option<Action> {
-        self.core.actions.pop_front()
+        let action = self.core.actions.pop_front();
+        if matches!(action, Some(Action::Connect(_))) {
+            wipe_vacated(&mut self.core.actions);
+        }
+        action
     }
 
     /// Next event for the application.
@@ -872,4 +876,14 @@ impl<P: Personality> Manager<P> {
         self.core.require_init()?;
         self.personality.reprovision(&mut self.core, ms(now))
     }
+}
+
+/// A `Connect` action carries the passphrase inline; taking it out of the queue leaves its
+/// bytes in the queue's buffer, where no `Drop` reaches them. Zero every unused slot of the
+/// buffer (the live actions are moved to its start first; no reallocation).
+fn wipe_vacated(actions: &mut VecDeque<Action>) {
+    use provkit_hal::zeroize::Zeroize;
+    let mut contiguous: Vec<Action> = core::mem::take(actions).into();
+    contiguous.spare_capacity_mut().zeroize();
+    *actions = contiguous.into();
 }

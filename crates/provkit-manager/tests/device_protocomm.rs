@@ -52,7 +52,9 @@ fn wrong_pops_surface_as_protocomm_events_through_device() {
     let mut lockout = None;
     let mut now = Instant::from_millis(0);
     for attempt in 0..throttle.max_failures {
-        now = Instant::from_millis(u64::from(attempt) * 10);
+        // 5 s apart: within the throttle's 60 s window, and never more than the handshake
+        // budget's 4 Command0s in any 20 s, so every proof is computed and counted.
+        now = Instant::from_millis(u64::from(attempt) * 5_000);
         let mut client = ClientSession::new(ClientSecurityConfig::Sec1 {
             pop: Some(b"wrong-pop".to_vec()),
         });

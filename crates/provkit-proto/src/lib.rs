@@ -24,6 +24,17 @@
 //! errors.
 
 #![no_std]
+// Untrusted bytes never panic: outside tests, no unwrap/expect, no unchecked indexing, no
+// panic! (see docs/SECURITY.md).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
 #![forbid(unsafe_code)]
 
 extern crate alloc;

@@ -6,9 +6,17 @@
 //! ```
 //!
 //! [`parse_line`] and [`format_response`] are the pure codec; [`ConsoleFraming`] adds the
-//! reference's session rule (a session id different from the previous one opens a new session)
-//! and the line-length limit; [`LineBuffer`] assembles lines from a byte stream (a UART) in
-//! bounded memory.
+//! session rule and the line-length limit; [`LineBuffer`] assembles lines from a byte stream
+//! (a UART) in bounded memory and drops a half-typed line after an idle gap.
+//!
+//! ## Sessions
+//!
+//! The reference closes the current session when a line carries another session id. Here the
+//! previous id is only **detached** (`Protocomm::detach`): a verified session survives a
+//! stranger's line with a new id (the newcomer must prove the secret in a handshake of its
+//! own to take over), while under sec0 the newcomer may take over at once, as before. When
+//! the console itself goes away (a host closed the port, stdin ended), the adapter calls
+//! [`ConsoleFraming::console_gone`].
 //!
 //! ## Line length
 //!
@@ -27,6 +35,7 @@ use core::fmt;
 use provkit_hal::Instant;
 
 use provkit_security::SecureRng;
+use zeroize::Zeroize;
 
 use crate::endpoint::EndpointTable;
 use crate::error::ProtocommError;
@@ -180,8 +189,9 @@ pub struct ConsoleCommand<'a> {
     pub endpoint: &'a str,
     /// The decoded request bytes.
     pub body: Vec<u8>,
-    /// A session the caller must close before dispatching: the console's previous session id,
-    /// replaced by this command's (the reference's one-session console rule).
+    /// The console's previous session id when this command carries another one. The caller
+    /// detaches it before dispatching (`Protocomm::detach`): the reference would close it,
+    /// provkit keeps a verified session until someone proves the secret (module docs).
     pub close_first: Option<ClientId>,
 }
 
@@ -267,7 +277,7 @@ impl ConsoleFraming {
     ) -> Option<String> {
         let command = self.accept_line(line, protocomm.endpoints()).ok()?;
         if let Some(old) = command.close_first {
-            protocomm.close_session(old);
+            protocomm.detach(old);
         }
         protocomm
             .handle(
@@ -283,31 +293,81 @@ impl ConsoleFraming {
     }
 }
 
+impl ConsoleFraming {
+    /// The console went away (the host closed the port, the adapter's input ended): the
+    /// session of the last id used on it ends, and the next line starts afresh.
+    pub fn console_gone(&mut self, protocomm: &mut Protocomm) {
+        if let Some(id) = self.current_session.take() {
+            protocomm.close_session(ClientId::new(TransportKind::Console, id));
+        }
+    }
+}
+
+/// How long a half-typed line is kept without a new byte before [`LineBuffer::push_at`] drops
+/// it: 30 s. A line is typed (or pasted) in one go; a partial line that sat longer belongs to
+/// someone who went away and must not prefix the next client's command.
+pub const DEFAULT_LINE_IDLE_MS: u64 = 30_000;
+
 /// Assembles command lines from a byte stream (CR, LF or CRLF terminated) without ever
 /// holding more than the limit: once a line exceeds it, the rest of that line is discarded
-/// as it arrives and the line is reported as [`ConsoleLineReason::TooLong`].
+/// as it arrives and the line is reported as [`ConsoleLineReason::TooLong`]. With
+/// [`Self::push_at`] a partial line idle for [`Self::idle_timeout_ms`] is dropped too.
+/// Dropped bytes are wiped (under sec0 a SetConfig line carries the passphrase in hex).
 #[derive(Debug, Clone)]
 pub struct LineBuffer {
     line: Vec<u8>,
     max_line: usize,
     /// The current line overflowed; skip bytes until its end.
     discarding: bool,
+    /// Drop a partial line after this long without a byte (`push_at` only).
+    idle_ms: Option<u64>,
+    /// When the last byte arrived (`push_at` only).
+    last_byte_ms: Option<u64>,
 }
 
 impl LineBuffer {
     /// An empty buffer for lines of at most `max_line` bytes (pass
-    /// [`ConsoleFraming::max_line`] so both agree).
+    /// [`ConsoleFraming::max_line`] so both agree), with the [`DEFAULT_LINE_IDLE_MS`] gap.
     pub fn new(max_line: usize) -> Self {
         Self {
             line: Vec::new(),
             max_line,
             discarding: false,
+            idle_ms: Some(DEFAULT_LINE_IDLE_MS),
+            last_byte_ms: None,
         }
+    }
+
+    /// Changes (or with `None` disables) the idle gap after which [`Self::push_at`] drops a
+    /// partial line.
+    pub fn with_idle_timeout(mut self, idle_ms: Option<u64>) -> Self {
+        self.idle_ms = idle_ms;
+        self
+    }
+
+    /// The idle gap in force, if any.
+    pub fn idle_timeout_ms(&self) -> Option<u64> {
+        self.idle_ms
     }
 
     /// Bytes of the current, unfinished line held now (never more than the limit).
     pub fn buffered(&self) -> usize {
         self.line.len()
+    }
+
+    /// [`Self::push`] for a byte that arrived at `now`: a partial line whose last byte is
+    /// older than the idle gap is dropped first (silently: nobody is waiting for its answer).
+    pub fn push_at(&mut self, byte: u8, now: Instant) -> Option<Result<Vec<u8>, ProtocommError>> {
+        let now_ms = now.as_millis();
+        let stale = match (self.idle_ms, self.last_byte_ms) {
+            (Some(idle), Some(last)) => now_ms.saturating_sub(last) >= idle,
+            _ => false,
+        };
+        if stale {
+            self.drop_partial();
+        }
+        self.last_byte_ms = Some(now_ms);
+        self.push(byte)
     }
 
     /// Feeds one byte. Returns the finished line (without its terminator) when `byte` ends a
@@ -330,12 +390,24 @@ impl LineBuffer {
         }
         if self.line.len() >= self.max_line {
             // Free the memory now rather than at the end of a possibly endless line.
-            self.line = Vec::new();
+            self.drop_partial();
             self.discarding = true;
             return None;
         }
+        if self.line.capacity() == 0 {
+            // One allocation per line: growing by reallocation would leave copies of the
+            // line's start in freed memory.
+            self.line.reserve_exact(self.max_line);
+        }
         self.line.push(byte);
         None
+    }
+
+    /// Wipes and frees the partial line.
+    fn drop_partial(&mut self) {
+        self.line.zeroize();
+        self.line = Vec::new();
+        self.discarding = false;
     }
 }
 

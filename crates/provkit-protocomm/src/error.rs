@@ -29,13 +29,21 @@ pub enum ProtocommError {
     /// A `REQ_EP` request from a client that has no established security session (reference:
     /// "session not established" from decrypt).
     NoSession,
-    /// Another client, on another transport, owns an established session; this client is
-    /// refused like a stale session until that session ends.
+    /// Another client owns the verified session; this client is refused like a stale
+    /// session (it may prove the secret in a handshake of its own to take over; under sec0 it
+    /// must wait until the owner is idle or gone).
     SessionOwnedElsewhere,
     /// Too many failed PoP / password proofs: `prov-session` is locked until `until_ms` (the
     /// protocomm clock); see [`crate::throttle`].
     Throttled {
         /// End of the lockout, ms.
+        until_ms: u64,
+    },
+    /// The handshake budget is used up: this Command0 was refused before any arithmetic;
+    /// handshakes are computed again from `until_ms` (the protocomm clock); see
+    /// [`crate::budget`].
+    HandshakeLimited {
+        /// When the budget frees up, ms.
         until_ms: u64,
     },
     /// The security layer rejected a handshake message, or decrypt/encrypt failed.
@@ -58,7 +66,7 @@ impl fmt::Display for ProtocommError {
             Self::TableFrozen => f.write_str("endpoints must be created before the first request"),
             Self::NoSession => f.write_str("no established security session for this client"),
             Self::SessionOwnedElsewhere => {
-                f.write_str("another transport's client owns the provisioning session")
+                f.write_str("another client owns the provisioning session")
             }
             Self::Throttled { until_ms } => {
                 write!(
@@ -66,6 +74,10 @@ impl fmt::Display for ProtocommError {
                     "too many failed proofs; sessions refused until t={until_ms} ms"
                 )
             }
+            Self::HandshakeLimited { until_ms } => write!(
+                f,
+                "handshake budget used up; Command0 refused until t={until_ms} ms"
+            ),
             Self::Security(e) => write!(f, "security: {e}"),
             Self::Handler(e) => write!(f, "handler: {e}"),
             Self::MalformedConsoleLine(r) => write!(f, "malformed console line: {r}"),

@@ -13,18 +13,29 @@
 //!              ──► 200, Content-Type text/html, body
 //! ```
 //!
-//! Session rules, exactly as the reference keeps them in two variables (cookie id, socket):
-//! 1. `Cookie` present and its whole value is `session=<current id>` (compared in constant
-//!    time) → same session; the socket
-//!    binding is forgotten (from now on only the cookie identifies it).
-//! 2. No `Cookie` header and the request comes on the socket that created the session → same
+//! Session rules. The reference keeps one session in two variables (cookie id, socket);
+//! provkit keeps a few HTTP sessions (the owner's, candidates' and the newest stateless one,
+//! see [`MAX_HTTP_SESSIONS`]) so that a newcomer never ends the owner's session:
+//! 1. `Cookie` present and its whole value is `session=<id>` of a tracked session (compared
+//!    in constant time) → that session; the socket that created it no longer identifies it
+//!    (the cookie does), as in the reference. **Not in the reference:** if that session is
+//!    protocomm's verified owner and another socket of it is still open, the request is
+//!    refused (no answer): a copied cookie from a second socket must not reach the owner's
+//!    cipher (sec1 has no integrity, sec2 patch 0 accepts replays). Once the owner's socket
+//!    has closed the cookie works on a new socket, so clients that reconnect keep working.
+//! 2. No `Cookie` header and the request comes on the socket that created a session → that
 //!    session.
-//! 3. Otherwise (no session yet, stale/other cookie, another socket) → the current session is
-//!    closed, a new random 32-bit id is drawn, bound to this socket, and **this** reply carries
-//!    `Set-Cookie: session=<id>`.
+//! 3. Otherwise (no session yet, stale/other cookie, another socket) → a **new** session:
+//!    a new random 32-bit id, bound to this socket, and **this** reply carries
+//!    `Set-Cookie: session=<id>`. Unlike the reference, the other sessions are not closed:
+//!    protocomm runs the newcomer's handshake as a candidate beside the owner's session.
 //!
 //! When a socket closes, [`HttpFraming::connection_closed`] drops only the socket binding; the
-//! cookie keeps the session alive.
+//! cookie keeps the session alive. An owner whose socket closed is **detached** in protocomm
+//! (a sec0 newcomer may then take over; see `Protocomm::detach`): at once with
+//! [`HttpFraming::on_connection_closed`], else at the next request. A socket this framing
+//! answers with [`HttpOutcome::Close`] counts as closed right away, so a client that
+//! reconnects at once is not mistaken for a second socket.
 
 use alloc::format;
 use alloc::string::String;
@@ -118,40 +129,65 @@ pub enum HttpOutcome {
     Close,
 }
 
+/// Most HTTP sessions tracked at once: the owner's, one per protocomm candidate, and the
+/// newest one protocomm holds nothing for yet (a client between `proto-ver` and Command0).
+pub const MAX_HTTP_SESSIONS: usize = 2 + crate::protocomm::MAX_CANDIDATES;
+
+/// One HTTP session: its cookie id and the sockets that identify it.
+#[derive(Debug, Clone)]
+struct HttpSession {
+    id: u32,
+    /// `sock_session_id`: the socket that created it, until its cookie is used or it closes.
+    created_on: Option<u32>,
+    /// The socket that last carried it, until that socket closes.
+    bound: Option<u32>,
+}
+
 /// The cookie/socket session state of one HTTP server.
 #[derive(Debug, Clone, Default)]
 pub struct HttpFraming {
-    /// `cookie_session_id`: the current session's id, if one was opened.
-    cookie_session: Option<u32>,
-    /// `sock_session_id`: the socket that created the current session, until a cookie is used.
-    socket_session: Option<u32>,
+    sessions: Vec<HttpSession>,
+    /// The session of the latest request.
+    current: Option<u32>,
 }
 
 impl HttpFraming {
     /// No session yet.
     pub const fn new() -> Self {
         Self {
-            cookie_session: None,
-            socket_session: None,
+            sessions: Vec::new(),
+            current: None,
         }
     }
 
-    /// The current HTTP session id (the cookie value), if any.
+    /// The HTTP session id (the cookie value) of the latest request, if any.
     pub fn session_id(&self) -> Option<u32> {
-        self.cookie_session
+        self.current
     }
 
-    /// The protocomm client of the current HTTP session.
+    /// The protocomm client of the latest request's HTTP session.
     pub fn client(&self) -> Option<ClientId> {
-        self.cookie_session
-            .map(|id| ClientId::new(TransportKind::Http, id))
+        self.current.map(http_client)
     }
 
-    /// The adapter closed (or the peer closed) connection `connection`.
+    /// The adapter closed (or the peer closed) connection `connection`. Protocomm hears of
+    /// it at the next request; [`Self::on_connection_closed`] tells it at once.
     pub fn connection_closed(&mut self, connection: u32) {
-        if self.socket_session == Some(connection) {
-            self.socket_session = None;
+        for session in &mut self.sessions {
+            if session.created_on == Some(connection) {
+                session.created_on = None;
+            }
+            if session.bound == Some(connection) {
+                session.bound = None;
+            }
         }
+    }
+
+    /// [`Self::connection_closed`], and detaches the sessions that lost their socket in
+    /// `protocomm` right away (an owner among them may then be displaced under sec0).
+    pub fn on_connection_closed(&mut self, connection: u32, protocomm: &mut Protocomm) {
+        self.connection_closed(connection);
+        self.detach_unbound(protocomm);
     }
 
     /// Handles one request arriving at `now`. `rng` is used only to draw a new session id.
@@ -179,57 +215,136 @@ impl HttpFraming {
             return HttpOutcome::Reply(plain_reply(405, METHOD_NOT_ALLOWED_BODY));
         }
 
-        let set_cookie = self.track_session(protocomm, request, rng);
-        let Some(client) = self.client() else {
-            return HttpOutcome::Close;
+        self.detach_unbound(protocomm);
+        let Some((id, set_cookie)) = self.track_session(protocomm, request, rng) else {
+            return self.close(request.connection);
         };
+        self.current = Some(id);
 
         if request.body.is_empty() || request.body.len() > MAX_BODY_LEN {
-            return HttpOutcome::Close;
+            return self.close(request.connection);
         }
-        match protocomm.handle(client, endpoint, request.body, handler, rng, now) {
+        match protocomm.handle(http_client(id), endpoint, request.body, handler, rng, now) {
             Ok(body) => HttpOutcome::Reply(HttpReply {
                 status: 200,
                 set_cookie,
                 content_type: CONTENT_TYPE,
                 body,
             }),
-            Err(_) => HttpOutcome::Close,
+            Err(_) => self.close(request.connection),
         }
     }
 
-    /// Applies the cookie/socket rules; returns the Set-Cookie value if a session was opened.
+    /// The reply that closes `connection`; the socket counts as closed from now on.
+    fn close(&mut self, connection: u32) -> HttpOutcome {
+        self.connection_closed(connection);
+        HttpOutcome::Close
+    }
+
+    /// Tells protocomm which sessions have no open socket.
+    fn detach_unbound(&self, protocomm: &mut Protocomm) {
+        for session in self.sessions.iter().filter(|s| s.bound.is_none()) {
+            protocomm.detach(http_client(session.id));
+        }
+    }
+
+    /// Applies the cookie/socket rules: the session id to use and the Set-Cookie value if a
+    /// session was opened, or `None` to refuse the request.
     fn track_session<R: SecureRng + ?Sized>(
         &mut self,
-        protocomm: &mut Protocomm,
+        protocomm: &Protocomm,
         request: &HttpRequest<'_>,
         rng: &mut R,
-    ) -> Option<String> {
-        // Constant time: the cookie is the session's only credential on the SoftAP, so the
-        // comparison must not leak how many leading bytes of a guess were right.
-        if let (Some(cookie), Some(current)) = (request.cookie, self.cookie_session)
-            && bool::from(cookie.ct_eq(cookie_value(current).as_bytes()))
-        {
-            self.socket_session = None;
-            return None;
+    ) -> Option<(u32, Option<String>)> {
+        let connection = request.connection;
+        let by_cookie = request
+            .cookie
+            .and_then(|cookie| self.find_by_cookie(cookie));
+        if let Some(index) = by_cookie {
+            let session = self.sessions.get(index)?;
+            let is_owner = protocomm.session_client() == Some(http_client(session.id));
+            if is_owner && session.bound.is_some_and(|b| b != connection) {
+                // The owner's cookie on a second socket while its own is open: a copy.
+                return None;
+            }
+            let id = session.id;
+            self.unbind(connection);
+            let session = self.sessions.get_mut(index)?;
+            session.created_on = None;
+            session.bound = Some(connection);
+            return Some((id, None));
         }
         if request.cookie.is_none()
-            && self.cookie_session.is_some()
-            && self.socket_session == Some(request.connection)
+            && let Some(session) = self
+                .sessions
+                .iter_mut()
+                .find(|s| s.created_on == Some(connection))
         {
-            return None;
+            session.bound = Some(connection);
+            return Some((session.id, None));
         }
-        if let Some(old) = self.client() {
-            protocomm.close_session(old);
+        // A new session. Sessions protocomm holds nothing for (a client that only read
+        // proto-ver, a candidate that was evicted or failed, a replaced owner) are forgotten,
+        // so at most the owner's, the candidates' and this one remain.
+        self.sessions
+            .retain(|s| protocomm.has_session(http_client(s.id)));
+        if self.sessions.len() >= MAX_HTTP_SESSIONS {
+            // Cannot happen while protocomm bounds its candidates; keep the bound anyway.
+            self.sessions.remove(0);
         }
-        let id = rng.next_u32();
-        self.cookie_session = Some(id);
-        self.socket_session = Some(request.connection);
+        self.unbind(connection);
+        let id = self.fresh_id(rng);
+        self.sessions.push(HttpSession {
+            id,
+            created_on: Some(connection),
+            bound: Some(connection),
+        });
         // The security session itself is opened lazily by the first `prov-session` (or, for
-        // sec0, `REQ_EP`) request: opening it here could only fail when another transport owns
-        // provisioning, and `proto-ver` must still be answered then.
-        Some(cookie_value(id))
+        // sec0, `REQ_EP`) request, so `proto-ver` is answered whoever owns provisioning.
+        Some((id, Some(cookie_value(id))))
     }
+
+    /// The tracked session whose exact cookie this is. Constant time per comparison, and every
+    /// session is compared: the cookie is the session's only credential on the SoftAP.
+    fn find_by_cookie(&self, cookie: &[u8]) -> Option<usize> {
+        let mut found = None;
+        for (index, session) in self.sessions.iter().enumerate() {
+            if bool::from(cookie.ct_eq(cookie_value(session.id).as_bytes())) {
+                found = Some(index);
+            }
+        }
+        found
+    }
+
+    /// `connection` now belongs to another session: no older one keeps it.
+    fn unbind(&mut self, connection: u32) {
+        for session in &mut self.sessions {
+            if session.created_on == Some(connection) {
+                session.created_on = None;
+            }
+            if session.bound == Some(connection) {
+                session.bound = None;
+            }
+        }
+    }
+
+    /// A random id no tracked session has.
+    fn fresh_id<R: SecureRng + ?Sized>(&self, rng: &mut R) -> u32 {
+        let mut id = rng.next_u32();
+        // A collision needs two equal 32-bit draws among a handful of sessions; the bound
+        // only keeps the loop finite for a broken RNG.
+        for _ in 0..8 {
+            if !self.sessions.iter().any(|s| s.id == id) {
+                break;
+            }
+            id = rng.next_u32();
+        }
+        id
+    }
+}
+
+fn http_client(id: u32) -> ClientId {
+    ClientId::new(TransportKind::Http, id)
 }
 
 fn cookie_value(id: u32) -> String {

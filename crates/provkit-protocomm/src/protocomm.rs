@@ -1,70 +1,98 @@
-//! The protocomm core: endpoint dispatch, the one active security session, and which client
-//! owns it (spec §1, §4.0, §4.5).
+//! The protocomm core: endpoint dispatch, the verified session, the candidate handshakes
+//! beside it, and which client owns provisioning (spec §1, §4.0, §4.5).
 //!
 //! ```text
 //!  framing (HTTP / BLE / console)
-//!     │  handle(client, endpoint, body)
+//!     │  handle(client, endpoint, body, now)
 //!     ▼
-//!  ┌───────────── Protocomm ─────────────┐
-//!  │ proto-ver    → cached JSON          │  no session needed
-//!  │ prov-session → claim(client) →      │  DeviceSession::handle_session
-//!  │ REQ_EP       → owner? established?  │  decrypt → RequestHandler → encrypt
-//!  └─────────────────────────────────────┘
+//!  ┌──────────────────────── Protocomm ────────────────────────┐
+//!  │ proto-ver    → cached JSON                                │ anyone, always
+//!  │ prov-session → throttle → budget (Command0 only) →        │
+//!  │                candidate handshake of this client ──proof──┼─► becomes the owner
+//!  │ REQ_EP       → the owner's verified session only:         │
+//!  │                decrypt → RequestHandler → encrypt         │
+//!  └───────────────────────────────────────────────────────────┘
 //!     │  Ok(body)  |  Err(_) = "send nothing"
 //! ```
 //!
 //! # Sessions and ownership
 //!
-//! Like ESP-IDF there is exactly one security session. It belongs to one [`ClientId`] (a
-//! transport plus that transport's session handle: HTTP cookie id, BLE connection handle,
-//! console session number).
+//! A client is a [`ClientId`]: a transport plus that transport's session handle (HTTP cookie
+//! id, BLE connection handle, console session number). At most one session is **verified**
+//! (its sec1/sec2 proof was accepted; under sec0 it is the first client to use
+//! `prov-session` or a `REQ_EP` endpoint); its client is the **owner**.
 //!
-//! * A `prov-session` request from a client that is not the current one opens a fresh session
-//!   for it, replacing the old one — *unless* the current session is established and belongs to
-//!   a client of a **different transport**. Then the newcomer is refused
-//!   ([`ProtocommError::SessionOwnedElsewhere`], i.e. no answer, the way the reference treats a
-//!   stale session) until the owner's session ends through [`Protocomm::close_session`] or
-//!   the owner goes idle (see *Owner idle timeout* below). Within
-//!   one transport the reference rule stays: a new transport session replaces the old one
-//!   (the HTTP server keeps one socket, a BLE link is one connection, a new console id restarts).
-//!   A half-finished handshake never blocks anybody.
-//! * `Command0` on the current session restarts its handshake (inside `provkit-security`).
-//! * `REQ_EP` requests are served only for the current client once its handshake completed;
-//!   anything else gets no answer ([`ProtocommError::NoSession`]).
-//! * Security 0 has no handshake: the first client that touches `prov-session` or a `REQ_EP`
-//!   endpoint opens (and thereby owns) the session; bodies pass through unencrypted.
-//! * `proto-ver` is answered to anyone, always, without touching the session.
+//! * Every handshake runs as a **candidate** beside the owner's session: a `Command0` from
+//!   any client — a newcomer, or the owner restarting its own handshake — creates (or
+//!   restarts) that client's candidate; the owner's cipher state is never touched by it. At
+//!   most [`MAX_CANDIDATES`] run at once; a new one evicts the oldest. A handshake error drops
+//!   the candidate.
+//! * A candidate whose proof is accepted becomes the owner, replacing the previous owner's
+//!   session (across transports): only someone who knows the PoP / password can end or
+//!   replace a verified session.
+//! * `REQ_EP` requests are decrypted, handled and encrypted only for the owner; everybody
+//!   else gets no answer ([`ProtocommError::NoSession`] or
+//!   [`ProtocommError::SessionOwnedElsewhere`]) and the owner's cipher state does not move.
+//! * Security 0 has no proof, so its owner can only be displaced once it is idle (below) or
+//!   its transport is gone ([`Protocomm::detach`], [`Protocomm::close_session`]); until then
+//!   newcomers get no answer.
+//! * `proto-ver` is answered to anyone, always, without touching any session.
+//!
+//! The transports say when a client's link is gone: a BLE disconnect closes its session
+//! ([`Protocomm::close_session`]: the handle is dead and will be reused); an HTTP socket
+//! close or a new console session id only **detaches** it ([`Protocomm::detach`]), because
+//! the reference lets an HTTP cookie outlive its socket and the client may come back; its
+//! next request re-attaches it. A detached sec0 owner may be displaced at once.
+//!
+//! ## Where this differs from ESP-IDF, on purpose
+//!
+//! ESP-IDF keeps one session per protocomm instance and lets any new transport session
+//! replace it: on HTTP a request from another socket without the cookie closes the owner's
+//! session (and its connection), a console line with another id does the same, and a
+//! `Command0` restarts the established session in place. So any station on the SoftAP can end
+//! a provisioning session mid-way without knowing anything. Here a newcomer runs its
+//! handshake as a candidate and replaces the owner only with a valid proof; clients that
+//! restart (esp_prov run again, a phone app reconnecting) still work because they prove the
+//! secret again. Under sec0 a second client is refused while the first one is active (the
+//! reference would hand the session over).
 //!
 //! # Owner idle timeout
 //!
-//! An HTTP session never ends by itself: closing the socket only drops its binding, the cookie
-//! keeps the session, and the ESP default runs without a provisioning window. So an owner that
-//! went quiet would lock the other transports out forever. Every request the owner makes
-//! (any endpoint but `proto-ver`) stamps its session with the time of that request; once
-//! [`Protocomm::owner_idle_timeout_ms`] (default [`Protocomm::DEFAULT_OWNER_IDLE_TIMEOUT_MS`], 60 s) has
-//! passed without one, the owner counts as gone and a client of another transport may claim
-//! the slot. Until somebody else claims it the idle owner keeps working.
-//! [`Protocomm::set_owner_idle_timeout`] changes or (`None`) disables the timeout.
+//! An HTTP session never ends by itself: closing the socket only detaches it and the ESP
+//! default runs without a provisioning window. Every request the owner makes (any endpoint
+//! but `proto-ver`) stamps its session with the time of that request; once
+//! [`Protocomm::owner_idle_timeout_ms`] (default [`Protocomm::DEFAULT_OWNER_IDLE_TIMEOUT_MS`],
+//! 60 s) has passed without one, a sec0 newcomer may take over. (Under sec1/sec2 a newcomer
+//! needs a proof anyway, which always hands over.) [`Protocomm::set_owner_idle_timeout`]
+//! changes or (`None`) disables it.
 //!
-//! # Brute-force throttling
+//! # Brute-force throttling and the handshake budget
 //!
 //! Failed PoP / password proofs are counted; too many within a window lock `prov-session` for
 //! a doubling back-off (see [`crate::throttle`], on by default with [`Throttle::DEFAULT`]).
+//! Expensive handshake steps (`Command0`: sec2 exponentiations, sec1 X25519) are limited per
+//! time window before any arithmetic runs (see [`crate::budget`], on by default with
+//! [`HandshakeBudget::DEFAULT`]). Neither touches `proto-ver` or the owner's requests.
 //! Time is an argument of every call that needs it ([`Protocomm::handle`],
 //! [`Protocomm::open_session`], [`Protocomm::locked_until`]), the adapter's monotonic clock in
-//! [`Instant`]s; nothing here keeps a clock of its own, so throttles and owner timeouts behave
-//! the same on every target. Lockouts and failures are reported through
-//! [`Protocomm::poll_event`].
+//! [`Instant`]s; nothing here keeps a clock of its own, so throttles and timeouts behave the
+//! same on every target. What happened is reported through [`Protocomm::poll_event`].
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::budget::{BudgetDecision, BudgetState, HandshakeBudget};
 use crate::endpoint::{EndpointClass, EndpointTable};
 use crate::error::{HandlerError, ProtocommError};
 use crate::proto_ver::{VersionInfo, render_proto_ver};
 use crate::throttle::{ProtocommEvent, Throttle, ThrottleState};
 use provkit_hal::Instant;
+use provkit_proto::{
+    Message, Sec1MsgType, Sec2MsgType, SessionData, sec1_payload, sec2_payload, session_data::Proto,
+};
 use provkit_security::{DeviceSecurityConfig, DeviceSession, SecureRng, SecurityError};
+use zeroize::Zeroizing;
 
 /// The transport a client came in on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -101,26 +129,58 @@ pub trait RequestHandler {
     -> Result<Vec<u8>, HandlerError>;
 }
 
-/// The session slot: who owns it and its security state.
-struct ActiveSession {
+/// Most candidate handshakes running beside the owner's session. A new one evicts the oldest,
+/// so a stalled handshake never blocks anybody; the [`HandshakeBudget`] bounds how fast
+/// strangers can evict.
+pub const MAX_CANDIDATES: usize = 2;
+
+/// The verified session and its client.
+///
+/// Sessions are boxed: a candidate is moved out of the list when it is promoted, and moving
+/// an inline `DeviceSession` would leave a copy of its keys in the list's buffer, which no
+/// `Drop` can wipe. A box moves as a pointer; the keys stay in one place and are wiped there.
+struct OwnerSession {
     client: ClientId,
-    session: DeviceSession,
+    session: Box<DeviceSession>,
     /// Time (ms) of the owner's last request; drives the owner idle timeout.
     last_activity_ms: u64,
+    /// The owner's transport link is gone for now (HTTP socket closed, console id changed);
+    /// its next request clears this.
+    detached: bool,
 }
 
-/// Endpoint table + the one active security session + the proto-ver JSON.
+/// A handshake in progress that has not proven anything yet.
+struct Candidate {
+    client: ClientId,
+    session: Box<DeviceSession>,
+    /// When its latest Command0 arrived (the oldest candidate is evicted first).
+    started_ms: u64,
+}
+
+/// What a `prov-session` body asks for, decided from its bytes before any arithmetic.
+#[derive(Clone, Copy)]
+enum SessionStep {
+    /// A well-formed Command0: the expensive step, limited by the budget.
+    Command0,
+    /// Any later step (Command1); cheap.
+    Later,
+}
+
+/// Endpoint table + the verified session and its candidates + the proto-ver JSON.
 pub struct Protocomm {
     security: DeviceSecurityConfig,
     version_info: VersionInfo,
     proto_ver_body: String,
     endpoints: EndpointTable,
-    active: Option<ActiveSession>,
+    owner: Option<OwnerSession>,
+    candidates: Vec<Candidate>,
     /// Set by the first request: from then on the table is what the transports were built from.
     frozen: bool,
-    /// Failed-proof counting and lockouts.
+    /// Failed-proof counting and lockouts (also holds the event queue).
     throttle: ThrottleState,
-    /// After this long without a request an owner may be displaced by another transport.
+    /// Expensive handshake steps per window.
+    budget: BudgetState,
+    /// After this long without a request a sec0 owner may be displaced.
     owner_idle_timeout_ms: Option<u64>,
     /// Custom endpoints that exist in the table but have no handler registered yet
     /// (`wifi_prov_mgr_endpoint_create` without `_register`): treated as absent.
@@ -139,16 +199,18 @@ impl Protocomm {
             version_info,
             proto_ver_body,
             endpoints: EndpointTable::new(),
-            active: None,
+            owner: None,
+            candidates: Vec::new(),
             frozen: false,
             throttle: ThrottleState::new(Some(Throttle::DEFAULT)),
+            budget: BudgetState::new(Some(HandshakeBudget::DEFAULT)),
             owner_idle_timeout_ms: Some(Self::DEFAULT_OWNER_IDLE_TIMEOUT_MS),
             unregistered: Vec::new(),
         }
     }
 
-    /// Sets the owner idle timeout (ms; `None` = an owner is never displaced by idleness, the
-    /// reference behaviour). See the module docs.
+    /// Sets the owner idle timeout (ms; `None` = a sec0 owner is never displaced by
+    /// idleness). See the module docs.
     pub fn set_owner_idle_timeout(&mut self, timeout_ms: Option<u64>) {
         self.owner_idle_timeout_ms = timeout_ms;
     }
@@ -241,16 +303,43 @@ impl Protocomm {
         self.proto_ver_body.as_bytes()
     }
 
-    /// The client holding the session slot, if any (established or mid-handshake).
-    pub fn session_client(&self) -> Option<ClientId> {
-        self.active.as_ref().map(|a| a.client)
+    /// Replaces the handshake budget; `None` computes every Command0 (the reference
+    /// behaviour). Resets the current window.
+    pub fn set_handshake_budget(&mut self, budget: Option<HandshakeBudget>) {
+        self.budget.set_config(budget);
     }
 
-    /// True if `client` holds an established session (always true for a sec0 holder).
+    /// The handshake budget in force, if any.
+    pub fn handshake_budget(&self) -> Option<HandshakeBudget> {
+        self.budget.config()
+    }
+
+    /// How many Command0s the budget has refused since start.
+    pub fn handshakes_refused(&self) -> u64 {
+        self.budget.refused()
+    }
+
+    /// The owner: the client holding the verified session, if any.
+    pub fn session_client(&self) -> Option<ClientId> {
+        self.owner.as_ref().map(|o| o.client)
+    }
+
+    /// The clients with a handshake in progress, oldest first.
+    pub fn candidate_clients(&self) -> impl Iterator<Item = ClientId> + '_ {
+        self.candidates.iter().map(|c| c.client)
+    }
+
+    /// True if `client` owns the verified session (always established under sec0).
     pub fn is_established(&self, client: ClientId) -> bool {
-        self.active
+        self.owner
             .as_ref()
-            .is_some_and(|a| a.client == client && self.holds_established(a))
+            .is_some_and(|o| o.client == client && (self.is_sec0() || o.session.is_established()))
+    }
+
+    /// True if protocomm holds any state for `client` (the owner or a candidate). Framings
+    /// use it to forget transport sessions that no longer matter.
+    pub fn has_session(&self, client: ClientId) -> bool {
+        self.session_client() == Some(client) || self.candidates.iter().any(|c| c.client == client)
     }
 
     /// Core entry: a request on endpoint `endpoint` from `client` at `now` -> Ok(response body)
@@ -276,38 +365,41 @@ impl Protocomm {
         self.frozen = true;
         match class {
             EndpointClass::Version => Ok(self.proto_ver_body.as_bytes().to_vec()),
-            EndpointClass::Session => {
-                // Checked before claiming, so a locked device does not even drop the slot.
-                self.throttle.check(now_ms)?;
-                let active = self.claim(client, now_ms)?;
-                active.last_activity_ms = now_ms;
-                let result = active.session.handle_session(body, rng);
-                let established = active.session.is_established();
-                match &result {
-                    Err(SecurityError::AuthenticationFailed) => {
-                        self.throttle.record_failure(client, now_ms);
-                    }
-                    Ok(_) if established => self.throttle.record_success(),
-                    _ => {}
-                }
-                Ok(result?)
-            }
+            EndpointClass::Session => self.handle_session(client, body, rng, now_ms),
             EndpointClass::Request => self.handle_request(client, endpoint, body, handler, now_ms),
         }
     }
 
-    /// Explicitly opens a session for `client` at `now`, as transports do when a client
-    /// appears (BLE connect, a new HTTP cookie). Keeps an existing session of the same client;
-    /// refuses while another transport's client owns an established session.
+    /// A transport noticed `client` at `now` (BLE connect, a new HTTP cookie). Under sec0 this
+    /// opens (and so takes) the session if nobody else owns it, and is refused with
+    /// [`ProtocommError::SessionOwnedElsewhere`] while another live owner does. Under sec1 /
+    /// sec2 nothing happens: a session starts with the client's Command0.
     pub fn open_session(&mut self, client: ClientId, now: Instant) -> Result<(), ProtocommError> {
-        self.claim(client, now.as_millis()).map(|_| ())
+        if self.is_sec0() {
+            self.claim_sec0(client, now.as_millis()).map(|_| ())
+        } else {
+            Ok(())
+        }
     }
 
-    /// The transport tells protocomm that `client` left (socket evicted, BLE disconnect, ...).
-    /// Ends its session if it holds one; other clients' sessions are untouched.
+    /// The transport tells protocomm that `client` is gone for good (BLE disconnect, a console
+    /// that went away): its verified session or its candidate handshake ends. Other clients'
+    /// sessions are untouched.
     pub fn close_session(&mut self, client: ClientId) {
-        if self.active.as_ref().is_some_and(|a| a.client == client) {
-            self.active = None;
+        if self.session_client() == Some(client) {
+            self.owner = None;
+        }
+        self.candidates.retain(|c| c.client != client);
+    }
+
+    /// The transport tells protocomm that `client`'s link is gone but the client may come
+    /// back under the same id (HTTP: its socket closed, the cookie lives on; console: a line
+    /// with another session id). If it owns the session it stays the owner, but a sec0
+    /// newcomer may now displace it; its next request re-attaches it. Its candidate handshake,
+    /// if any, is kept.
+    pub fn detach(&mut self, client: ClientId) {
+        if let Some(owner) = self.owner.as_mut().filter(|o| o.client == client) {
+            owner.detached = true;
         }
     }
 
@@ -315,46 +407,151 @@ impl Protocomm {
         matches!(self.security, DeviceSecurityConfig::Sec0)
     }
 
-    fn holds_established(&self, active: &ActiveSession) -> bool {
-        self.is_sec0() || active.session.is_established()
-    }
-
-    /// True if `active`'s owner has been quiet for the owner idle timeout or longer at `now_ms`.
-    fn owner_idle(&self, active: &ActiveSession, now_ms: u64) -> bool {
+    /// True if the owner has been quiet for the owner idle timeout or longer at `now_ms`.
+    fn owner_idle(&self, owner: &OwnerSession, now_ms: u64) -> bool {
         self.owner_idle_timeout_ms
-            .is_some_and(|timeout| now_ms.saturating_sub(active.last_activity_ms) >= timeout)
+            .is_some_and(|timeout| now_ms.saturating_sub(owner.last_activity_ms) >= timeout)
     }
 
-    /// True if another transport's live established session keeps `client` out.
-    fn blocked_by_owner(&self, active: &ActiveSession, client: ClientId, now_ms: u64) -> bool {
-        active.client.transport != client.transport
-            && self.holds_established(active)
-            && !self.owner_idle(active, now_ms)
-    }
-
-    /// Returns the session slot for `client`, opening a fresh session if the slot is free, held
-    /// by a half-finished handshake, by another client of the same transport, or by an owner
-    /// idle past the timeout.
-    fn claim(
+    /// Sec0 has no proof: the first client to act owns the session until it is idle, detached
+    /// or closed. Returns the owner's session for `client`, or refuses it.
+    fn claim_sec0(
         &mut self,
         client: ClientId,
         now_ms: u64,
-    ) -> Result<&mut ActiveSession, ProtocommError> {
-        let replace = match &self.active {
-            Some(a) if a.client == client => false,
-            Some(a) if self.blocked_by_owner(a, client, now_ms) => {
+    ) -> Result<&mut OwnerSession, ProtocommError> {
+        let take_over = match &self.owner {
+            Some(o) if o.client == client => false,
+            Some(o) if !o.detached && !self.owner_idle(o, now_ms) => {
                 return Err(ProtocommError::SessionOwnedElsewhere);
             }
             _ => true,
         };
-        if replace {
-            self.active = Some(ActiveSession {
+        if take_over {
+            self.owner = Some(OwnerSession {
                 client,
-                session: DeviceSession::new(self.security.clone()),
+                session: Box::new(DeviceSession::new(self.security.clone())),
                 last_activity_ms: now_ms,
+                detached: false,
             });
         }
-        self.active.as_mut().ok_or(ProtocommError::NoSession)
+        let owner = self.owner.as_mut().ok_or(ProtocommError::NoSession)?;
+        owner.last_activity_ms = now_ms;
+        owner.detached = false;
+        Ok(owner)
+    }
+
+    fn handle_session<R: SecureRng + ?Sized>(
+        &mut self,
+        client: ClientId,
+        body: &[u8],
+        rng: &mut R,
+        now_ms: u64,
+    ) -> Result<Vec<u8>, ProtocommError> {
+        // Checked first, so a locked device does not even look at the message.
+        self.throttle.check(now_ms)?;
+        if self.is_sec0() {
+            let owner = self.claim_sec0(client, now_ms)?;
+            return Ok(owner.session.handle_session(body, rng)?);
+        }
+        let existing = self.candidates.iter().position(|c| c.client == client);
+        let step = match session_step(body, self.security.sec_ver()) {
+            Ok(step) => step,
+            Err(e) => {
+                // Like the reference: after any handshake error the session waits for a
+                // new Command0.
+                if let Some(i) = existing {
+                    self.candidates.remove(i);
+                }
+                return Err(e.into());
+            }
+        };
+        let index = match (step, existing) {
+            (SessionStep::Command0, existing) => {
+                // The only expensive step: refused before any arithmetic when over budget.
+                if let BudgetDecision::Refused { until_ms, first } = self.budget.take(now_ms) {
+                    if first {
+                        self.throttle
+                            .push_event(ProtocommEvent::HandshakeBudgetExhausted {
+                                client,
+                                at_ms: now_ms,
+                                until_ms,
+                            });
+                    }
+                    return Err(ProtocommError::HandshakeLimited { until_ms });
+                }
+                match existing {
+                    Some(i) => i,
+                    None => self.add_candidate(client, now_ms),
+                }
+            }
+            (SessionStep::Later, Some(i)) => i,
+            // Command1 without a handshake of this client in progress (or one that was
+            // evicted): nothing to continue, and the owner's session is not involved.
+            (SessionStep::Later, None) => {
+                return Err(ProtocommError::Security(SecurityError::OutOfOrder));
+            }
+        };
+        let candidate = self
+            .candidates
+            .get_mut(index)
+            .ok_or(ProtocommError::NoSession)?;
+        if matches!(step, SessionStep::Command0) {
+            candidate.started_ms = now_ms;
+        }
+        let result = candidate.session.handle_session(body, rng);
+        let established = candidate.session.is_established();
+        match result {
+            Err(e) => {
+                self.candidates.remove(index);
+                if e == SecurityError::AuthenticationFailed {
+                    self.throttle.record_failure(client, now_ms);
+                }
+                Err(e.into())
+            }
+            Ok(response) => {
+                if established {
+                    self.promote(index, now_ms);
+                    self.throttle.record_success();
+                }
+                Ok(response)
+            }
+        }
+    }
+
+    /// Opens a candidate for `client`, evicting the oldest if [`MAX_CANDIDATES`] run already;
+    /// returns its index.
+    fn add_candidate(&mut self, client: ClientId, now_ms: u64) -> usize {
+        if self.candidates.len() >= MAX_CANDIDATES
+            && let Some(oldest) = self
+                .candidates
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, c)| c.started_ms)
+                .map(|(i, _)| i)
+        {
+            self.candidates.remove(oldest);
+        }
+        self.candidates.push(Candidate {
+            client,
+            session: Box::new(DeviceSession::new(self.security.clone())),
+            started_ms: now_ms,
+        });
+        self.candidates.len().saturating_sub(1)
+    }
+
+    /// The candidate at `index` proved the secret: it becomes the owner. The previous owner's
+    /// session (and with it its keys) is dropped.
+    fn promote(&mut self, index: usize, now_ms: u64) {
+        if index < self.candidates.len() {
+            let winner = self.candidates.remove(index);
+            self.owner = Some(OwnerSession {
+                client: winner.client,
+                session: winner.session,
+                last_activity_ms: now_ms,
+                detached: false,
+            });
+        }
     }
 
     fn handle_request(
@@ -365,31 +562,113 @@ impl Protocomm {
         handler: &mut dyn RequestHandler,
         now_ms: u64,
     ) -> Result<Vec<u8>, ProtocommError> {
-        if self.is_sec0() {
+        let owner = if self.is_sec0() {
             // No handshake and no cipher: the request itself opens (or continues) the session.
-            self.claim(client, now_ms)?.last_activity_ms = now_ms;
-            return Ok(handler.handle_request(endpoint, body)?);
-        }
-        let blocked = self
-            .active
-            .as_ref()
-            .is_some_and(|a| a.client != client && self.blocked_by_owner(a, client, now_ms));
-        if blocked {
-            return Err(ProtocommError::SessionOwnedElsewhere);
-        }
-        let active = match &mut self.active {
-            Some(a) if a.client == client => a,
-            _ => return Err(ProtocommError::NoSession),
+            self.claim_sec0(client, now_ms)?
+        } else {
+            match &mut self.owner {
+                Some(o) if o.client == client => o,
+                Some(_) => return Err(ProtocommError::SessionOwnedElsewhere),
+                None => return Err(ProtocommError::NoSession),
+            }
         };
-        if !active.session.is_established() {
+        if !owner.session.is_established() {
             return Err(ProtocommError::NoSession);
         }
-        active.last_activity_ms = now_ms;
-        let plaintext = active.session.decrypt(body)?;
-        let response = handler.handle_request(endpoint, &plaintext)?;
-        Ok(active.session.encrypt(&response)?)
+        // The cipher moves only for the owner's own records: sec2 leaves the nonce counter
+        // alone when a tag fails; sec1 cannot tell a forgery (no integrity), which is why the
+        // framings never route another peer's bytes here.
+        let plaintext = Zeroizing::new(owner.session.decrypt(body)?);
+        owner.last_activity_ms = now_ms;
+        owner.detached = false;
+        // Requests and responses may carry secrets (SetConfig carries the passphrase): both
+        // plaintexts are wiped when dropped.
+        let response = Zeroizing::new(handler.handle_request(endpoint, &plaintext)?);
+        Ok(owner.session.encrypt(&response)?)
     }
 }
+
+/// Classifies a sec1 / sec2 `prov-session` body without doing any of its work: a
+/// well-formed Command0 (the expensive step), or a later step. The checks repeat the
+/// security layer's length rules for Command0 only so that a malformed one is not counted
+/// against the budget; everything else is left to `DeviceSession`.
+fn session_step(body: &[u8], sec_ver: u8) -> Result<SessionStep, SecurityError> {
+    let data = SessionData::decode(body)?;
+    if data.sec_ver != i32::from(sec_ver) {
+        return Err(SecurityError::WrongSecurityVersion {
+            expected: sec_ver,
+            got: data.sec_ver,
+        });
+    }
+    let is_command0 = match data.proto {
+        Some(Proto::Sec1(p)) if sec_ver == 1 => match p.payload {
+            Some(sec1_payload::Payload::Sc0(cmd0))
+                if p.msg == Sec1MsgType::SessionCommand0 as i32 =>
+            {
+                if cmd0.client_pubkey.len() != SEC1_PUBLIC_KEY_LEN {
+                    return Err(SecurityError::BadLength {
+                        field: "client_pubkey",
+                        expected: "32",
+                        got: cmd0.client_pubkey.len(),
+                    });
+                }
+                true
+            }
+            _ => false,
+        },
+        Some(Proto::Sec2(p)) if sec_ver == 2 => match p.payload {
+            Some(sec2_payload::Payload::Sc0(cmd0))
+                if p.msg == Sec2MsgType::S2SessionCommand0 as i32 =>
+            {
+                if cmd0.client_pubkey.len() != SEC2_PUBLIC_KEY_LEN {
+                    return Err(SecurityError::BadLength {
+                        field: "client_pubkey",
+                        expected: "384",
+                        got: cmd0.client_pubkey.len(),
+                    });
+                }
+                if cmd0.client_username.is_empty()
+                    || cmd0.client_username.len() > SEC2_MAX_USERNAME_LEN
+                {
+                    return Err(SecurityError::BadLength {
+                        field: "client_username",
+                        expected: "1..=65535",
+                        got: cmd0.client_username.len(),
+                    });
+                }
+                true
+            }
+            _ => false,
+        },
+        Some(other) => {
+            return Err(SecurityError::WrongSecurityVersion {
+                expected: sec_ver,
+                got: match other {
+                    Proto::Sec0(_) => 0,
+                    Proto::Sec1(_) => 1,
+                    Proto::Sec2(_) => 2,
+                },
+            });
+        }
+        None => {
+            return Err(SecurityError::MalformedMessage(
+                "SessionData carries no payload",
+            ));
+        }
+    };
+    Ok(if is_command0 {
+        SessionStep::Command0
+    } else {
+        SessionStep::Later
+    })
+}
+
+/// sec1 `client_pubkey`: an X25519 public key.
+const SEC1_PUBLIC_KEY_LEN: usize = 32;
+/// sec2 `client_pubkey`: SRP `A`, exactly 384 bytes.
+const SEC2_PUBLIC_KEY_LEN: usize = 384;
+/// sec2 `client_username`: the reference's 16-bit length limit.
+const SEC2_MAX_USERNAME_LEN: usize = 65_535;
 
 /// The five endpoints every device has; only custom ones take part in registration.
 fn is_standard_endpoint(name: &str) -> bool {

@@ -84,6 +84,16 @@ pub enum ProtocommEvent {
         /// Lockouts in the current streak, this one included (1 = first).
         streak: u32,
     },
+    /// The [`crate::budget::HandshakeBudget`] is used up: Command0s are refused (no answer,
+    /// no arithmetic) until `until_ms`. Reported once per exhaustion, not per refused request.
+    HandshakeBudgetExhausted {
+        /// The client whose Command0 was the first one refused.
+        client: ClientId,
+        /// When (the protocomm clock, ms).
+        at_ms: u64,
+        /// When the next Command0 will be computed again at the earliest.
+        until_ms: u64,
+    },
 }
 
 /// How many events are kept when the application does not drain them; older ones are dropped.
@@ -196,7 +206,7 @@ impl ThrottleState {
         self.events.pop_front()
     }
 
-    fn push_event(&mut self, event: ProtocommEvent) {
+    pub(crate) fn push_event(&mut self, event: ProtocommEvent) {
         if self.events.len() >= MAX_QUEUED_EVENTS {
             self.events.pop_front();
         }

@@ -41,7 +41,7 @@ fn framing_answers_in_hex_and_tracks_session_ids() {
         pc.session_client(),
         Some(ClientId::new(TransportKind::Console, 0))
     );
-    // A different id closes session 0 and opens session 5.
+    // A different id detaches session 0; under sec0 (no proof exists) session 5 takes over.
     let out = console.handle_line(&mut pc, b"prov-config 5 6869", &mut h, &mut rng, T0);
     assert_eq!(out.as_deref(), Some("\r\n70726f762d636f6e6669673a6869\r\n"));
     assert_eq!(console.session_id(), Some(5));
@@ -245,4 +245,96 @@ proptest! {
     fn response_round_trips(body in prop::collection::vec(any::<u8>(), 0..200)) {
         prop_assert_eq!(parse_response(&format_response(&body)), Ok(body));
     }
+}
+
+#[test]
+fn line_buffer_drops_a_half_typed_line_after_the_idle_gap() {
+    let at = Instant::from_millis;
+    let mut buffer = LineBuffer::new(64).with_idle_timeout(Some(1_000));
+    assert_eq!(buffer.idle_timeout_ms(), Some(1_000));
+    // Someone types half a command and walks away.
+    for &b in b"prov-config 0 08" {
+        assert_eq!(buffer.push_at(b, at(0)), None);
+    }
+    assert_eq!(buffer.buffered(), 16);
+    // 999 ms later the line is still theirs...
+    assert_eq!(buffer.push_at(b'0', at(999)), None);
+    assert_eq!(buffer.buffered(), 17);
+    // ...after a full second of silence the next byte starts a fresh line.
+    let mut out = None;
+    for &b in b"proto-ver 0 2d\r" {
+        out = buffer.push_at(b, at(2_000));
+    }
+    assert_eq!(out, Some(Ok(b"proto-ver 0 2d".to_vec())));
+    // Without an idle gap the old behaviour stays: the halves are joined.
+    let mut patient = LineBuffer::new(64).with_idle_timeout(None);
+    for &b in b"proto-" {
+        patient.push_at(b, at(0));
+    }
+    let mut out = None;
+    for &b in b"ver 0 2d\n" {
+        out = patient.push_at(b, at(1_000_000));
+    }
+    assert_eq!(out, Some(Ok(b"proto-ver 0 2d".to_vec())));
+    assert_eq!(
+        LineBuffer::new(8).idle_timeout_ms(),
+        Some(provkit_protocomm::console::DEFAULT_LINE_IDLE_MS)
+    );
+}
+
+#[test]
+fn a_new_console_id_detaches_a_verified_owner_and_console_gone_ends_it() {
+    use provkit_security::{ClientSecurityConfig, ClientSession};
+    let pop = b"abcd1234".to_vec();
+    let mut pc = Protocomm::new(
+        DeviceSecurityConfig::Sec1 {
+            pop: Some(pop.clone()),
+        },
+        VersionInfo::default(),
+    );
+    let mut console = ConsoleFraming::new();
+    let mut rng = TestRng::new(40);
+    let mut h = EchoHandler::default();
+    let mut client = ClientSession::new(ClientSecurityConfig::Sec1 { pop: Some(pop) });
+    let mut request = client.start(&mut rng).expect("command0");
+    loop {
+        let line = format_line("prov-session", 3, &request);
+        let out = console
+            .handle_line(&mut pc, line.as_bytes(), &mut h, &mut rng, T0)
+            .expect("answer");
+        let body = parse_response(&out).expect("hex");
+        match client.handle_response(&body, &mut rng).expect("accepted") {
+            Some(next) => request = next,
+            None => break,
+        }
+    }
+    let owner = ClientId::new(TransportKind::Console, 3);
+    assert!(pc.is_established(owner));
+    // A line with another id (someone else at the keyboard) does not end the session...
+    assert_eq!(
+        console.handle_line(&mut pc, b"prov-config 9 0800", &mut h, &mut rng, T0),
+        None
+    );
+    assert!(pc.is_established(owner));
+    // ...and the owner, back on its id, carries on.
+    let ct = client.encrypt(b"still").expect("encrypt");
+    let out = console
+        .handle_line(
+            &mut pc,
+            format_line("prov-config", 3, &ct).as_bytes(),
+            &mut h,
+            &mut rng,
+            T0,
+        )
+        .expect("answered");
+    assert_eq!(
+        client
+            .decrypt(&parse_response(&out).expect("hex"))
+            .expect("decrypt"),
+        b"prov-config:still"
+    );
+    // The console goes away: its session ends.
+    console.console_gone(&mut pc);
+    assert_eq!(pc.session_client(), None);
+    assert_eq!(console.session_id(), None);
 }

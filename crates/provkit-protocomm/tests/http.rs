@@ -235,10 +235,42 @@ fn cookie_and_socket_rules() {
     assert_eq!(http.client(), Some(ClientId::new(TransportKind::Http, 444)));
 }
 
-/// Sec1 over HTTP: a new cookie session drops the established crypto session, so an encrypted
-/// request that follows gets no answer (socket closed), like the reference.
+/// Runs a whole handshake over HTTP on `conn`, starting without a cookie; returns the cookie.
+fn http_handshake(
+    pc: &mut Protocomm,
+    http: &mut HttpFraming,
+    client: &mut ClientSession,
+    conn: u32,
+    rng: &mut TestRng,
+) -> String {
+    let mut h = EchoHandler::default();
+    let mut request = client.start(rng).expect("command0");
+    let mut cookie: Option<String> = None;
+    loop {
+        let r = reply(http.handle(
+            pc,
+            &post("/prov-session", cookie.as_deref(), &request, conn),
+            &mut h,
+            rng,
+            T0,
+        ));
+        if let Some(c) = r.set_cookie {
+            cookie = Some(c);
+        }
+        match client
+            .handle_response(&r.body, rng)
+            .expect("handshake step")
+        {
+            Some(next) => request = next,
+            None => return cookie.expect("a cookie was set"),
+        }
+    }
+}
+
+/// Sec1 over HTTP: unlike the reference, a newcomer on another socket does not end the
+/// established crypto session; only a newcomer that completes its own proof replaces it.
 #[test]
-fn new_http_session_ends_the_crypto_session() {
+fn a_newcomer_socket_does_not_end_the_owners_session_until_it_proves() {
     let pop = b"abcd1234".to_vec();
     let mut pc = Protocomm::new(
         DeviceSecurityConfig::Sec1 {
@@ -247,46 +279,30 @@ fn new_http_session_ends_the_crypto_session() {
         VersionInfo::default(),
     );
     let mut http = HttpFraming::new();
-    let mut rng = TestRng::with_u32s(4, &[10, 20]);
+    let mut rng = TestRng::with_u32s(4, &[10, 20, 30]);
     let mut h = EchoHandler::default();
-    let mut client = ClientSession::new(ClientSecurityConfig::Sec1 { pop: Some(pop) });
-
-    let mut request = client.start(&mut rng).expect("command0");
-    let mut cookie = None;
-    loop {
+    let mut owner = ClientSession::new(ClientSecurityConfig::Sec1 {
+        pop: Some(pop.clone()),
+    });
+    let cookie = http_handshake(&mut pc, &mut http, &mut owner, 1, &mut rng);
+    assert_eq!(cookie, "session=10");
+    let ask = |http: &mut HttpFraming, pc: &mut Protocomm, owner: &mut ClientSession, msg| {
+        let ct = owner.encrypt(msg).expect("encrypt");
         let r = reply(http.handle(
-            &mut pc,
-            &post("/prov-session", cookie.as_deref(), &request, 1),
-            &mut h,
-            &mut rng,
+            pc,
+            &post("/prov-config", Some(&cookie), &ct, 1),
+            &mut EchoHandler::default(),
+            &mut TestRng::new(0),
             T0,
         ));
-        if let Some(c) = r.set_cookie {
-            cookie = Some(c);
-        }
-        match client
-            .handle_response(&r.body, &mut rng)
-            .expect("handshake step")
-        {
-            Some(next) => request = next,
-            None => break,
-        }
-    }
-    assert_eq!(cookie.as_deref(), Some("session=10"));
-    let ct = client.encrypt(b"hello").expect("encrypt");
-    let r = reply(http.handle(
-        &mut pc,
-        &post("/prov-config", cookie.as_deref(), &ct, 1),
-        &mut h,
-        &mut rng,
-        T0,
-    ));
+        owner.decrypt(&r.body).expect("decrypt")
+    };
     assert_eq!(
-        client.decrypt(&r.body).expect("decrypt"),
+        ask(&mut http, &mut pc, &mut owner, b"hello"),
         b"prov-config:hello"
     );
 
-    // Another socket without the cookie replaces the session...
+    // Another socket without the cookie gets a session of its own...
     let r = reply(http.handle(
         &mut pc,
         &post("/proto-ver", None, b"-", 2),
@@ -295,19 +311,123 @@ fn new_http_session_ends_the_crypto_session() {
         T0,
     ));
     assert_eq!(r.set_cookie.as_deref(), Some("session=20"));
-    // ...and the old client's encrypted request is now refused with a closed socket.
-    let ct = client.encrypt(b"again").expect("encrypt");
+    // ...and even a wrong-PoP handshake of its own leaves the owner untouched.
+    let mut stranger = ClientSession::new(ClientSecurityConfig::Sec1 {
+        pop: Some(b"wrong".to_vec()),
+    });
+    let c0 = stranger.start(&mut rng).expect("command0");
+    let r = reply(http.handle(
+        &mut pc,
+        &post("/prov-session", Some("session=20"), &c0, 2),
+        &mut h,
+        &mut rng,
+        T0,
+    ));
+    let c1 = stranger
+        .handle_response(&r.body, &mut rng)
+        .expect("response0")
+        .expect("command1");
     assert_eq!(
         http.handle(
             &mut pc,
-            &post("/prov-config", cookie.as_deref(), &ct, 1),
+            &post("/prov-session", Some("session=20"), &c1, 2),
             &mut h,
             &mut rng,
             T0
         ),
         HttpOutcome::Close
     );
-    assert_eq!(h.seen.len(), 1);
+    assert_eq!(
+        ask(&mut http, &mut pc, &mut owner, b"again"),
+        b"prov-config:again"
+    );
+
+    // A newcomer that proves the PoP takes over; the old owner's records are refused.
+    let mut next = ClientSession::new(ClientSecurityConfig::Sec1 { pop: Some(pop) });
+    let next_cookie = http_handshake(&mut pc, &mut http, &mut next, 3, &mut rng);
+    assert_eq!(next_cookie, "session=30");
+    assert_eq!(
+        pc.session_client(),
+        Some(ClientId::new(TransportKind::Http, 30))
+    );
+    let ct = owner.encrypt(b"late").expect("encrypt");
+    assert_eq!(
+        http.handle(
+            &mut pc,
+            &post("/prov-config", Some(&cookie), &ct, 1),
+            &mut h,
+            &mut rng,
+            T0
+        ),
+        HttpOutcome::Close
+    );
+    assert_eq!(
+        h.seen.len(),
+        0,
+        "the stranger's and the late records reached no handler"
+    );
+}
+
+/// The owner's cookie copied onto a second socket while the owner's own socket is open gets
+/// no answer and does not move the owner's sec1 keystream; once the owner's socket closed,
+/// the cookie works on a new socket (a client that reconnects).
+#[test]
+fn a_copied_owner_cookie_on_another_socket_is_refused_while_the_owner_socket_is_open() {
+    let pop = b"abcd1234".to_vec();
+    let mut pc = Protocomm::new(
+        DeviceSecurityConfig::Sec1 {
+            pop: Some(pop.clone()),
+        },
+        VersionInfo::default(),
+    );
+    let mut http = HttpFraming::new();
+    let mut rng = TestRng::with_u32s(6, &[77]);
+    let mut h = EchoHandler::default();
+    let mut owner = ClientSession::new(ClientSecurityConfig::Sec1 { pop: Some(pop) });
+    let cookie = http_handshake(&mut pc, &mut http, &mut owner, 1, &mut rng);
+
+    // Garbage of the right length under the owner's cookie, from socket 2.
+    for forged in [vec![0u8; 4], vec![0x08, 0x00], vec![0xff; 100]] {
+        assert_eq!(
+            http.handle(
+                &mut pc,
+                &post("/prov-config", Some(&cookie), &forged, 2),
+                &mut h,
+                &mut rng,
+                T0
+            ),
+            HttpOutcome::Close
+        );
+    }
+    assert!(h.seen.is_empty(), "nothing was decrypted for the copy");
+    // The owner's keystream did not move: its next record decrypts.
+    let ct = owner.encrypt(b"mine").expect("encrypt");
+    let r = reply(http.handle(
+        &mut pc,
+        &post("/prov-config", Some(&cookie), &ct, 1),
+        &mut h,
+        &mut rng,
+        T0,
+    ));
+    assert_eq!(
+        owner.decrypt(&r.body).expect("decrypt"),
+        b"prov-config:mine"
+    );
+
+    // The owner's socket closes; it reconnects with its cookie on socket 3.
+    http.on_connection_closed(1, &mut pc);
+    let ct = owner.encrypt(b"back").expect("encrypt");
+    let r = reply(http.handle(
+        &mut pc,
+        &post("/prov-config", Some(&cookie), &ct, 3),
+        &mut h,
+        &mut rng,
+        T0,
+    ));
+    assert_eq!(
+        owner.decrypt(&r.body).expect("decrypt"),
+        b"prov-config:back"
+    );
 }
 
 #[test]

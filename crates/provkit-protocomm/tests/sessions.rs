@@ -157,49 +157,67 @@ fn sec2_patch1_data_phase_reaches_the_handler_decrypted() {
 }
 
 #[test]
-fn established_owner_blocks_other_transports_until_it_leaves() {
+fn other_transports_cannot_touch_the_owner_until_they_prove_the_secret() {
     let (mut pc, cfg) = sec1();
     let mut rng = TestRng::new(4);
     let mut h = EchoHandler::default();
     let mut owner = handshake(&mut pc, BLE, cfg.clone(), &mut rng);
 
-    // HTTP and console clients are refused, silently, on both session and request endpoints.
-    let mut intruder = ClientSession::new(cfg.clone());
+    // An HTTP client's Command0 runs as a candidate beside the owner's session...
+    let mut intruder = ClientSession::new(ClientSecurityConfig::Sec1 {
+        pop: Some(b"not the pop".to_vec()),
+    });
     let c0 = intruder.start(&mut rng).expect("command0");
+    let r0 = pc
+        .handle(HTTP_A, "prov-session", &c0, &mut h, &mut rng, now())
+        .expect("a candidate gets its Response0");
+    assert_eq!(pc.candidate_clients().collect::<Vec<_>>(), [HTTP_A]);
+    // ...its requests are refused, silently, and so are other transports' ones...
     assert_eq!(
-        pc.handle(HTTP_A, "prov-session", &c0, &mut h, &mut rng, now()),
+        pc.handle(HTTP_A, "prov-config", b"x", &mut h, &mut rng, now()),
         Err(ProtocommError::SessionOwnedElsewhere)
     );
     assert_eq!(
         pc.handle(CONSOLE, "prov-config", b"x", &mut h, &mut rng, now()),
         Err(ProtocommError::SessionOwnedElsewhere)
     );
-    assert_eq!(
-        pc.open_session(HTTP_A, now()),
-        Err(ProtocommError::SessionOwnedElsewhere)
-    );
-    // proto-ver is still answered to anybody.
+    // ...a wrong proof ends only the candidate...
+    let c1 = intruder
+        .handle_response(&r0, &mut rng)
+        .expect("client side")
+        .expect("command1");
+    assert!(matches!(
+        pc.handle(HTTP_A, "prov-session", &c1, &mut h, &mut rng, now()),
+        Err(ProtocommError::Security(_))
+    ));
+    assert_eq!(pc.candidate_clients().count(), 0);
+    // proto-ver is still answered to anybody, and the owner is unaffected.
     assert_eq!(
         pc.handle(HTTP_A, "proto-ver", b"-", &mut h, &mut rng, now())
             .as_deref(),
         Ok(pc.proto_ver_body())
     );
-    // The owner is unaffected.
     assert_eq!(
         roundtrip(&mut pc, BLE, &mut owner, b"still", &mut rng),
         b"prov-config:still"
     );
+    assert!(h.seen.is_empty(), "no stranger request reached the handler");
 
-    // Owner disconnects: the HTTP client may now take over.
-    pc.close_session(BLE);
-    assert_eq!(pc.session_client(), None);
-    let _http = handshake(&mut pc, HTTP_A, cfg, &mut rng);
+    // A client that proves the PoP takes over, whatever its transport.
+    let _http = handshake(&mut pc, HTTP_A, cfg.clone(), &mut rng);
     assert_eq!(pc.session_client(), Some(HTTP_A));
     assert!(!pc.is_established(BLE));
+    // The owner's BLE link goes: nothing changes for the HTTP owner.
+    pc.close_session(BLE);
+    assert_eq!(pc.session_client(), Some(HTTP_A));
+    pc.close_session(HTTP_A);
+    assert_eq!(pc.session_client(), None);
+    let _console = handshake(&mut pc, CONSOLE, cfg, &mut rng);
+    assert_eq!(pc.session_client(), Some(CONSOLE));
 }
 
 #[test]
-fn same_transport_newcomer_replaces_the_session() {
+fn same_transport_newcomer_replaces_the_session_once_it_proves() {
     let (mut pc, cfg) = sec1();
     let mut rng = TestRng::new(5);
     let mut h = EchoHandler::default();
@@ -208,7 +226,7 @@ fn same_transport_newcomer_replaces_the_session() {
     let ct = first.encrypt(b"late").expect("encrypt");
     assert_eq!(
         pc.handle(HTTP_A, "prov-config", &ct, &mut h, &mut rng, now()),
-        Err(ProtocommError::NoSession)
+        Err(ProtocommError::SessionOwnedElsewhere)
     );
     assert!(h.seen.is_empty());
 }
@@ -305,8 +323,8 @@ fn custom_endpoints_dispatch_by_name_and_freeze_at_first_request() {
 }
 
 #[test]
-fn an_idle_owner_is_displaced_by_another_transport_after_the_timeout() {
-    let (mut pc, cfg) = sec1();
+fn an_idle_sec0_owner_is_displaced_after_the_timeout() {
+    let mut pc = Protocomm::new(DeviceSecurityConfig::Sec0, VersionInfo::default());
     assert_eq!(
         pc.owner_idle_timeout_ms(),
         Some(Protocomm::DEFAULT_OWNER_IDLE_TIMEOUT_MS)
@@ -315,49 +333,92 @@ fn an_idle_owner_is_displaced_by_another_transport_after_the_timeout() {
     let mut rng = TestRng::new(21);
     let mut h = EchoHandler::default();
     set_clock(10_000);
-    let mut owner = handshake(&mut pc, HTTP_A, cfg.clone(), &mut rng);
+    assert!(
+        pc.handle(HTTP_A, "prov-config", b"mine", &mut h, &mut rng, now())
+            .is_ok()
+    );
 
     // Activity by the owner restarts the idle clock.
     set_clock(10_900);
-    assert_eq!(
-        roundtrip(&mut pc, HTTP_A, &mut owner, b"alive", &mut rng),
-        b"prov-config:alive"
+    assert!(
+        pc.handle(HTTP_A, "prov-config", b"alive", &mut h, &mut rng, now())
+            .is_ok()
     );
     set_clock(11_800);
-    let mut newcomer = ClientSession::new(cfg.clone());
-    let c0 = newcomer.start(&mut rng).expect("command0");
     assert_eq!(
-        pc.handle(BLE, "prov-session", &c0, &mut h, &mut rng, now()),
+        pc.handle(BLE, "prov-session", &SEC0_COMMAND, &mut h, &mut rng, now()),
         Err(ProtocommError::SessionOwnedElsewhere),
         "900 ms after its last request the owner is still live"
     );
+    assert_eq!(
+        pc.handle(HTTP_B, "prov-config", b"theirs", &mut h, &mut rng, now()),
+        Err(ProtocommError::SessionOwnedElsewhere),
+        "the same goes for another client of the owner's transport"
+    );
     assert_eq!(pc.session_client(), Some(HTTP_A));
 
-    // 1 s without a request: the HTTP owner (whose session never ends by itself) is gone.
+    // 1 s without a request: the owner (whose HTTP session never ends by itself) is gone.
     set_clock(11_900);
-    let _ble = handshake(&mut pc, BLE, cfg, &mut rng);
-    assert_eq!(pc.session_client(), Some(BLE));
-    assert!(!pc.is_established(HTTP_A));
-    let ct = owner.encrypt(b"late").expect("encrypt");
     assert_eq!(
-        pc.handle(HTTP_A, "prov-config", &ct, &mut h, &mut rng, now()),
+        pc.handle(BLE, "prov-session", &SEC0_COMMAND, &mut h, &mut rng, now())
+            .as_deref(),
+        Ok(&SEC0_RESPONSE[..])
+    );
+    assert_eq!(pc.session_client(), Some(BLE));
+    assert_eq!(
+        pc.handle(HTTP_A, "prov-config", b"late", &mut h, &mut rng, now()),
         Err(ProtocommError::SessionOwnedElsewhere),
         "the displaced owner is now the outsider"
     );
 }
 
 #[test]
-fn without_an_idle_timeout_an_owner_is_never_displaced() {
-    let (mut pc, cfg) = sec1();
+fn a_detached_sec0_owner_is_displaced_at_once_and_a_returning_one_reattaches() {
+    let mut pc = Protocomm::new(DeviceSecurityConfig::Sec0, VersionInfo::default());
+    let mut rng = TestRng::new(23);
+    let mut h = EchoHandler::default();
+    assert!(
+        pc.handle(HTTP_A, "prov-config", b"a", &mut h, &mut rng, now())
+            .is_ok()
+    );
+    pc.detach(HTTP_A);
+    // The owner comes back before anyone else: it is attached again.
+    assert!(
+        pc.handle(HTTP_A, "prov-config", b"b", &mut h, &mut rng, now())
+            .is_ok()
+    );
+    assert_eq!(
+        pc.handle(HTTP_B, "prov-config", b"c", &mut h, &mut rng, now()),
+        Err(ProtocommError::SessionOwnedElsewhere)
+    );
+    pc.detach(HTTP_A);
+    assert!(
+        pc.handle(HTTP_B, "prov-config", b"d", &mut h, &mut rng, now())
+            .is_ok()
+    );
+    assert_eq!(pc.session_client(), Some(HTTP_B));
+}
+
+#[test]
+fn without_an_idle_timeout_a_sec0_owner_is_never_displaced() {
+    let mut pc = Protocomm::new(DeviceSecurityConfig::Sec0, VersionInfo::default());
     pc.set_owner_idle_timeout(None);
     let mut rng = TestRng::new(22);
     let mut h = EchoHandler::default();
-    let _owner = handshake(&mut pc, HTTP_A, cfg.clone(), &mut rng);
+    assert!(
+        pc.handle(HTTP_A, "prov-config", b"a", &mut h, &mut rng, now())
+            .is_ok()
+    );
     set_clock(u64::MAX / 2);
-    let mut newcomer = ClientSession::new(cfg);
-    let c0 = newcomer.start(&mut rng).expect("command0");
     assert_eq!(
-        pc.handle(CONSOLE, "prov-session", &c0, &mut h, &mut rng, now()),
+        pc.handle(
+            CONSOLE,
+            "prov-session",
+            &SEC0_COMMAND,
+            &mut h,
+            &mut rng,
+            now()
+        ),
         Err(ProtocommError::SessionOwnedElsewhere)
     );
 }

@@ -20,13 +20,17 @@ const RIGHT_POP: &[u8] = b"abcd1234";
 const WRONG_POP: &[u8] = b"abcd1235";
 const SEC: u64 = 1000;
 
+/// A sec1 device without the handshake budget, so these tests see the throttle alone (the
+/// budget has its own tests in `budget.rs`).
 fn sec1_device() -> Protocomm {
-    Protocomm::new(
+    let mut pc = Protocomm::new(
         DeviceSecurityConfig::Sec1 {
             pop: Some(RIGHT_POP.to_vec()),
         },
         VersionInfo::default(),
-    )
+    );
+    pc.set_handshake_budget(None);
+    pc
 }
 
 /// Milliseconds on the test clock.
@@ -374,6 +378,7 @@ fn sec2_wrong_passwords_lock_too() {
         },
         VersionInfo::default(),
     );
+    pc.set_handshake_budget(None);
     pc.set_throttle(Some(Throttle {
         max_failures: 2,
         ..Throttle::DEFAULT

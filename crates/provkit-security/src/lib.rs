@@ -110,6 +110,17 @@
 //! zeroized on drop and verify tokens are compared in constant time.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+// Untrusted bytes never panic: outside tests, no unwrap/expect, no unchecked indexing, no
+// panic! (see docs/SECURITY.md).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
 
 extern crate alloc;
 
@@ -128,9 +139,14 @@ pub mod sec2;
 mod session;
 // The SRP arithmetic is public only with `hazmat`: it takes caller-chosen secrets and returns
 // S and K, which only known-answer tests and fuzzers should see.
+// The bignum code indexes fixed-size limb arrays and tables with loop counters bounded by
+// their length (constant-time code avoids data-dependent bounds checks): exempt from the
+// crate's `indexing_slicing` denial, and only from that.
 #[cfg(feature = "hazmat")]
+#[allow(clippy::indexing_slicing)]
 pub mod srp;
 #[cfg(not(feature = "hazmat"))]
+#[allow(clippy::indexing_slicing)]
 mod srp;
 
 pub use client::{ClientSecurityConfig, ClientSession};

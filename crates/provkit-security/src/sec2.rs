@@ -377,7 +377,9 @@ impl ClientAwaitResp0 {
         // A short A happens once in 256 draws; MAX_DRAWS in a row means the RNG is broken.
         for _ in 0..MAX_DRAWS {
             rng.fill_bytes(a.as_mut());
-            a[0] |= 0x80;
+            if let Some(top) = a.first_mut() {
+                *top |= 0x80;
+            }
             let started = Self::start_with_a(username, password, patch, convention, &a)?;
             if !convention.full_length_a() || started.1.client_pubkey.len() == N_BYTES {
                 return Ok(started);
@@ -547,7 +549,10 @@ impl GcmCipher {
             }
         };
         let mut stored = [0u8; LEGACY_NONCE_BYTES];
-        stored[..nonce.len()].copy_from_slice(nonce);
+        // The match above admitted 12 or 16 bytes only.
+        if let Some(dst) = stored.get_mut(..nonce.len()) {
+            dst.copy_from_slice(nonce);
+        }
         Ok(Self {
             key: gcm,
             nonce: stored,
@@ -574,7 +579,7 @@ impl GcmCipher {
 
     /// The nonce the next operation will use.
     pub fn nonce(&self) -> &[u8] {
-        &self.nonce[..self.nonce_len]
+        self.nonce.get(..self.nonce_len).unwrap_or(&self.nonce)
     }
 
     /// The patch this cipher follows.

@@ -27,6 +27,8 @@ pub struct BleOptions {
     pub controller: HciSpec,
     /// Advertised name.
     pub device_name: String,
+    /// Drop a central after this long (ms) without an ATT request (`None`: never).
+    pub idle_timeout_ms: Option<u64>,
 }
 
 /// Runs the peripheral until the controller fails; `Err` says why, in one sentence. Blocks the
@@ -55,6 +57,7 @@ pub fn run(options: &BleOptions, device: Arc<Mutex<SimDevice>>) -> Result<(), St
         service: Uuid128::EXAMPLE_SERVICE,
         manufacturer_data: None,
         endpoints: &endpoints,
+        idle_timeout_ms: options.idle_timeout_ms,
     };
     let mut storage = Box::new(ValueStorage::new());
     let mut backend = SharedDevice(device);

@@ -24,6 +24,10 @@ pub trait ConsoleDevice {
     /// One input line (without its line ending); `Some(text)` is printed verbatim, `None`
     /// prints nothing (the reference's silence on a handler error).
     fn handle_console_line(&mut self, line: &[u8]) -> Option<String>;
+
+    /// The console's input ended: whoever used it is gone (its protocomm session ends). The
+    /// default does nothing.
+    fn console_gone(&mut self) {}
 }
 
 /// Serves lines from `input` until it ends, writing replies and prompts to `output`.
@@ -62,6 +66,7 @@ pub fn serve(
             output.flush()?;
         }
         if at_end {
+            device.console_gone();
             return Ok(());
         }
     }

@@ -36,7 +36,7 @@ use provkit_protocomm::ble::{AttErrorCode, GattTable, NIMBLE_MAX_VALUE_LEN, Uuid
 use provkit_protocomm::console::ConsoleFraming;
 use provkit_protocomm::http::HttpFraming;
 use provkit_protocomm::{
-    DeviceSecurityConfig, HandlerError, ProtocommEvent, Throttle, VersionInfo,
+    DeviceSecurityConfig, HandlerError, HandshakeBudget, ProtocommEvent, Throttle, VersionInfo,
 };
 use provkit_security::rand_core::SeedableRng;
 use provkit_wifi::scan::ScanRequest;
@@ -210,6 +210,13 @@ impl SimDevice {
     pub fn set_throttle(&mut self, throttle: Option<Throttle>) {
         if let Some(protocomm) = self.device.protocomm_mut() {
             protocomm.set_throttle(throttle);
+        }
+    }
+
+    /// Replaces protocomm's handshake budget (`None`: every Command0 is computed).
+    pub fn set_handshake_budget(&mut self, budget: Option<HandshakeBudget>) {
+        if let Some(protocomm) = self.device.protocomm_mut() {
+            protocomm.set_handshake_budget(budget);
         }
     }
 
@@ -418,7 +425,10 @@ impl HttpDevice for SimDevice {
     }
 
     fn connection_closed(&mut self, connection: ConnectionId) {
-        self.http.connection_closed(connection);
+        match self.device.protocomm_mut() {
+            Some(protocomm) => self.http.on_connection_closed(connection, protocomm),
+            None => self.http.connection_closed(connection),
+        }
     }
 }
 
@@ -431,5 +441,11 @@ impl ConsoleDevice for SimDevice {
         self.with_device(|device, hooks, rng, _, console, now| {
             device.handle_console_line(console, line, hooks, rng, now)
         })
+    }
+
+    fn console_gone(&mut self) {
+        if let Some(protocomm) = self.device.protocomm_mut() {
+            self.console.console_gone(protocomm);
+        }
     }
 }

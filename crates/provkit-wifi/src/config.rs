@@ -140,11 +140,55 @@ impl core::fmt::Debug for ConfigRequest {
     }
 }
 
+/// The decoder's input for a body that may carry the passphrase. prost decodes a `bytes`
+/// field by copying it into a temporary `Bytes` (`Buf::copy_to_bytes`) and then into the
+/// message's `Vec`; the default temporary would be freed with the passphrase still in it.
+/// This `Buf` hands out temporaries that wipe themselves when prost drops them.
+struct WipingSlice<'a>(&'a [u8]);
+
+/// A temporary copy that is zeroed when its last `Bytes` handle goes.
+struct WipedOnDrop(Vec<u8>);
+
+impl AsRef<[u8]> for WipedOnDrop {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for WipedOnDrop {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl bytes::Buf for WipingSlice<'_> {
+    fn remaining(&self) -> usize {
+        self.0.len()
+    }
+
+    fn chunk(&self) -> &[u8] {
+        self.0
+    }
+
+    fn advance(&mut self, cnt: usize) {
+        self.0 = self.0.get(cnt..).unwrap_or_default();
+    }
+
+    fn copy_to_bytes(&mut self, len: usize) -> bytes::Bytes {
+        let taken = self.0.get(..len).unwrap_or(self.0);
+        let copy = WipedOnDrop(taken.to_vec());
+        self.advance(taken.len());
+        bytes::Bytes::from_owner(copy)
+    }
+}
+
 impl ConfigRequest {
     /// Parses a request body. GetStatus and ApplyConfig do not need their empty sub-messages
-    /// (esp_prov omits `cmd_apply_config`); SetConfig needs `cmd_set_config`.
+    /// (esp_prov omits `cmd_apply_config`); SetConfig needs `cmd_set_config`. The decoder's
+    /// temporary copies of the passphrase are wiped (see `WipingSlice`); the returned
+    /// `CmdSetConfig` holds the only copy, which the caller wipes.
     pub fn decode(body: &[u8]) -> Result<Self, WifiError> {
-        let payload = WiFiConfigPayload::decode(body)?;
+        let payload = WiFiConfigPayload::decode(WipingSlice(body))?;
         match WiFiConfigMsgType::try_from(payload.msg) {
             Ok(WiFiConfigMsgType::TypeCmdGetStatus) => Ok(Self::GetStatus),
             Ok(WiFiConfigMsgType::TypeCmdSetConfig) => match payload.payload {

@@ -56,6 +56,17 @@
 //! `no_std` + `alloc` (prost messages own their bytes).
 
 #![cfg_attr(not(feature = "std"), no_std)]
+// Untrusted bytes never panic: outside tests, no unwrap/expect, no unchecked indexing, no
+// panic! (see docs/SECURITY.md).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -50,7 +50,12 @@ pub async fn run_dhcp(stack: Stack<'_>, server_ip: [u8; 4]) -> ! {
         let Ok((n, _from)) = socket.recv_from(&mut request).await else {
             continue;
         };
-        let Some(len) = request.get(..n).and_then(|r| server.handle(r, &mut reply)) else {
+        // Leases expire on the embassy clock (any monotonic millisecond count will do).
+        let now_ms = embassy_time::Instant::now().as_millis();
+        let Some(len) = request
+            .get(..n)
+            .and_then(|r| server.handle(r, now_ms, &mut reply))
+        else {
             continue;
         };
         let to = IpEndpoint::new(IpAddress::v4(255, 255, 255, 255), CLIENT_PORT);
