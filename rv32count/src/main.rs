@@ -491,7 +491,7 @@ mod ct_trace {
 /// N's 32-bit words (from the modulus bytes), for the trace inputs.
 #[cfg(feature = "ct-trace")]
 fn n_words() -> [u32; 96] {
-    let be = provkit_security::modexp::modulus_be();
+    let be = provkit_security::modulus_be();
     let mut words = [0u32; 96];
     for (i, w) in words.iter_mut().enumerate() {
         let at = 384 - 4 * (i + 1);

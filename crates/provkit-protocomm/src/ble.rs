@@ -32,9 +32,10 @@ use provkit_hal::Instant;
 
 use provkit_security::SecureRng;
 
+use crate::client::{ClientId, TransportKind};
 use crate::endpoint::EndpointTable;
 use crate::error::ProtocommError;
-use crate::protocomm::{ClientId, Protocomm, RequestHandler, TransportKind};
+use crate::protocomm::{Protocomm, RequestHandler};
 
 /// Bluedroid's `CHAR_VAL_LEN_MAX` with security 2 compiled in.
 pub const BLUEDROID_MAX_VALUE_LEN_SEC2: usize = 481;

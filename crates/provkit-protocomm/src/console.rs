@@ -31,16 +31,16 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::fmt;
 use provkit_hal::Instant;
 
 use provkit_security::SecureRng;
 use zeroize::Zeroize;
 
+use crate::client::{ClientId, TransportKind};
 use crate::endpoint::EndpointTable;
 use crate::error::ProtocommError;
 use crate::hex::HexError;
-use crate::protocomm::{ClientId, Protocomm, RequestHandler, TransportKind};
+use crate::protocomm::{Protocomm, RequestHandler};
 
 /// The reference's console line buffer size (`protocomm_console.c`). Adapters that must
 /// behave exactly like the reference pass it to [`ConsoleFraming::with_max_line`].
@@ -64,39 +64,7 @@ pub struct ConsoleRequest<'a> {
     pub body: Vec<u8>,
 }
 
-/// Why a console line was rejected (carried in [`ProtocommError::MalformedConsoleLine`]). A
-/// malformed line gets no output, like any other error; the reason is for logs and tests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConsoleLineReason {
-    /// Longer than the configured limit ([`DEFAULT_MAX_LINE_LEN`] unless changed).
-    TooLong,
-    /// Not valid UTF-8 / ASCII.
-    NotText,
-    /// Fewer than three fields.
-    MissingField,
-    /// More than three fields.
-    TrailingField,
-    /// The session id is not a decimal `u32`.
-    BadSessionId,
-    /// The request has an odd number of hex digits.
-    OddHexLength,
-    /// The request contains a character that is not a hex digit.
-    BadHexDigit,
-}
-
-impl fmt::Display for ConsoleLineReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::TooLong => "line too long",
-            Self::NotText => "line is not text",
-            Self::MissingField => "expected <endpoint> <session-id> <hex>",
-            Self::TrailingField => "unexpected extra field",
-            Self::BadSessionId => "session id is not a decimal u32",
-            Self::OddHexLength => "odd number of hex digits",
-            Self::BadHexDigit => "invalid hex digit",
-        })
-    }
-}
+pub use crate::error::ConsoleLineReason;
 
 /// Parses one command line of at most [`DEFAULT_MAX_LINE_LEN`] bytes (trailing CR/LF allowed;
 /// fields separated by spaces or tabs).

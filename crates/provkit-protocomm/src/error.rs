@@ -8,8 +8,6 @@ use core::fmt;
 
 use provkit_security::SecurityError;
 
-use crate::console::ConsoleLineReason;
-
 /// Why protocomm produced no response, or refused a configuration call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -122,5 +120,39 @@ impl HandlerError {
 impl fmt::Display for HandlerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.reason)
+    }
+}
+
+/// Why a console line was rejected (carried in [`ProtocommError::MalformedConsoleLine`]). A
+/// malformed line gets no output, like any other error; the reason is for logs and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsoleLineReason {
+    /// Longer than the configured limit ([`crate::console::DEFAULT_MAX_LINE_LEN`] unless changed).
+    TooLong,
+    /// Not valid UTF-8 / ASCII.
+    NotText,
+    /// Fewer than three fields.
+    MissingField,
+    /// More than three fields.
+    TrailingField,
+    /// The session id is not a decimal `u32`.
+    BadSessionId,
+    /// The request has an odd number of hex digits.
+    OddHexLength,
+    /// The request contains a character that is not a hex digit.
+    BadHexDigit,
+}
+
+impl fmt::Display for ConsoleLineReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::TooLong => "line too long",
+            Self::NotText => "line is not text",
+            Self::MissingField => "expected <endpoint> <session-id> <hex>",
+            Self::TrailingField => "unexpected extra field",
+            Self::BadSessionId => "session id is not a decimal u32",
+            Self::OddHexLength => "odd number of hex digits",
+            Self::BadHexDigit => "invalid hex digit",
+        })
     }
 }

@@ -45,7 +45,8 @@ use provkit_hal::Instant;
 use provkit_security::SecureRng;
 use subtle::ConstantTimeEq;
 
-use crate::protocomm::{ClientId, Protocomm, RequestHandler, TransportKind};
+use crate::client::{ClientId, TransportKind};
+use crate::protocomm::{Protocomm, RequestHandler};
 
 /// Largest accepted request body (`MAX_REQ_BODY_LEN` in `protocomm_httpd.c`).
 pub const MAX_BODY_LEN: usize = 4096;

@@ -55,6 +55,7 @@ extern crate alloc;
 
 pub mod ble;
 pub mod budget;
+mod client;
 pub mod console;
 pub mod endpoint;
 pub mod error;
@@ -65,9 +66,10 @@ mod protocomm;
 pub mod throttle;
 
 pub use budget::HandshakeBudget;
+pub use client::{ClientId, TransportKind};
 pub use endpoint::{EndpointClass, MAX_ENDPOINT_NAME_LEN};
 pub use error::{HandlerError, ProtocommError};
 pub use proto_ver::{AppInfo, VersionInfo};
-pub use protocomm::{ClientId, MAX_CANDIDATES, Protocomm, RequestHandler, TransportKind};
+pub use protocomm::{MAX_CANDIDATES, Protocomm, RequestHandler};
 pub use provkit_security::{DeviceSecurityConfig, Sec2Patch, SecureRng, rand_core};
 pub use throttle::{ProtocommEvent, Throttle};

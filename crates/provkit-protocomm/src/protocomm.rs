@@ -83,6 +83,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::budget::{BudgetDecision, BudgetState, HandshakeBudget};
+use crate::client::ClientId;
 use crate::endpoint::{EndpointClass, EndpointTable};
 use crate::error::{HandlerError, ProtocommError};
 use crate::proto_ver::{VersionInfo, render_proto_ver};
@@ -93,33 +94,6 @@ use provkit_proto::{
 };
 use provkit_security::{DeviceSecurityConfig, DeviceSession, SecureRng, SecurityError};
 use zeroize::Zeroizing;
-
-/// The transport a client came in on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TransportKind {
-    /// SoftAP HTTP; the id is the session cookie value.
-    Http,
-    /// BLE GATT; the id is the connection handle.
-    Ble,
-    /// Serial console; the id is the session number typed by the client.
-    Console,
-}
-
-/// One transport session: which transport, and that transport's session handle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ClientId {
-    /// Transport kind.
-    pub transport: TransportKind,
-    /// Transport-specific session handle.
-    pub id: u32,
-}
-
-impl ClientId {
-    /// Shorthand constructor.
-    pub const fn new(transport: TransportKind, id: u32) -> Self {
-        Self { transport, id }
-    }
-}
 
 /// What a `REQ_EP` request is dispatched to (the manager implements it; tests implement it).
 pub trait RequestHandler {

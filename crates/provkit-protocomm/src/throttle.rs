@@ -26,8 +26,8 @@
 
 use alloc::collections::VecDeque;
 
+use crate::client::ClientId;
 use crate::error::ProtocommError;
-use crate::protocomm::ClientId;
 
 /// Throttling parameters. `Default`: 5 failures within 60 s lock for 30 s, doubling up to
 /// 15 minutes.

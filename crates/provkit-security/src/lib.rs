@@ -77,7 +77,7 @@
 //!
 //! [`sec2::DeviceCredentials::with_mod_exp`] attaches a [`ModExp`] engine (e.g. the ESP32
 //! RSA peripheral) that computes the device's three 3072-bit exponentiations; software is
-//! the fallback per operation. See the [`modexp`] module for the contract (constant time in
+//! the fallback per operation. See [`ModExp`] for the contract (constant time in
 //! the secret exponent).
 //! * `hazmat`: known-answer-test back doors that take caller-chosen secrets
 //!   (`handle_cmd0_with_secret`, `handle_cmd1_with_nonce`, `start_with_secret`) and the raw
@@ -126,12 +126,13 @@ extern crate alloc;
 
 mod client;
 // Test-only hooks for the constant-time check under valgrind; empty without `ct-check`.
+mod convention;
 #[cfg(feature = "ct-check")]
 pub mod ct_check;
 #[cfg(not(feature = "ct-check"))]
 mod ct_check;
+mod digest;
 pub mod error;
-pub mod modexp;
 pub mod sec0;
 #[cfg(feature = "sec1")]
 pub mod sec1;
@@ -151,11 +152,11 @@ mod srp;
 
 pub use client::{ClientSecurityConfig, ClientSession};
 pub use error::SecurityError;
-pub use modexp::{ModExp, SoftwareModExp};
 pub use rand_core;
 pub use sec2::Sec2Patch;
 pub use sec2::{ClientConvention, VerifierConvention};
 pub use session::{DeviceSecurityConfig, DeviceSession, PreparedSec2};
+pub use srp::modexp::{ModExp, N_BYTES, SoftwareModExp, modulus_be};
 
 use alloc::vec::Vec;
 

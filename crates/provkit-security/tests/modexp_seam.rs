@@ -11,13 +11,13 @@ use common::{TestRng, array_of, hex_of, load_vectors};
 use crypto_bigint::modular::{FixedMontyForm, FixedMontyParams};
 use crypto_bigint::{Odd, U3072, U4096};
 use provkit_proto::{Message, SessionData, sec2_payload, session_data::Proto};
-use provkit_security::modexp::{N_BYTES, modulus_be};
 use provkit_security::sec2::Sec2Patch;
 use provkit_security::srp::DeviceCredentials;
 use provkit_security::{
     ClientSecurityConfig, ClientSession, DeviceSecurityConfig, DeviceSession, ModExp, PreparedSec2,
     SecurityError, SoftwareModExp,
 };
+use provkit_security::{N_BYTES, modulus_be};
 
 /// What a test double does with each call.
 #[derive(Clone, Copy, PartialEq)]

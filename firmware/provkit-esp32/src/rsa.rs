@@ -23,7 +23,7 @@
 //! part is chip-independent and tested on the host against a software model of the
 //! peripheral's Montgomery exponentiation.
 
-use provkit_security::modexp::{N_BYTES, modulus_be};
+use provkit_security::{N_BYTES, modulus_be};
 use provkit_security::{ModExp, SecurityError, SoftwareModExp};
 
 /// 32-bit words of a 3072-bit operand.
@@ -111,7 +111,7 @@ mod chip {
     use esp_hal::Blocking;
     use esp_hal::rsa::operand_sizes::Op3072;
     use esp_hal::rsa::{Rsa, RsaModularExponentiation};
-    use provkit_security::modexp::N_BYTES;
+    use provkit_security::N_BYTES;
     use provkit_security::{ModExp, SecurityError};
 
     use super::{RsaParams, WORDS, be_to_le_words, le_words_to_be, search_position};

@@ -62,7 +62,7 @@
 //! touches them is constant time; `u`, `A`, `B` and `v` are public.
 
 pub(crate) mod comb;
-mod conventions;
+pub mod modexp;
 // The Montgomery arithmetic is public with `hazmat` so the RV32 counting harness
 // (`rv32count/`) can count one multiplication, squaring and table scan on their own.
 #[cfg(feature = "hazmat")]
@@ -71,7 +71,7 @@ pub mod mont;
 pub(crate) mod mont;
 mod proof;
 
-pub use conventions::{
+pub use crate::convention::{
     ClientConvention, ConventionMismatch, Encoding, MismatchPolicy, Sec2Client, VerifierConvention,
     check_conventions, conventions_agree, private_key_x,
 };
@@ -85,17 +85,16 @@ use alloc::vec::Vec;
 use crypto_bigint::modular::ConstMontyForm;
 use crypto_bigint::{U2048, U3072};
 use rand_core::CryptoRng;
-use sha2::{Digest, Sha512};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::SecurityError;
-use crate::modexp::{ModExp, engine_pow};
+use crate::digest::sha512;
+pub use crate::digest::{HASH_BYTES, strip_leading_zeros};
 use comb::CombTable;
+use modexp::{ModExp, engine_pow};
 
 /// Byte length of N and of every padded group element.
 pub const N_BYTES: usize = 384;
-/// Byte length of a SHA-512 digest (K, M, H_AMK, u, k, x).
-pub const HASH_BYTES: usize = 64;
 /// Byte length of the ephemeral secrets `a` and `b`.
 pub const SECRET_BYTES: usize = 32;
 /// The generator of the RFC 5054 3072-bit group.
@@ -148,20 +147,6 @@ fn pad_g() -> [u8; N_BYTES] {
     let mut g = [0u8; N_BYTES];
     g[N_BYTES - 1] = G;
     g
-}
-
-fn sha512(parts: &[&[u8]]) -> [u8; HASH_BYTES] {
-    let mut h = Sha512::new();
-    for p in parts {
-        h.update(p);
-    }
-    h.finalize().into()
-}
-
-/// Drops leading zero bytes (esp_prov's `long_to_bytes(bytes_to_long(..))`).
-pub fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
-    let first = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
-    bytes.get(first..).unwrap_or(&[])
 }
 
 /// `k = H(N ‖ PAD(g))`.

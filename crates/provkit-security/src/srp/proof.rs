@@ -24,8 +24,8 @@
 use subtle::{Choice, ConstantTimeEq};
 use zeroize::Zeroize;
 
-use super::conventions::Encoding;
 use super::{HASH_BYTES, client_proof, sha512};
+use crate::convention::Encoding;
 
 /// Most variants: salt raw/minimal × K raw/minimal.
 const MAX_VARIANTS: usize = 4;

@@ -31,7 +31,7 @@ use core::fmt;
 
 use zeroize::Zeroizing;
 
-use super::{HASH_BYTES, sha512, strip_leading_zeros};
+use crate::digest::{HASH_BYTES, sha512, strip_leading_zeros};
 
 /// How a value that may start with zero bytes is hashed or sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -228,7 +228,7 @@ impl ConventionMismatch {
 
     /// Whether `client` would fail to log in with that verifier.
     pub fn fails(&self, client: Sec2Client) -> bool {
-        self.failing[client.index()]
+        self.failing.get(client.index()).copied().unwrap_or(false)
     }
 
     /// The clients that would fail, in [`Sec2Client::ALL`] order.
@@ -296,14 +296,16 @@ pub fn check_conventions(
     let inner = inner_hash(username, password);
     let mut failing = [false; 3];
     for client in Sec2Client::ALL {
-        failing[client.index()] = !agree_on(salt, &inner, chosen, client.convention());
+        if let Some(slot) = failing.get_mut(client.index()) {
+            *slot = !agree_on(salt, &inner, chosen, client.convention());
+        }
     }
     if failing.iter().any(|&f| f) {
         Err(ConventionMismatch {
             chosen,
             failing,
             salt_leading_zero: salt.first() == Some(&0),
-            inner_hash_leading_zero: inner[0] == 0,
+            inner_hash_leading_zero: inner.first() == Some(&0),
         })
     } else {
         Ok(())
