@@ -21,8 +21,55 @@ pub const NO_STD_CRATES: &[(&str, &[&str])] = &[
     ("provkit-client", &["--no-default-features"]),
 ];
 
-/// Embedded targets every no_std crate is built for.
-pub const NO_STD_TARGETS: &[&str] = &["thumbv7em-none-eabi", "riscv32imc-unknown-none-elf"];
+/// Embedded targets every no_std crate is built for: the ESP32-C2/C3 (no atomic
+/// compare-and-swap), the ESP32-C6, and Cortex-M4F parts such as the CC3220SF's application core.
+pub const NO_STD_TARGETS: &[&str] = &[
+    "riscv32imc-unknown-none-elf",
+    "riscv32imac-unknown-none-elf",
+    "thumbv7em-none-eabi",
+];
+
+/// Targets without atomic compare-and-swap, where prost's `bytes` needs portable-atomic's
+/// `critical-section` choice (`provkit-proto`'s feature of that name).
+const NO_CAS_TARGETS: &[&str] = &["riscv32imc-unknown-none-elf"];
+
+/// The `cargo build` lines README.md's "Building for a chip" section tells a firmware author
+/// to run, one set per target; CI runs exactly these, and a test below keeps the README and
+/// this list equal.
+pub fn readme_nostd_commands() -> Vec<String> {
+    let mut lines = Vec::new();
+    for target in NO_STD_TARGETS {
+        let cs = NO_CAS_TARGETS.contains(target);
+        let with_cs = |features: &str| -> String {
+            match (features.is_empty(), cs) {
+                (true, false) => String::new(),
+                (true, true) => " --features provkit-proto/critical-section".to_string(),
+                (false, false) => format!(" --features {features}"),
+                (false, true) => format!(" --features {features},provkit-proto/critical-section"),
+            }
+        };
+        // The whole device stack with its defaults, and the async engine as firmware runs it.
+        lines.push(format!(
+            "cargo build --release --target {target} -p provkit-proto -p provkit-security \
+             -p provkit-protocomm -p provkit-hal -p provkit-http -p provkit-wifi -p provkit-manager \
+             -p provkit-nwp -p provkit-ble -p provkit-engine{}",
+            with_cs("provkit-engine/ble,provkit-engine/http,provkit-engine/embassy-time")
+        ));
+        // The smallest set: messages and security without defaults (sec2 only).
+        lines.push(format!(
+            "cargo build --release --target {target} -p provkit-proto -p provkit-security \
+             --no-default-features{}",
+            with_cs("")
+        ));
+        // The client's sans-I/O core (its HTTP transport needs std).
+        lines.push(format!(
+            "cargo build --release --target {target} -p provkit-proto -p provkit-client \
+             --no-default-features{}",
+            with_cs("")
+        ));
+    }
+    lines
+}
 
 pub fn test(_args: &[String]) -> Result<(), String> {
     let started = std::time::Instant::now();
@@ -200,21 +247,37 @@ pub fn bench_binary(count: u32) -> Result<(), String> {
 
 pub fn nostd() -> Result<(), String> {
     ensure_targets(NO_STD_TARGETS)?;
-    for target in NO_STD_TARGETS {
-        for (krate, extra) in NO_STD_CRATES {
-            let mut cmd = cargo();
-            cmd.args(["build", "--release", "-p", krate, "--target", target])
-                .args(*extra);
-            if target.starts_with("riscv32imc-") {
-                // No atomic CAS on this target: portable-atomic needs the final binary's choice
-                // of emulation; a library-only build stands in for esp-hal's single-core choice.
-                cmd.env(
-                    "CARGO_TARGET_RISCV32IMC_UNKNOWN_NONE_ELF_RUSTFLAGS",
-                    "--cfg portable_atomic_unsafe_assume_single_core",
-                );
-            }
-            run(&mut cmd)?;
-        }
+    // Exactly what README.md tells a firmware author to build.
+    for line in readme_nostd_commands() {
+        let args: Vec<&str> = line.split_whitespace().skip(1).collect();
+        eprintln!("$ {line}");
+        run(cargo().args(args))?;
+    }
+    // Each crate alone as well (one target is enough): a crate that builds only because a
+    // sibling in the same command turned a feature on fails here.
+    for (krate, extra) in NO_STD_CRATES {
+        let mut cmd = cargo();
+        cmd.args(["build", "--release", "-p", krate, "--target", "thumbv7em-none-eabi"])
+            .args(*extra);
+        run(&mut cmd)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod readme_tests {
+    use super::readme_nostd_commands;
+
+    /// README.md shows the same commands CI runs (whitespace and line continuations aside).
+    #[test]
+    fn readme_shows_the_nostd_commands_ci_runs() {
+        let readme = std::fs::read_to_string(crate::process::root().join("README.md"))
+            .expect("README.md");
+        let flat = readme.replace("\\\n", " ");
+        let flat: String = flat.split_whitespace().collect::<Vec<_>>().join(" ");
+        for line in readme_nostd_commands() {
+            let want: String = line.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(flat.contains(&want), "README.md lacks: {want}");
+        }
+    }
 }

@@ -48,6 +48,9 @@
 
 extern crate alloc;
 
+// Declared first: its macros are visible to the modules below.
+#[macro_use]
+mod fmt;
 pub mod advertising;
 // The central (provkit's own client side) indexes slices whose length it checked just before
 // (HCI and ATT headers); it is exempt from `indexing_slicing` until its owner converts those

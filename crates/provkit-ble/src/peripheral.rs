@@ -320,7 +320,9 @@ impl<'d> ProvisioningGatt<'d> {
                 }
                 GattConnectionEvent::RequestConnectionParams(request) => {
                     let params = request.params().clone();
-                    let _ = request.accept(Some(&params), stack).await;
+                    if let Err(e) = request.accept(Some(&params), stack).await {
+                        dropped!("accept connection parameters", e);
+                    }
                 }
                 GattConnectionEvent::Gatt { event } => {
                     let reply = match event {
@@ -432,7 +434,9 @@ impl<'d> ProvisioningGatt<'d> {
     /// A write to endpoint `index` failed with `code`: no earlier response may be read in its
     /// place, and the read that follows gets the error.
     fn fail(&self, connection: u16, index: usize, handle: u16, code: AttErrorCode) {
-        let _ = self.server.table().write(handle, 0, &[]);
+        if let Err(e) = self.server.table().write(handle, 0, &[]) {
+            dropped!("clear a failed endpoint value", e);
+        }
         if let Some(slot) = self.written_by.borrow_mut().get_mut(index) {
             *slot = Some(connection);
         }
@@ -451,7 +455,9 @@ impl<'d> ProvisioningGatt<'d> {
         let mut written_by = self.written_by.borrow_mut();
         for (slot, handle) in written_by.iter_mut().zip(self.handles.iter()) {
             if *slot == Some(connection) {
-                let _ = self.server.table().write(*handle, 0, &[]);
+                if let Err(e) = self.server.table().write(*handle, 0, &[]) {
+                    dropped!("clear a departed connection's value", e);
+                }
                 *slot = None;
             }
         }

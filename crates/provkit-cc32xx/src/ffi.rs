@@ -26,7 +26,9 @@ static EVENTS: Mutex<RefCell<Deque<NwpEvent, QUEUE_LEN>>> = Mutex::new(RefCell::
 
 fn push(event: NwpEvent) {
     critical_section::with(|cs| {
-        let _ = EVENTS.borrow_ref_mut(cs).push_back(event);
+        if let Err(lost) = EVENTS.borrow_ref_mut(cs).push_back(event) {
+            dropped!("NWP event queue full", lost);
+        }
     });
 }
 

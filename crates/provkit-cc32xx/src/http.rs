@@ -79,11 +79,15 @@ impl ProtocommHttpServer {
     /// Close every socket (provisioning ended, or a RESET_REQUEST asks the host to).
     pub fn shutdown<S: NwpSockets>(&mut self, sockets: &mut S) {
         for c in self.connections.drain(..) {
-            let _ = sockets.close(c.sd);
+            if let Err(e) = sockets.close(c.sd) {
+                dropped!("close connection at shutdown", e);
+            }
             self.framing.connection_closed(c.id);
         }
         if let Some(l) = self.listener.take() {
-            let _ = sockets.close(l);
+            if let Err(e) = sockets.close(l) {
+                dropped!("close listener", e);
+            }
         }
     }
 
@@ -113,7 +117,9 @@ impl ProtocommHttpServer {
                 }
                 // Full: refuse this one rather than starve the others.
                 Ok(sd) => {
-                    let _ = sockets.close(sd);
+                    if let Err(e) = sockets.close(sd) {
+                        dropped!("close a refused connection", e);
+                    }
                 }
                 Err(Cc32xxError::WouldBlock) => break,
                 Err(e) => return Err(e),
@@ -139,7 +145,9 @@ impl ProtocommHttpServer {
                 index += 1;
             } else {
                 let conn = self.connections.swap_remove(index);
-                let _ = sockets.close(conn.sd);
+                if let Err(e) = sockets.close(conn.sd) {
+                    dropped!("close a finished connection", e);
+                }
                 self.framing.connection_closed(conn.id);
             }
         }

@@ -24,6 +24,9 @@
 
 extern crate alloc;
 
+// Declared first: its macros are visible to the modules below.
+#[macro_use]
+mod fmt;
 #[cfg(feature = "simplelink-sdk")]
 pub mod ffi;
 pub mod http;

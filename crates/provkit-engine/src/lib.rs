@@ -55,6 +55,9 @@
 
 extern crate alloc;
 
+// Declared first: its macros are visible to the modules below.
+#[macro_use]
+mod fmt;
 #[cfg(feature = "ble")]
 pub mod ble;
 #[cfg(feature = "embassy-time")]
@@ -239,7 +242,9 @@ impl<M: RawMutex, R: SecureRng, K: Clock> Engine<M, R, K> {
             if let Some(gatt) = gatt.as_mut() {
                 // A refusal (another transport's client owns provisioning) keeps the link;
                 // the central's requests are refused the same way.
-                let _ = device.ble_connect(gatt, connection, now);
+                if let Err(e) = device.ble_connect(gatt, connection, now) {
+                    dropped!("BLE connect", e);
+                }
             }
         });
         self.wake.signal(());

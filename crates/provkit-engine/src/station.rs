@@ -63,7 +63,9 @@ where
         if let Some(ip) = wait_for_address(station, timer, deadline).await {
             return Some(Joined { profile: index, ip });
         }
-        let _ = station.disconnect().await;
+        if let Err(e) = station.disconnect().await {
+            dropped!("disconnect after a join timeout", e);
+        }
     }
     None
 }

@@ -103,7 +103,11 @@ async fn serve_slot<S: Service>(stack: Stack<'_>, port: u16, service: &mut S, ne
             .is_err()
         {
             socket.abort();
-            let _ = with_timeout(Duration::from_millis(CLOSE_LINGER_MS), socket.flush()).await;
+            match with_timeout(Duration::from_millis(CLOSE_LINGER_MS), socket.flush()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => dropped!("flush before close", e),
+                Err(timeout) => dropped!("flush before close", timeout),
+            }
         }
     }
 }

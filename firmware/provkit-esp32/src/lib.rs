@@ -31,6 +31,9 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
+// Declared first: its macros are visible to the modules below.
+#[macro_use]
+mod fmt;
 pub mod console;
 pub mod dhcp;
 mod error;

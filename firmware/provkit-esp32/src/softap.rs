@@ -59,8 +59,11 @@ pub async fn run_dhcp(stack: Stack<'_>, server_ip: [u8; 4]) -> ! {
             continue;
         };
         let to = IpEndpoint::new(IpAddress::v4(255, 255, 255, 255), CLIENT_PORT);
-        let _ = socket
+        if let Err(e) = socket
             .send_to(reply.get(..len).unwrap_or_default(), to)
-            .await;
+            .await
+        {
+            dropped!("DHCP reply", e);
+        }
     }
 }

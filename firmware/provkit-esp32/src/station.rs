@@ -178,7 +178,10 @@ impl provkit_hal::asynch::WifiStation for EspStation<'_> {
                 rssi: ap.signal_strength,
                 auth: auth_mode(ap.auth_method),
             };
-            let _ = self.scan.push(entry);
+            // `take` keeps the list within its capacity.
+            if self.scan.push(entry).is_err() {
+                break;
+            }
         }
         self.scan_done = true;
         self.push(LinkEvent::ScanDone);
@@ -237,7 +240,9 @@ impl provkit_hal::asynch::WifiStation for EspStation<'_> {
         if self.link_up {
             self.link_up = false;
             // Already down is fine: disconnect is idempotent.
-            let _ = self.controller.disconnect_async().await;
+            if let Err(e) = self.controller.disconnect_async().await {
+                dropped!("disconnect (already down is fine)", e);
+            }
         }
         Ok(())
     }

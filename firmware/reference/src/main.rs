@@ -98,6 +98,8 @@ async fn net_task(mut runner: Runner<'static, Interface>) -> ! {
 
 #[esp_rtos::main]
 async fn main(spawner: Spawner) -> ! {
+    // Warnings and errors only: the adapters report every error they drop at `warn`.
+    esp_println::logger::init_logger(log::LevelFilter::Warn);
     let p = esp_hal::init(esp_hal::Config::default().with_cpu_clock(CpuClock::max()));
     esp_alloc::heap_allocator!(size: board::HEAP_BYTES);
     let timg0 = TimerGroup::new(p.TIMG0);
