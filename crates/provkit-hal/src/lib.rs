@@ -57,7 +57,7 @@
 
 #![no_std]
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 pub mod asynch;
 #[cfg(feature = "mock")]
