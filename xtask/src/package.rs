@@ -71,7 +71,15 @@ pub fn package_check() -> Result<(), String> {
     }
 
     // 3. The firmware author's project, outside the repository.
-    let project = std::env::temp_dir().join("provkit-package-check");
+    // One directory per checkout (several may run side by side), the same one on every run
+    // (so cargo's fingerprints of the project stay valid).
+    let checkout = {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        root.hash(&mut hasher);
+        hasher.finish()
+    };
+    let project = std::env::temp_dir().join(format!("provkit-package-check-{checkout:016x}"));
     let _ = std::fs::remove_dir_all(&project);
     std::fs::create_dir_all(project.join("src"))
         .map_err(|e| format!("creating {}: {e}", project.display()))?;
