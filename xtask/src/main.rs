@@ -12,6 +12,7 @@ mod ct;
 mod flash;
 mod fuzz;
 mod interop;
+mod package;
 mod process;
 mod rv32;
 mod steps;
@@ -24,6 +25,8 @@ fn main() -> ExitCode {
         Some("codegen") => codegen(),
         Some("test") => steps::test(&args[1..]),
         Some("nostd") => steps::nostd(),
+        Some("docs") => steps::docs(),
+        Some("package-check") => package::package_check(),
         Some("bench") => steps::bench(&args[1..]),
         Some("crash") => steps::crash(&args[1..]),
         Some("flash") if cc32xx::wants(&args[1..]) => cc32xx::flash(&args[1..]),
@@ -65,6 +68,9 @@ fn print_help() {
          codegen   regenerate crates/provkit-proto/src/generated.rs from proto/*.proto\n  \
          test      everything CI runs: fmt, clippy, tests, no_std builds, codegen freshness\n  \
          nostd     build the no_std crates for the embedded targets only\n  \
+         docs      cargo doc of the workspace, warnings as errors\n  \
+         package-check  package every library crate, build a project outside the workspace\n              \
+         against the packages (host, riscv32imc, thumbv7em) and run their README examples\n  \
          crash     SIGKILL the simulator during credential commits: [--count N] (default 200)\n  \
          bench     run the criterion benches and the handshake replay binary, printing figures\n  \
          pyenv     create .venv with Espressif's esp_prov client (esp-rainmaker-cli)\n  \

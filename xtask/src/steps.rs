@@ -100,6 +100,11 @@ pub fn test(_args: &[String]) -> Result<(), String> {
     // includes the codegen freshness test.
     step("test", &workspace_tests)?;
     step("no_std builds", &nostd)?;
+    // Every public item documented, no broken link, for every crate.
+    step("docs", &docs)?;
+    // Every library crate from its package alone: a project outside the workspace builds
+    // against the packages for the host and both embedded targets and runs the README examples.
+    step("package check", &crate::package::package_check)?;
     // Espressif's esp_prov against `provkit sim` over loopback; never skipped.
     step("esp_prov interop", &crate::interop::interop)?;
     step("vectors", &crate::vectors::ci)?;
@@ -243,6 +248,15 @@ pub fn bench_binary(count: u32) -> Result<(), String> {
             .args(what))?;
     }
     Ok(())
+}
+
+/// `cargo doc` of every workspace crate (no dependencies) with rustdoc's warnings as errors:
+/// broken intra-doc links, missing docs in library crates (`#![deny(missing_docs)]`), bad code
+/// block attributes.
+pub fn docs() -> Result<(), String> {
+    run(cargo()
+        .args(["doc", "--workspace", "--no-deps"])
+        .env("RUSTDOCFLAGS", "-D warnings"))
 }
 
 pub fn nostd() -> Result<(), String> {

@@ -14,10 +14,10 @@
 //!
 //! **Long writes.** TrouBLE 0.7's GATT client does Read Blob but no Prepare/Execute Write,
 //! and its host cannot even receive a Prepare Write Response. The queued-write procedure (Core
-//! Vol 3 Part G 4.9.4) therefore runs beside TrouBLE on the HCI ACL stream ([`tap`]): values
-//! go in parts of MTU − 5 bytes at increasing offsets, each echoed part is checked, a failure
-//! cancels the queue (Execute Write, flags 0) so the server is left clean, and Execute Write
-//! (flags 1) commits.
+//! Vol 3 Part G 4.9.4) therefore runs beside TrouBLE on the HCI ACL stream (the private `tap`
+//! module): values go in parts of MTU − 5 bytes at increasing offsets, each echoed part is
+//! checked, a failure cancels the queue (Execute Write, flags 0) so the server is left clean,
+//! and Execute Write (flags 1) commits.
 //!
 //! **MTU.** TrouBLE asks for packet-pool MTU − 4 in its exchange, so the pool type picks the
 //! MTU: [`Mtu23Pool`] stays at the minimum (every request of more than 20 bytes is a long

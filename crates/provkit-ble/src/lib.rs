@@ -1,4 +1,6 @@
-//! # provkit-ble: the BLE GATT transport of ESP-IDF provisioning, on any controller
+#![doc = include_str!("../README.md")]
+//!
+//! ## Design: the BLE GATT transport of ESP-IDF provisioning, on any controller
 //!
 //! A transport adapter of the provkit stack: it carries protocomm's requests over BLE, on
 //! both sides of the link. The GATT server (and, feature `central`, the GATT client) is
@@ -44,7 +46,7 @@
     )
 )]
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 extern crate alloc;
 

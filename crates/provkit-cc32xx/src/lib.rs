@@ -1,4 +1,6 @@
-//! # provkit-cc32xx: TI SimpleLink CC3120/CC3135/CC3220/CC3235 adapter
+#![doc = include_str!("../README.md")]
+//!
+//! ## Design: TI SimpleLink CC3120/CC3135/CC3220/CC3235 adapter
 //!
 //! Place in the stack: a chip adapter, above `provkit-nwp` (the NWP's host interface: the
 //! `NwpDriver` / `NwpSockets` seam, TI's constants and structures), `provkit-manager` (whose
@@ -20,7 +22,7 @@
 //! `simplelink-sdk`).
 
 #![no_std]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 extern crate alloc;
 

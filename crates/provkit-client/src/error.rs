@@ -94,27 +94,48 @@ pub enum ClientError {
     /// [`establish`]: crate::Client::establish_session
     NoSession,
     /// The device's answer on `endpoint` is not a valid protobuf message of the expected type.
-    Decode { endpoint: Endpoint },
+    Decode {
+        /// The endpoint that answered.
+        endpoint: Endpoint,
+    },
     /// The device answered with a message of another type than the request asked for
     /// (responses carry `msg = request + 1`).
     UnexpectedResponse {
+        /// The endpoint that answered.
         endpoint: Endpoint,
+        /// The `msg` the answer should have carried (the request's + 1).
         expected_msg: i32,
+        /// The `msg` it carried.
         got_msg: i32,
     },
     /// The device answered with a non-success `Status` (raw protobuf value: 4 =
     /// InvalidArgument, 5 = InternalError, ...).
-    DeviceStatus { endpoint: Endpoint, status: i32 },
+    DeviceStatus {
+        /// The endpoint that answered.
+        endpoint: Endpoint,
+        /// The raw `Status` value.
+        status: i32,
+    },
     /// The device requires a proof of possession (security 1) and none was configured.
     PopRequired,
     /// The device uses security 2 and no username/password was configured.
     Sec2CredentialsMissing,
     /// The device advertises a security scheme (or security-2 patch level) this client does
     /// not speak.
-    UnsupportedSecurity { sec_ver: i64, sec_patch_ver: i64 },
+    UnsupportedSecurity {
+        /// `prov.sec_ver` from `proto-ver`.
+        sec_ver: i64,
+        /// `prov.sec_patch_ver` from `proto-ver` (0 when absent).
+        sec_patch_ver: i64,
+    },
     /// The device offers a weaker security scheme than the client accepts (downgrade
     /// protection, [`crate::SecurityPolicy`]): `offered` is the device's `sec_ver`.
-    SecurityTooWeak { offered: u8, minimum: u8 },
+    SecurityTooWeak {
+        /// The device's `sec_ver`.
+        offered: u8,
+        /// The lowest scheme the policy and the secrets accept.
+        minimum: u8,
+    },
     /// The device offers security 2 with `sec_patch_ver` 0 (one fixed GCM nonce for every
     /// message), which is accepted only when allowed explicitly.
     Sec2Patch0Refused,

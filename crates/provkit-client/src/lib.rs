@@ -1,4 +1,6 @@
-//! # provkit-client: the client side of ESP-IDF provisioning
+#![doc = include_str!("../README.md")]
+//!
+//! ## Design: the client side of ESP-IDF provisioning
 //!
 //! Sits at the top of the client half of the stack, beside the device-side
 //! `provkit-protocomm`/`provkit-manager`: it depends only on `provkit-security` (the
@@ -77,6 +79,7 @@
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 extern crate alloc;
 

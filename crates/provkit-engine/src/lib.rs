@@ -1,4 +1,6 @@
-//! # provkit-engine: the loop every async target runs
+#![doc = include_str!("../README.md")]
+//!
+//! ## Design: the loop every async target runs
 //!
 //! Sits between the transports (BLE GATT, SoftAP HTTP, console; any chip, any host) and the
 //! sans-I/O core (`provkit-manager`'s [`Device`]: protocomm + the provisioning manager), over
@@ -51,7 +53,7 @@
     )
 )]
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 extern crate alloc;
 

@@ -1,4 +1,6 @@
-//! # provkit-hal: the seam between provisioning logic and a chip
+#![doc = include_str!("../README.md")]
+//!
+//! ## Design: the seam between provisioning logic and a chip
 //!
 //! The bottom of the provkit stack on the device side. `provkit-wifi` and `provkit-manager`
 //! speak only in these types and traits; chip adapters (`provkit-esp32`, `provkit-cc32xx`,
@@ -55,7 +57,7 @@
 
 #![no_std]
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 pub mod asynch;
 #[cfg(feature = "mock")]

@@ -1,4 +1,6 @@
-//! # provkit-http: the HTTP/1.1 server core under every SoftAP transport
+#![doc = include_str!("../README.md")]
+//!
+//! ## Design: the HTTP/1.1 server core under every SoftAP transport
 //!
 //! One request parser, one set of limits and one response writer, shared by the three places
 //! provkit serves HTTP: the simulator (`provkit-sim`, on tokio), the ESP32 adapter
@@ -31,6 +33,7 @@
 
 #![no_std]
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 #![cfg_attr(
     not(test),
     deny(

@@ -36,7 +36,7 @@ const MAX_METHOD_LEN: usize = 20;
 /// position of the next request in the stream is unknown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ParseError {
-    /// No end of head within [`MAX_HEAD_LEN`](crate::limits::MAX_HEAD_LEN) bytes.
+    /// No end of head within [`MAX_HEAD_LEN`] bytes.
     HeadTooLong,
     /// The request line is not `METHOD SP /target SP HTTP/x.y`.
     BadRequestLine,
@@ -52,7 +52,7 @@ pub enum ParseError {
     DuplicateContentLength,
     /// A `Transfer-Encoding` header (chunked or any other coding): not supported.
     TransferEncoding,
-    /// A declared body longer than [`MAX_BODY_LEN`](crate::limits::MAX_BODY_LEN).
+    /// A declared body longer than [`MAX_BODY_LEN`].
     BodyTooLong,
 }
 

@@ -1,4 +1,6 @@
-//! # provkit-manager: the provisioning state machine
+#![doc = include_str!("../README.md")]
+//!
+//! ## Design: the provisioning state machine
 //!
 //! Sits above `provkit-wifi` (the prov-config/prov-scan/prov-ctrl handlers, whose backend
 //! traits it implements), `provkit-protocomm` (whose `RequestHandler` it implements) and
@@ -109,7 +111,7 @@
     )
 )]
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 extern crate alloc;
 

@@ -1,4 +1,6 @@
-//! # provkit-nwp: the SimpleLink network processor's interface
+#![doc = include_str!("../README.md")]
+//!
+//! ## Design: the SimpleLink network processor's interface
 //!
 //! Place in the stack: above `provkit-manager` (whose TI personality, `TiManager`, is the
 //! vocabulary of the NWP's provisioning: commands, status codes, events) and `provkit-hal`;
@@ -21,7 +23,7 @@
 
 #![no_std]
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 extern crate alloc;
 

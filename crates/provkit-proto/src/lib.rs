@@ -1,4 +1,6 @@
-//! # provkit-proto: the protobuf messages of ESP-IDF provisioning
+#![doc = include_str!("../README.md")]
+//!
+//! ## Design: the protobuf messages of ESP-IDF provisioning
 //!
 //! The bottom of the provkit stack. Every byte that crosses a provisioning transport is one of
 //! these messages (or the `proto-ver` JSON, or application data on a custom endpoint):
@@ -36,6 +38,7 @@
     )
 )]
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 extern crate alloc;
 

@@ -1,4 +1,6 @@
-//! # provkit-protocomm: ESP-IDF protocomm, device side, sans-I/O
+#![doc = include_str!("../README.md")]
+//!
+//! ## Design: ESP-IDF protocomm, device side, sans-I/O
 //!
 //! Sits on `provkit-security` (handshakes, ciphers) and `provkit-proto`, under
 //! `provkit-manager` (which implements [`RequestHandler`] for `prov-config`, `prov-scan`,
@@ -50,6 +52,7 @@
     )
 )]
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 extern crate alloc;
 

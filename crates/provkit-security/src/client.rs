@@ -30,11 +30,17 @@ pub enum ClientSecurityConfig {
     /// `None` or an empty PoP means no PoP. esp_prov passes the PoP string latin-1 encoded;
     /// the bytes given here are used as they are. Only with the `sec1` feature (default on).
     #[cfg(feature = "sec1")]
-    Sec1 { pop: Option<Vec<u8>> },
+    Sec1 {
+        /// The proof of possession.
+        pop: Option<Vec<u8>>,
+    },
     /// SRP6a username and password (hashed as given; esp_prov uses UTF-8).
     Sec2 {
+        /// The SRP username (`I`).
         username: Vec<u8>,
+        /// The SRP password.
         password: Vec<u8>,
+        /// The GCM nonce convention the device announced (`sec_patch_ver`).
         patch: Sec2Patch,
     },
 }

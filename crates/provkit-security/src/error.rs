@@ -13,7 +13,12 @@ pub enum SecurityError {
     /// The bytes are not a valid protobuf message of the expected type.
     Decode,
     /// `SessionData.sec_ver` (or the payload oneof) names another scheme than the one in use.
-    WrongSecurityVersion { expected: u8, got: i32 },
+    WrongSecurityVersion {
+        /// The scheme in use.
+        expected: u8,
+        /// The `sec_ver` the message carried.
+        got: i32,
+    },
     /// The message's `msg` type does not match its oneof payload, or the payload is absent.
     MalformedMessage(&'static str),
     /// A message arrived that the handshake is not waiting for (e.g. Command1 before Command0,
@@ -21,8 +26,11 @@ pub enum SecurityError {
     OutOfOrder,
     /// A field has the wrong length (key, proof, nonce, username, random...).
     BadLength {
+        /// Which field.
         field: &'static str,
+        /// The lengths it may have, in words.
         expected: &'static str,
+        /// The length it had.
         got: usize,
     },
     /// A public value is invalid (e.g. SRP `A ≡ 0 mod N`, an all-zero X25519 shared secret).

@@ -1,4 +1,6 @@
-//! # provkit-security: protocomm security schemes 0, 1 and 2
+#![doc = include_str!("../README.md")]
+//!
+//! ## Design: protocomm security schemes 0, 1 and 2
 //!
 //! Sits directly on `provkit-proto` and under `provkit-protocomm` (device side) and
 //! `provkit-client` (client side). It turns `prov-session` bodies into handshake steps and,
@@ -110,6 +112,7 @@
 //! zeroized on drop and verify tokens are compared in constant time.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
 // Untrusted bytes never panic: outside tests, no unwrap/expect, no unchecked indexing, no
 // panic! (see docs/SECURITY.md).
 #![cfg_attr(

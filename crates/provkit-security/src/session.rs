@@ -107,11 +107,17 @@ pub enum DeviceSecurityConfig {
     /// X25519 + PoP + AES-256-CTR. `None` or an empty PoP means no PoP (no XOR into the key).
     /// Only with the `sec1` feature (default on).
     #[cfg(feature = "sec1")]
-    Sec1 { pop: Option<Vec<u8>> },
+    Sec1 {
+        /// The proof of possession.
+        pop: Option<Vec<u8>>,
+    },
     /// SRP6a + AES-256-GCM with the stored salt and verifier (see `generate_sec2_credentials`).
     Sec2 {
+        /// The SRP salt, as stored (16 bytes, or 15 from esp_prov when it dropped a zero).
         salt: Vec<u8>,
+        /// The SRP verifier `v = g^x mod N`, big-endian, as stored.
         verifier: Vec<u8>,
+        /// The GCM nonce convention announced as `sec_patch_ver` (patch 1 for new devices).
         patch: Sec2Patch,
     },
     /// Sec2 with the per-device table built and shared; made by

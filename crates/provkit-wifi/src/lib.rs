@@ -1,4 +1,6 @@
-//! # provkit-wifi: the `prov-config`, `prov-scan` and `prov-ctrl` endpoints
+#![doc = include_str!("../README.md")]
+//!
+//! ## Design: the `prov-config`, `prov-scan` and `prov-ctrl` endpoints
 //!
 //! Sits above `provkit-proto` (the messages) and `provkit-hal` (the data types) and below
 //! `provkit-manager`, which implements the backend traits and routes decrypted request bodies
@@ -68,7 +70,7 @@
     )
 )]
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 extern crate alloc;
 
