@@ -70,4 +70,4 @@ pub use error::{HandlerError, ProtocommError};
 pub use proto_ver::{AppInfo, VersionInfo};
 pub use protocomm::{ClientId, MAX_CANDIDATES, Protocomm, RequestHandler, TransportKind};
 pub use provkit_security::{DeviceSecurityConfig, Sec2Patch, SecureRng, rand_core};
-pub use throttle::{ProtocommEvent, Throttle};
+pub use throttle::{ProtocommEvent, Throttle, ThrottleState};
