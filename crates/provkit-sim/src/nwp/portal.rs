@@ -95,13 +95,10 @@ impl PortalBackend for TiBackend<'_> {
     }
 
     fn progress(&mut self, _now: Instant) -> Progress {
-        if self.nwp.manager().attempt_in_progress() {
-            return Progress::Connecting {
-                ssid: Default::default(),
-                retry: None,
-            };
-        }
         let provisioning = self.nwp.is_provisioning();
+        let in_progress = self.nwp.manager().attempt_in_progress();
+        // What TI's pages poll: the read itself is the phone's feedback that completes a
+        // confirmation waiting for it (the attempt stays open until then).
         let reply = http_api::handle(self.nwp, "GET", "/__SL_G_MCR", b"");
         let failed = |reason| Progress::Failed {
             ssid: Default::default(),
@@ -112,6 +109,10 @@ impl PortalBackend for TiBackend<'_> {
             (200, b"4" | b"5") => Progress::Connected {
                 ssid: Default::default(),
                 ip: self.nwp.sta_ip(),
+            },
+            _ if in_progress => Progress::Connecting {
+                ssid: Default::default(),
+                retry: None,
             },
             (200, b"1") => failed(FailReason::NetworkNotFound),
             (200, b"2") => failed(FailReason::AuthFailed),
