@@ -292,7 +292,7 @@ mod tests {
         ) {
             let mut out = [0u8; MAX_ANSWER_LEN];
             if let Some((n, _)) = respond(&bytes, DEVICE, &mut out) {
-                proptest::prop_assert!(n >= HEADER_LEN && n <= MAX_ANSWER_LEN);
+                proptest::prop_assert!((HEADER_LEN..=MAX_ANSWER_LEN).contains(&n));
                 proptest::prop_assert_eq!(&out[..2], &bytes[..2]);
                 proptest::prop_assert_eq!(out[2] & 0x80, 0x80);
             }
