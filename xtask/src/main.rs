@@ -13,6 +13,7 @@ mod flash;
 mod fuzz;
 mod interop;
 mod package;
+mod portal;
 mod process;
 mod rv32;
 mod steps;
@@ -46,6 +47,7 @@ fn main() -> ExitCode {
             _ => structure::structure(),
         },
         Some("ble-client") => ble_client::ble_client(),
+        Some("portal") => portal::portal(),
         Some("help") | Some("--help") | None => {
             print_help();
             Ok(())
@@ -78,6 +80,7 @@ fn print_help() {
          vectors   regenerate tests/vectors from esp_prov and compare byte for byte:\n            \
          [--write | --self-test | --list-carried]\n  \
          ble-client run `provkit provision --ble` against `provkit sim --ble` (bumble controllers)\n  \
+         portal     the captive portal in headless chromium (Playwright), DNS via dnspython, protocomm beside it\n  \
          structure crate roles and module graphs: dependencies point one way, no cycle\n            \
          [--graph CRATE_ROOT_FILE prints one target's module edges]\n  \
          fuzz      cargo-fuzz targets: --smoke [--smoke-secs N] | TARGET [--time S] | seed | list\n  \

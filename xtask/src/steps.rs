@@ -108,6 +108,10 @@ pub fn test(_args: &[String]) -> Result<(), String> {
     // Espressif's esp_prov against `provkit sim` over loopback; never skipped.
     step("esp_prov interop", &crate::interop::interop)?;
     step("vectors", &crate::vectors::ci)?;
+    step(
+        "captive portal in headless chromium",
+        &crate::portal::portal,
+    )?;
     // provkit's own client over BLE against `provkit sim --ble`, through bumble controllers.
     step("provkit client over BLE", &crate::ble_client::ble_client)?;
     // RV32IMC instruction counts under QEMU (provkit and the mbedTLS baseline), guarded

@@ -51,6 +51,7 @@ const ROLES: &[(&str, Role)] = &[
     ("provkit-ble", Role::Library),
     ("provkit-client", Role::Library),
     ("provkit-manager", Role::Library),
+    ("provkit-portal", Role::Library),
     ("provkit-engine", Role::Library),
     ("provkit-nwp", Role::Library),
     ("provkit-sim", Role::Adapter),

@@ -5,12 +5,14 @@ use crate::output::{self, SimSecurity};
 use clap::{Args, ValueEnum};
 use provkit_sim::ble::BleOptions;
 use provkit_sim::device::{DeviceOptions, SimDevice};
+use provkit_sim::dns::DnsResponder;
 use provkit_sim::env::RadioEnv;
 use provkit_sim::http::HttpServer;
-use provkit_sim::nwp::server::{ServerOptions, run_sim_with_events};
+use provkit_sim::nwp::server::{ServerOptions, run_sim_with_portal};
 use provkit_sim::nwp::{NwpSettings, announce::ANNOUNCE_PORT};
 use provkit_sim::provkit_ble::hci::HciSpec;
 use provkit_sim::provkit_manager::Role;
+use provkit_sim::provkit_portal::{Portal, PortalConfig, PortalSecret};
 use provkit_sim::provkit_protocomm::HandshakeBudget;
 use provkit_sim::provkit_security::{DeviceSecurityConfig, Sec2Patch};
 use provkit_sim::station::SimClock;
@@ -91,6 +93,19 @@ pub struct SimArgs {
     /// 15 min. Default: protocomm's 30 s. Short values help demos and tests.
     #[arg(long = "auth-backoff-ms", value_name = "MS")]
     auth_backoff_ms: Option<u64>,
+    /// Also serve the captive portal (a page for any browser, its JSON API under /portal/,
+    /// and the OS connectivity checks) on the --http address, beside the protocomm
+    /// endpoints. It asks for the PoP / sec2 password before it takes credentials.
+    #[arg(long)]
+    portal: bool,
+    /// Run the portal's DNS responder on this UDP address (every A query answered with the
+    /// --http address, or 192.168.4.1 when that is unspecified).
+    #[arg(long, value_name = "ADDR:PORT")]
+    dns: Option<SocketAddr>,
+    /// ESP's wifi_conn_attempts: tries per set of credentials before the attempt fails
+    /// (0: a wrong password or a missing network fails at once).
+    #[arg(long = "wifi-conn-attempts", value_name = "N", default_value_t = 0)]
+    wifi_conn_attempts: u32,
     /// Expensive handshakes (Command0) computed at most per window, `N/SECS`, or `off`.
     /// Default: protocomm's 4/20. The excess is refused before any arithmetic.
     #[arg(long = "handshake-budget", value_name = "N/SECS|off", value_parser = parse_budget)]
@@ -181,10 +196,14 @@ pub fn run(args: SimArgs) -> Result<(), String> {
             format!("PROV_{}", &hex[..digits])
         }
     };
+    let mut portal_secret = PortalSecret::Open;
     let (security, shown) = match args.security {
         0 => (DeviceSecurityConfig::Sec0, SimSecurity::Sec0),
         1 => {
             let pop = args.pop.clone().filter(|p| !p.is_empty());
+            if let Some(pop) = &pop {
+                portal_secret = PortalSecret::Pop(pop.as_bytes().to_vec().into());
+            }
             (
                 DeviceSecurityConfig::Sec1 {
                     pop: pop.as_ref().map(|p| p.as_bytes().to_vec()),
@@ -204,6 +223,12 @@ pub fn run(args: SimArgs) -> Result<(), String> {
                 args.sec2_force,
                 "--sec2-force",
             )?;
+            portal_secret = PortalSecret::Sec2 {
+                username: args.username.as_bytes().to_vec(),
+                salt: salt.clone(),
+                verifier: verifier.clone(),
+                convention: args.sec2_convention.verifier(),
+            };
             let patch = if args.sec2_patch == 0 {
                 Sec2Patch::Patch0
             } else {
@@ -228,14 +253,10 @@ pub fn run(args: SimArgs) -> Result<(), String> {
             )
         }
     };
-    let device = SimDevice::new(
-        DeviceOptions::esp(security, &name),
-        env,
-        store,
-        SimClock::wall(),
-        None,
-    )
-    .map_err(|e| e.to_string())?;
+    let mut options = DeviceOptions::esp(security, &name);
+    options.manager.wifi_conn_attempts = args.wifi_conn_attempts;
+    let device =
+        SimDevice::new(options, env, store, SimClock::wall(), None).map_err(|e| e.to_string())?;
     let mut device = device;
     if let Some(backoff_ms) = args.auth_backoff_ms {
         let default = provkit_sim::provkit_protocomm::Throttle::DEFAULT;
@@ -247,6 +268,13 @@ pub fn run(args: SimArgs) -> Result<(), String> {
     }
     if let Some(BudgetArg(budget)) = args.handshake_budget {
         device.set_handshake_budget(budget);
+    }
+    if args.portal {
+        device.enable_portal(Portal::new(PortalConfig {
+            device_name: name.clone(),
+            page_url: page_url(args.http),
+            secret: portal_secret,
+        }));
     }
     let device = Arc::new(Mutex::new(device));
 
@@ -269,6 +297,7 @@ async fn serve(
         .await
         .map_err(|e| format!("{e} (is another program using the port?)"))?;
     let addr = server.local_addr().map_err(|e| e.to_string())?;
+    let _dns = start_dns(&args, addr)?;
     print_banner(&args, &name, &shown, addr, &state_dir);
     // Kept alive until the sim stops; dropping it withdraws the record.
     let _mdns = if args.mdns {
@@ -360,6 +389,37 @@ async fn serve(
     outcome
 }
 
+/// The portal page's URL for the HTTP address (a wildcard address is the SoftAP's).
+fn page_url(http: SocketAddr) -> String {
+    format!("http://{}/", portal_addr(http))
+}
+
+/// Where clients reach the device: the HTTP address, or the SoftAP's when it is a wildcard.
+fn portal_addr(http: SocketAddr) -> SocketAddr {
+    match http {
+        SocketAddr::V4(v4) if !v4.ip().is_unspecified() => http,
+        _ => SocketAddr::from(([192, 168, 4, 1], http.port())),
+    }
+}
+
+/// `--dns`: the responder, answering with the portal's IPv4 address.
+fn start_dns(args: &SimArgs, http: SocketAddr) -> Result<Option<DnsResponder>, String> {
+    let Some(addr) = args.dns else {
+        return Ok(None);
+    };
+    let ip = match portal_addr(http) {
+        SocketAddr::V4(v4) => v4.ip().octets(),
+        SocketAddr::V6(_) => [192, 168, 4, 1],
+    };
+    let dns = DnsResponder::start(addr, ip).map_err(|e| format!("{e} (is the port in use?)"))?;
+    let shown = std::net::Ipv4Addr::from(ip);
+    eprintln!(
+        "DNS: answering every A query on udp {} with {shown}",
+        dns.local_addr()
+    );
+    Ok(Some(dns))
+}
+
 /// Lets the console thread share the device with the HTTP server.
 struct LockedConsole(Arc<Mutex<SimDevice>>);
 
@@ -414,6 +474,16 @@ fn print_banner(
         "\nlistening on http://{addr}  (state in {})\n",
         state_dir.display()
     ));
+    if args.portal {
+        text.push_str(&format!(
+            "captive portal: open http://{addr}/ in a browser (it asks for the {})\n",
+            match shown {
+                SimSecurity::Sec0 | SimSecurity::Sec1 { pop: None } => "Wi-Fi password only",
+                SimSecurity::Sec1 { .. } => "PoP",
+                SimSecurity::Sec2 { .. } => "sec2 password",
+            }
+        ));
+    }
     match qrcode::QrCode::new(payload.as_bytes()) {
         Ok(code) => {
             let qr = code
@@ -497,19 +567,35 @@ fn run_cc32xx(args: &SimArgs, env: RadioEnv) -> Result<(), String> {
     let mut settings = NwpSettings::new(env);
     settings.role = Role::Ap;
     let announce_to = SocketAddr::from(([127, 0, 0, 1], ANNOUNCE_PORT));
+    let _dns = start_dns(args, addr)?;
     print_cc32xx_banner(args, addr, announce_to);
+    // TI's NWP has no PoP: the portal takes --pop as its device code when given.
+    let portal = args.portal.then(|| {
+        Portal::new(PortalConfig {
+            device_name: "mysimplelink".into(),
+            page_url: page_url(addr),
+            secret: args
+                .pop
+                .clone()
+                .filter(|p| !p.is_empty())
+                .map_or(PortalSecret::Open, |p| {
+                    PortalSecret::Pop(p.into_bytes().into())
+                }),
+        })
+    });
 
     let stop = Arc::new(AtomicBool::new(false));
     let json = args.json;
     let sim = {
         let stop = Arc::clone(&stop);
         std::thread::spawn(move || {
-            run_sim_with_events(
+            run_sim_with_portal(
                 listener,
                 settings,
                 ServerOptions {
                     announce_to: Some(announce_to),
                 },
+                portal,
                 stop,
                 move |event| {
                     let (json_line, human) = output::nwp_event_lines(&event);

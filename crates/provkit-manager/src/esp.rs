@@ -126,6 +126,8 @@ pub struct Esp {
     completed_attempts: u32,
     /// Last mapped wire reason (ESP keeps it when the final reason is "other").
     last_wire: WireFailReason,
+    /// Why the last try of the current round failed (retries included).
+    last_try: Option<FailReason>,
     auto_stop_at: Option<u64>,
     stop_at: Option<u64>,
     app_info: Vec<AppInfo>,
@@ -191,6 +193,7 @@ impl Personality for Esp {
             config,
             completed_attempts: 0,
             last_wire: WireFailReason::AuthError,
+            last_try: None,
             auto_stop_at: None,
             stop_at: None,
             app_info: Vec::new(),
@@ -238,6 +241,7 @@ impl Personality for Esp {
         self.event(EspEvent::CredRecv { ssid: ssid.clone() });
         // A new round gets the full attempt budget (fixes ESP quirk §12.15).
         self.completed_attempts = 0;
+        self.last_try = None;
         false
     }
 
@@ -259,6 +263,7 @@ impl Personality for Esp {
         if let Some(wire) = reason.wire() {
             self.last_wire = wire;
         }
+        self.last_try = Some(reason);
         let budget = self.config.wifi_conn_attempts;
         if budget == 0 {
             if reason.wire().is_some() {
@@ -415,6 +420,13 @@ impl Manager<Esp> {
             .config
             .wifi_conn_attempts
             .saturating_sub(self.personality.completed_attempts)
+    }
+
+    /// Why the last try of the current attempt round failed, retries included (GetStatus's
+    /// `attempt_failed` carries no reason); `None` until one failed. What a captive portal
+    /// shows while the manager retries.
+    pub fn last_try_failure(&self) -> Option<FailReason> {
+        self.personality.last_try
     }
 
     // ----- proto-ver labels and application endpoints -----------------------------------

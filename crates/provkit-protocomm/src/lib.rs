@@ -75,4 +75,4 @@ pub use error::{HandlerError, ProtocommError};
 pub use proto_ver::{AppInfo, VersionInfo};
 pub use protocomm::{MAX_CANDIDATES, Protocomm, RequestHandler};
 pub use provkit_security::{DeviceSecurityConfig, Sec2Patch, SecureRng, rand_core};
-pub use throttle::{ProtocommEvent, Throttle};
+pub use throttle::{ProtocommEvent, Throttle, ThrottleState};

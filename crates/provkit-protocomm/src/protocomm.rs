@@ -231,6 +231,14 @@ impl Protocomm {
         self.throttle.set_config(throttle);
     }
 
+    /// The brute-force throttle's state, for another path that checks the same secret (the
+    /// captive portal): check it before verifying, record each proof's outcome in it. Its
+    /// failures and lockouts are the handshakes' ones, and its events come out of
+    /// [`Protocomm::poll_event`].
+    pub fn throttle_state_mut(&mut self) -> &mut ThrottleState {
+        &mut self.throttle
+    }
+
     /// The brute-force throttle in force, if any.
     pub fn throttle(&self) -> Option<Throttle> {
         self.throttle.config()

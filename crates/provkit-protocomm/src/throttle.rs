@@ -99,9 +99,14 @@ pub enum ProtocommEvent {
 /// How many events are kept when the application does not drain them; older ones are dropped.
 pub const MAX_QUEUED_EVENTS: usize = 16;
 
-/// The throttle's bookkeeping.
+/// The throttle's bookkeeping: failures in the window, the lockout in force, the doubling
+/// streak and the queued events. [`crate::Protocomm`] keeps one for its handshakes; other
+/// ways of proving the same secret (the captive portal's PoP / password form) record their
+/// proofs in that same instance ([`crate::Protocomm::throttle_state_mut`]), so guesses
+/// count once whichever path they take. A device without protocomm builds its own with
+/// [`ThrottleState::new`].
 #[derive(Debug, Clone)]
-pub(crate) struct ThrottleState {
+pub struct ThrottleState {
     config: Option<Throttle>,
     /// Times of recent failures, oldest first, pruned to the window.
     failures: VecDeque<u64>,
@@ -112,7 +117,8 @@ pub(crate) struct ThrottleState {
 }
 
 impl ThrottleState {
-    pub(crate) fn new(config: Option<Throttle>) -> Self {
+    /// Bookkeeping for `config` (`None`: never locks).
+    pub fn new(config: Option<Throttle>) -> Self {
         Self {
             config,
             failures: VecDeque::new(),
@@ -122,12 +128,13 @@ impl ThrottleState {
         }
     }
 
-    pub(crate) fn config(&self) -> Option<Throttle> {
+    /// The configuration in force.
+    pub fn config(&self) -> Option<Throttle> {
         self.config
     }
 
     /// Replaces the configuration; counters and any running lockout are kept.
-    pub(crate) fn set_config(&mut self, config: Option<Throttle>) {
+    pub fn set_config(&mut self, config: Option<Throttle>) {
         self.config = config;
         if config.is_none() {
             self.locked_until = None;
@@ -137,12 +144,12 @@ impl ThrottleState {
     }
 
     /// The end of the lockout in force at `now`, if any.
-    pub(crate) fn locked_until(&self, now: u64) -> Option<u64> {
+    pub fn locked_until(&self, now: u64) -> Option<u64> {
         self.locked_until.filter(|&until| now < until)
     }
 
     /// Err while a lockout is in force.
-    pub(crate) fn check(&self, now: u64) -> Result<(), ProtocommError> {
+    pub fn check(&self, now: u64) -> Result<(), ProtocommError> {
         match self.locked_until(now) {
             Some(until_ms) => Err(ProtocommError::Throttled { until_ms }),
             None => Ok(()),
@@ -150,7 +157,7 @@ impl ThrottleState {
     }
 
     /// A proof failed at `now`.
-    pub(crate) fn record_failure(&mut self, client: ClientId, now: u64) {
+    pub fn record_failure(&mut self, client: ClientId, now: u64) {
         let Some(config) = self.config else {
             return;
         };
@@ -196,17 +203,34 @@ impl ThrottleState {
         }
     }
 
-    /// A handshake completed: the streak and the failure count start over.
-    pub(crate) fn record_success(&mut self) {
+    /// Failed proofs still allowed at `now` before the next one locks (`None` without a
+    /// throttle). Counts only failures inside the window.
+    pub fn failures_left(&self, now: u64) -> Option<u32> {
+        let config = self.config?;
+        let window_start = now.checked_sub(config.window_ms);
+        let recent = self
+            .failures
+            .iter()
+            .filter(|&&t| window_start.is_none_or(|start| t > start))
+            .count();
+        let recent = u32::try_from(recent).unwrap_or(u32::MAX);
+        Some(config.max_failures.max(1).saturating_sub(recent))
+    }
+
+    /// A proof succeeded (a handshake completed): the streak and the failure count start
+    /// over.
+    pub fn record_success(&mut self) {
         self.failures.clear();
         self.streak = 0;
     }
 
-    pub(crate) fn poll_event(&mut self) -> Option<ProtocommEvent> {
+    /// The oldest queued event.
+    pub fn poll_event(&mut self) -> Option<ProtocommEvent> {
         self.events.pop_front()
     }
 
-    pub(crate) fn push_event(&mut self, event: ProtocommEvent) {
+    /// Queues an event (the oldest is dropped beyond [`MAX_QUEUED_EVENTS`]).
+    pub fn push_event(&mut self, event: ProtocommEvent) {
         if self.events.len() >= MAX_QUEUED_EVENTS {
             self.events.pop_front();
         }

@@ -32,11 +32,13 @@ use provkit_manager::{
     Action, BleWrite, EspConfig, EspEvent, EspManager, RequestHooks, Runner, SendDevice,
     ServiceInfo,
 };
+use provkit_portal::{EspBackend, Portal, PortalRequest};
 use provkit_protocomm::ble::{AttErrorCode, GattTable, NIMBLE_MAX_VALUE_LEN, Uuid128};
 use provkit_protocomm::console::ConsoleFraming;
 use provkit_protocomm::http::HttpFraming;
 use provkit_protocomm::{
-    DeviceSecurityConfig, HandlerError, HandshakeBudget, ProtocommEvent, Throttle, VersionInfo,
+    ClientId, DeviceSecurityConfig, HandlerError, HandshakeBudget, ProtocommEvent, Throttle,
+    TransportKind, VersionInfo,
 };
 use provkit_security::rand_core::SeedableRng;
 use provkit_wifi::scan::ScanRequest;
@@ -112,6 +114,8 @@ pub struct SimDevice {
     custom: Vec<String>,
     events: Vec<SimEvent>,
     reported_failures: usize,
+    /// The captive portal, when the application enabled it ([`SimDevice::enable_portal`]).
+    portal: Option<Portal>,
 }
 
 impl core::fmt::Debug for SimDevice {
@@ -191,6 +195,7 @@ impl SimDevice {
             custom: options.custom_endpoints,
             events: Vec::new(),
             reported_failures: 0,
+            portal: None,
         };
         device.pump();
         Ok(device)
@@ -211,6 +216,13 @@ impl SimDevice {
         if let Some(protocomm) = self.device.protocomm_mut() {
             protocomm.set_throttle(throttle);
         }
+    }
+
+    /// Serves the captive portal beside protocomm on the HTTP transport (off until called):
+    /// its page, JSON API and connectivity-check redirects ([`Portal::serves`]) go to the
+    /// portal, every other path to protocomm, both over the same manager.
+    pub fn enable_portal(&mut self, portal: Portal) {
+        self.portal = Some(portal);
     }
 
     /// Replaces protocomm's handshake budget (`None`: every Command0 is computed).
@@ -413,6 +425,22 @@ impl SimHooks<'_> {
 
 impl HttpDevice for SimDevice {
     fn handle_http(&mut self, request: HttpRequest<'_>) -> Answer {
+        if self.portal.is_some() && Portal::serves(request.path) {
+            let mut portal = self.portal.take();
+            let response = self.with_device(|device, _, _, _, _, now| {
+                let portal_request = PortalRequest {
+                    method: request.method,
+                    target: request.path,
+                    body: request.body,
+                    client: ClientId::new(TransportKind::Http, request.connection),
+                };
+                portal
+                    .as_mut()
+                    .map(|p| p.handle(&mut EspBackend::new(device), &portal_request, now))
+            });
+            self.portal = portal;
+            return response.map_or(Answer::Close, Answer::Reply);
+        }
         let outcome = self.with_device(|device, hooks, rng, http, _, now| {
             device.handle_http(http, &request, hooks, rng, now)
         });

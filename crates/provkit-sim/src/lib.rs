@@ -10,6 +10,7 @@
 pub mod ble;
 pub mod console;
 pub mod device;
+pub mod dns;
 pub mod env;
 pub mod http;
 pub mod mdns;
@@ -21,6 +22,7 @@ pub use provkit_ble;
 pub use provkit_hal;
 pub use provkit_manager;
 pub use provkit_nwp;
+pub use provkit_portal;
 pub use provkit_protocomm;
 pub use provkit_security;
 

@@ -19,6 +19,7 @@
 
 pub mod announce;
 pub mod http_api;
+pub mod portal;
 pub mod server;
 mod sockets;
 
@@ -504,6 +505,10 @@ impl EmulatedNwp {
     pub(crate) fn start_ap_scan(&mut self) {
         let now = self.now_ms;
         self.radio.start_scan(now, ScanConfig::default());
+    }
+
+    pub(crate) fn scan_running(&self) -> bool {
+        self.radio.scan_running(self.now_ms)
     }
 
     pub(crate) fn scan_cache(&self) -> &[ScanEntry] {

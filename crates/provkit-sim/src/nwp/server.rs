@@ -20,8 +20,12 @@ use provkit_http::{
     serve_connection,
 };
 
+use provkit_hal::Instant;
 use provkit_nwp::driver::{NwpDriver, NwpEvent};
+use provkit_portal::{Portal, PortalRequest};
+use provkit_protocomm::{ClientId, Throttle, ThrottleState, TransportKind};
 
+use super::portal::TiBackend;
 use super::{EmulatedNwp, NwpSettings, announce, http_api};
 
 /// How often the simulator moves the NWP's virtual time to the wall clock.
@@ -47,6 +51,20 @@ pub fn run_sim_with_events(
     listener: TcpListener,
     settings: NwpSettings,
     options: ServerOptions,
+    stop: Arc<AtomicBool>,
+    on_event: impl FnMut(NwpEvent) + Send + 'static,
+) -> Result<(), crate::SimError> {
+    run_sim_with_portal(listener, settings, options, None, stop, on_event)
+}
+
+/// [`run_sim_with_events`] with the captive portal (`provkit sim --personality cc32xx
+/// --portal`) served beside TI's API: the paths [`Portal::serves`] go to the portal, which
+/// drives TI's API ([`super::portal`]); the others to TI's API as before.
+pub fn run_sim_with_portal(
+    listener: TcpListener,
+    settings: NwpSettings,
+    options: ServerOptions,
+    portal: Option<Portal>,
     stop: Arc<AtomicBool>,
     mut on_event: impl FnMut(NwpEvent) + Send + 'static,
 ) -> Result<(), crate::SimError> {
@@ -85,7 +103,9 @@ pub fn run_sim_with_events(
             }
         })
     };
-    let served = serve(listener, nwp, options, stop.clone()).map_err(io("serving TI HTTP API"));
+    let portal = portal.map(|p| Mutex::new((p, ThrottleState::new(Some(Throttle::DEFAULT)))));
+    let served = serve_all(listener, nwp, options, portal.as_ref(), stop.clone())
+        .map_err(io("serving TI HTTP API"));
     stop.store(true, Ordering::Relaxed);
     let _ = ticker.join();
     served
@@ -109,12 +129,25 @@ pub fn serve(
     options: ServerOptions,
     stop: Arc<AtomicBool>,
 ) -> std::io::Result<()> {
+    serve_all(listener, nwp, options, None, stop)
+}
+
+/// The portal and its throttle, shared by the connections.
+type SharedPortal = Mutex<(Portal, ThrottleState)>;
+
+fn serve_all(
+    listener: TcpListener,
+    nwp: Arc<Mutex<EmulatedNwp>>,
+    options: ServerOptions,
+    portal: Option<&SharedPortal>,
+    stop: Arc<AtomicBool>,
+) -> std::io::Result<()> {
     listener.set_nonblocking(true)?;
     while !stop.load(Ordering::Relaxed) {
         match listener.accept() {
             Ok((stream, _)) => {
                 // A broken client only ends its own connection.
-                let _ = serve_connection_blocking(stream, &nwp, options);
+                let _ = serve_connection_blocking(stream, &nwp, options, portal);
             }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                 std::thread::sleep(Duration::from_millis(5));
@@ -165,6 +198,7 @@ fn run_blocking<F: Future>(future: F) -> F::Output {
 struct TiService<'a> {
     nwp: &'a Mutex<EmulatedNwp>,
     options: ServerOptions,
+    portal: Option<&'a SharedPortal>,
 }
 
 /// The response with TI's status line, `Connection: close`, ending the connection.
@@ -182,6 +216,35 @@ impl Service for TiService<'_> {
         let Ok(mut guard) = self.nwp.lock() else {
             return Answer::Close;
         };
+        if let Some(portal) = self.portal
+            && Portal::serves(request.target)
+        {
+            let Ok(mut shared) = portal.lock() else {
+                return Answer::Close;
+            };
+            let (portal, throttle) = &mut *shared;
+            let now = Instant::from_millis(guard.now_ms());
+            let portal_request = PortalRequest {
+                method: request.method,
+                target: request.target,
+                body: request.body,
+                client: ClientId::new(TransportKind::Http, 0),
+            };
+            let mut backend = TiBackend {
+                nwp: &mut guard,
+                throttle,
+            };
+            let response = portal.handle(&mut backend, &portal_request, now);
+            let announcements = guard.take_announcements();
+            drop(guard);
+            if let Some(to) = self.options.announce_to {
+                for a in announcements {
+                    let _ = announce::send(&a, to);
+                }
+            }
+            // One request per connection, like TI's API on this server.
+            return Answer::Reply(response.closing());
+        }
         let response = http_api::handle(&mut guard, request.method, request.target, request.body);
         let announcements = guard.take_announcements();
         drop(guard);
@@ -208,12 +271,17 @@ fn serve_connection_blocking(
     stream: TcpStream,
     nwp: &Mutex<EmulatedNwp>,
     options: ServerOptions,
+    portal: Option<&SharedPortal>,
 ) -> std::io::Result<()> {
     stream.set_nonblocking(false)?;
     stream.set_read_timeout(Some(READ_TIMEOUT))?;
     stream.set_write_timeout(Some(READ_TIMEOUT))?;
     let mut io = BlockingIo(stream);
-    let mut service = TiService { nwp, options };
+    let mut service = TiService {
+        nwp,
+        options,
+        portal,
+    };
     let mut buffer = vec![0u8; REQUEST_BUFFER_LEN];
     // The socket's own timeouts bound every read and write.
     let mut timeouts = Timeouts::new(NoTimer);
