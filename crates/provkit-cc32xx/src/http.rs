@@ -84,10 +84,10 @@ impl ProtocommHttpServer {
             }
             self.framing.connection_closed(c.id);
         }
-        if let Some(l) = self.listener.take() {
-            if let Err(e) = sockets.close(l) {
-                dropped!("close listener", e);
-            }
+        if let Some(l) = self.listener.take()
+            && let Err(e) = sockets.close(l)
+        {
+            dropped!("close listener", e);
         }
     }
 
