@@ -17,6 +17,8 @@ pub const NO_STD_CRATES: &[(&str, &[&str])] = &[
     // The async engine every async target runs, with the BLE transport it drives.
     ("provkit-engine", &["--features", "ble,http,embassy-time"]),
     ("provkit-ble", &[]),
+    // The captive portal (page, JSON API, DNS responder) firmware serves beside protocomm.
+    ("provkit-portal", &[]),
     // The client's HTTP transport needs std; its sans-I/O core does not.
     ("provkit-client", &["--no-default-features"]),
 ];
@@ -52,7 +54,7 @@ pub fn readme_nostd_commands() -> Vec<String> {
         lines.push(format!(
             "cargo build --release --target {target} -p provkit-proto -p provkit-security \
              -p provkit-protocomm -p provkit-hal -p provkit-http -p provkit-wifi -p provkit-manager \
-             -p provkit-nwp -p provkit-ble -p provkit-engine{}",
+             -p provkit-nwp -p provkit-ble -p provkit-portal -p provkit-engine{}",
             with_cs("provkit-engine/ble,provkit-engine/http,provkit-engine/embassy-time")
         ));
         // The smallest set: messages and security without defaults (sec2 only).

@@ -1,4 +1,6 @@
-//! # provkit-portal: provision from any browser
+#![doc = include_str!("../README.md")]
+//!
+//! ## Design
 //!
 //! A captive portal for the provisioning SoftAP, beside protocomm's endpoints on the same
 //! HTTP server and driving the same manager: a person joins the device's SoftAP, the phone
