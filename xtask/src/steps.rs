@@ -277,8 +277,15 @@ pub fn nostd() -> Result<(), String> {
     // sibling in the same command turned a feature on fails here.
     for (krate, extra) in NO_STD_CRATES {
         let mut cmd = cargo();
-        cmd.args(["build", "--release", "-p", krate, "--target", "thumbv7em-none-eabi"])
-            .args(*extra);
+        cmd.args([
+            "build",
+            "--release",
+            "-p",
+            krate,
+            "--target",
+            "thumbv7em-none-eabi",
+        ])
+        .args(*extra);
         run(&mut cmd)?;
     }
     Ok(())
@@ -291,8 +298,8 @@ mod readme_tests {
     /// README.md shows the same commands CI runs (whitespace and line continuations aside).
     #[test]
     fn readme_shows_the_nostd_commands_ci_runs() {
-        let readme = std::fs::read_to_string(crate::process::root().join("README.md"))
-            .expect("README.md");
+        let readme =
+            std::fs::read_to_string(crate::process::root().join("README.md")).expect("README.md");
         let flat = readme.replace("\\\n", " ");
         let flat: String = flat.split_whitespace().collect::<Vec<_>>().join(" ");
         for line in readme_nostd_commands() {

@@ -7,7 +7,11 @@
 macro_rules! dropped {
     ($what:expr, $err:expr) => {{
         #[cfg(feature = "defmt")]
-        ::defmt::warn!("dropped error: {=str}: {}", $what, ::defmt::Debug2Format(&$err));
+        ::defmt::warn!(
+            "dropped error: {=str}: {}",
+            $what,
+            ::defmt::Debug2Format(&$err)
+        );
         #[cfg(all(feature = "log", not(feature = "defmt")))]
         ::log::warn!("dropped error: {}: {:?}", $what, $err);
         #[cfg(not(any(feature = "log", feature = "defmt")))]
