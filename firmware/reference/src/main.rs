@@ -533,8 +533,9 @@ mod transports {
             Ok(task) => spawner.spawn(task),
             Err(_) => fatal("spawning the AP network task"),
         }
-        // Connection slots: a phone's browser and its OS connectivity check each hold one
-        // (kept alive up to provkit-http's idle timeout), beside an app's protocomm session.
+        // Connection slots: 3; with the portal 4, since a phone's browser and its OS
+        // connectivity check each keep one alive (up to provkit-http's idle timeout) beside
+        // an app's protocomm session.
         #[cfg(not(feature = "portal"))]
         let services = [EngineHttp(engine), EngineHttp(engine), EngineHttp(engine)];
         #[cfg(feature = "portal")]
