@@ -14,6 +14,10 @@
 //!    `PROVKIT_SEC2_SALT_HEX` + `PROVKIT_SEC2_VERIFIER_HEX` may be given instead (for
 //!    reproducible images, or a pair made by `esp_prov --sec2_gen_cred`: that one is in
 //!    esp_prov's convention, see the security crate's docs on imported verifiers).
+//! 3. With feature `portal`, also the verifier's convention (the captive portal recomputes the
+//!    verifier from the password a person types), and the portal refuses to build behind an
+//!    open SoftAP (`PROVKIT_SOFTAP_OPEN=1`) unless `PROVKIT_PORTAL_ALLOW_OPEN=1`: its page is
+//!    plain HTTP, so on an open AP the passwords cross the air in clear.
 
 use std::env;
 use std::fmt::Write as _;
@@ -39,6 +43,7 @@ fn main() {
         "PROVKIT_SEC2_VERIFIER_HEX",
         "PROVKIT_SEC2_CONVENTION",
         "PROVKIT_SEC2_FORCE",
+        "PROVKIT_PORTAL_ALLOW_OPEN",
     ] {
         println!("cargo:rerun-if-env-changed={var}");
     }
@@ -58,6 +63,11 @@ fn main() {
     }
 
     let username = env::var("PROVKIT_SEC2_USERNAME").unwrap_or_else(|_| DEFAULT_USERNAME.into());
+    let convention = match env::var("PROVKIT_SEC2_CONVENTION").as_deref() {
+        Err(_) | Ok("esp-idf") => VerifierConvention::EspIdf,
+        Ok("esp-prov") => VerifierConvention::EspProv,
+        Ok(other) => panic!("PROVKIT_SEC2_CONVENTION must be esp-idf or esp-prov, not {other:?}"),
+    };
     let (salt, verifier) = match (
         env::var("PROVKIT_SEC2_SALT_HEX"),
         env::var("PROVKIT_SEC2_VERIFIER_HEX"),
@@ -66,13 +76,6 @@ fn main() {
         _ => {
             let password =
                 env::var("PROVKIT_SEC2_PASSWORD").unwrap_or_else(|_| DEFAULT_PASSWORD.into());
-            let convention = match env::var("PROVKIT_SEC2_CONVENTION").as_deref() {
-                Err(_) | Ok("esp-idf") => VerifierConvention::EspIdf,
-                Ok("esp-prov") => VerifierConvention::EspProv,
-                Ok(other) => {
-                    panic!("PROVKIT_SEC2_CONVENTION must be esp-idf or esp-prov, not {other:?}")
-                }
-            };
             let policy = if env::var_os("PROVKIT_SEC2_FORCE").is_some_and(|v| v == "1") {
                 MismatchPolicy::Allow
             } else {
@@ -118,6 +121,27 @@ fn main() {
     )
     .ok();
     writeln!(out, "pub const SOFTAP_KEY: Option<&str> = {softap_key:?};").ok();
+    if env::var_os("CARGO_FEATURE_PORTAL").is_some() {
+        if softap_key.is_none() && env::var_os("PROVKIT_PORTAL_ALLOW_OPEN").is_none_or(|v| v != "1")
+        {
+            panic!(
+                "the captive portal needs a WPA2 SoftAP: its page is plain HTTP, so on an open AP \
+                 the Wi-Fi passphrase and the sec2 password cross the air in clear. Drop \
+                 PROVKIT_SOFTAP_OPEN, or set PROVKIT_PORTAL_ALLOW_OPEN=1 to build it anyway"
+            );
+        }
+        writeln!(
+            out,
+            "/// How the verifier's x was derived (the captive portal recomputes it)."
+        )
+        .ok();
+        writeln!(
+            out,
+            "pub const SEC2_CONVENTION: provkit_security::sec2::VerifierConvention = \
+             provkit_security::sec2::VerifierConvention::{convention:?};"
+        )
+        .ok();
+    }
     let path =
         PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("sec2_credentials.rs");
     std::fs::write(&path, out).expect("writing sec2_credentials.rs");

@@ -4,8 +4,11 @@
 //!
 //! ```text
 //! cargo xtask flash --board <esp32c3-devkitm-1|esp32c6-devkitc-1|esp8684-devkitm-1> [--transport ble|softap]
-//!                   [--port PORT] [--username U --password P] [--image-only FILE]
+//!                   [--portal] [--port PORT] [--username U --password P] [--image-only FILE]
 //! ```
+//!
+//! `--portal` (with `--transport softap` only) builds the captive portal in (the reference
+//! firmware's `portal` feature): page and JSON API beside protocomm, DNS on UDP port 53.
 //!
 //! The firmware is its own Cargo workspace (bare-metal target, esp-hal dependency set), so it
 //! is built with `--manifest-path firmware/Cargo.toml` into `firmware/target`. The security 2
@@ -64,6 +67,8 @@ pub enum Transport {
 struct FlashArgs {
     board: Board,
     transport: Transport,
+    /// The captive portal (feature `portal`; SoftAP only).
+    portal: bool,
     port: Option<String>,
     username: Option<String>,
     password: Option<String>,
@@ -71,12 +76,13 @@ struct FlashArgs {
 }
 
 const USAGE: &str = "usage: cargo xtask flash --board <esp32c3-devkitm-1|esp32c6-devkitc-1|esp8684-devkitm-1> \
-                     [--transport ble|softap] [--port PORT] [--username U --password P] \
+                     [--transport ble|softap] [--portal] [--port PORT] [--username U --password P] \
                      [--image-only FILE]";
 
 fn parse_args(args: &[String]) -> Result<FlashArgs, String> {
     let mut board = None;
     let mut transport = Transport::Ble;
+    let mut portal = false;
     let mut port = None;
     let mut username = None;
     let mut password = None;
@@ -106,6 +112,7 @@ fn parse_args(args: &[String]) -> Result<FlashArgs, String> {
                     other => return Err(format!("unknown transport `{other}`\n{USAGE}")),
                 }
             }
+            "--portal" => portal = true,
             "--port" => port = Some(value()?),
             "--username" => username = Some(value()?),
             "--password" => password = Some(value()?),
@@ -114,12 +121,18 @@ fn parse_args(args: &[String]) -> Result<FlashArgs, String> {
             other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
         }
     }
+    if portal && transport != Transport::SoftAp {
+        return Err(format!(
+            "--portal serves the captive portal on the SoftAP: add --transport softap\n{USAGE}"
+        ));
+    }
     if username.is_some() != password.is_some() {
         return Err(format!("--username and --password go together\n{USAGE}"));
     }
     Ok(FlashArgs {
         board: board.ok_or_else(|| format!("--board is required\n{USAGE}"))?,
         transport,
+        portal,
         port,
         username,
         password,
@@ -139,7 +152,7 @@ fn flash_with(args: FlashArgs, print_sizes: bool) -> Result<(), String> {
         Some(_) => None,
         None => Some(find_port(args.port.as_deref())?),
     };
-    let elf = build_firmware(args.board, args.transport, credentials)?;
+    let elf = build_firmware(args.board, args.transport, args.portal, credentials)?;
     if print_sizes {
         print_size_table(&[(args.board, elf.clone())])?;
     }
@@ -167,6 +180,7 @@ pub fn firmware_ci() -> Result<(), String> {
         let args = FlashArgs {
             board: *board,
             transport: Transport::Ble,
+            portal: false,
             port: None,
             username: None,
             password: None,
@@ -203,12 +217,16 @@ fn elf_path(board: Board) -> PathBuf {
 fn build_firmware(
     board: Board,
     transport: Transport,
+    portal: bool,
     credentials: Option<(&str, &str)>,
 ) -> Result<PathBuf, String> {
     ensure_targets(&[board.target])?;
     let mut features = board.name.to_string();
     if transport == Transport::SoftAp {
         features.push_str(",softap");
+    }
+    if portal {
+        features.push_str(",portal");
     }
     let mut cmd = cargo();
     cmd.args(["build", "--release", "--manifest-path"])
@@ -771,5 +789,19 @@ mod tests {
             Ok("riscv32imac-unknown-none-elf")
         );
         assert_eq!(ok.map(|f| f.transport), Ok(Transport::SoftAp));
+    }
+
+    #[test]
+    fn the_portal_needs_the_softap_transport() {
+        let a = |v: &[&str]| parse_args(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert!(a(&["--board", "esp32c3-devkitm-1", "--portal"]).is_err());
+        let ok = a(&[
+            "--board",
+            "esp32c3-devkitm-1",
+            "--transport",
+            "softap",
+            "--portal",
+        ]);
+        assert!(ok.is_ok_and(|f| f.portal));
     }
 }

@@ -15,7 +15,10 @@ pub const NO_STD_CRATES: &[(&str, &[&str])] = &[
     // The CC32xx NWP's host interface (the cc32xx adapter builds on it for the chip).
     ("provkit-nwp", &[]),
     // The async engine every async target runs, with the BLE transport it drives.
-    ("provkit-engine", &["--features", "ble,http,embassy-time"]),
+    (
+        "provkit-engine",
+        &["--features", "ble,http,portal,embassy-time"],
+    ),
     ("provkit-ble", &[]),
     // The captive portal (page, JSON API, DNS responder) firmware serves beside protocomm.
     ("provkit-portal", &[]),
@@ -101,6 +104,11 @@ pub fn test(_args: &[String]) -> Result<(), String> {
     // Unit, known-answer, property, end-to-end and crash-safety tests of every host crate;
     // includes the codegen freshness test.
     step("test", &workspace_tests)?;
+    // The engine's captive-portal routing (feature `portal`, which only the firmware enables,
+    // so the workspace run above does not build it).
+    step("engine with the portal", &|| {
+        run(cargo().args(["test", "-p", "provkit-engine", "--features", "portal"]))
+    })?;
     step("no_std builds", &nostd)?;
     // Every public item documented, no broken link, for every crate.
     step("docs", &docs)?;

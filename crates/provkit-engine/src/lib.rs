@@ -66,6 +66,8 @@ pub mod ble;
 pub mod embassy;
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "portal")]
+pub mod portal;
 mod progress;
 pub mod station;
 
@@ -131,6 +133,9 @@ struct State<R> {
     console: ConsoleFraming,
     gatt: Option<GattTable>,
     ble_service: Uuid128,
+    /// The captive portal, once the application enabled it ([`Engine::enable_portal`]).
+    #[cfg(feature = "portal")]
+    portal: Option<provkit_portal::Portal>,
 }
 
 /// One provisioning device shared by its transports and driven by [`Engine::run`].
@@ -156,6 +161,8 @@ impl<M: RawMutex, R: SecureRng, K: Clock> Engine<M, R, K> {
                 console: ConsoleFraming::new(),
                 gatt: None,
                 ble_service,
+                #[cfg(feature = "portal")]
+                portal: None,
             })),
             clock,
             wake: Signal::new(),

@@ -732,3 +732,160 @@ fn a_command0_flood_computes_only_the_budget_and_the_owner_carries_on() {
         .count();
     assert_eq!(reports, 1, "{:?}", hooks.protocomm);
 }
+
+// ----- the captive portal beside protocomm (feature `portal`) ---------------------------
+
+#[cfg(feature = "portal")]
+mod portal {
+    use super::*;
+    use provkit_engine::http::EngineHttp;
+    use provkit_http::{Answer, Request, Service};
+    use provkit_portal::{Portal, PortalConfig, PortalSecret};
+
+    fn portal(secret: PortalSecret) -> Portal {
+        Portal::new(PortalConfig {
+            device_name: "PROV_TEST".into(),
+            page_url: "http://192.168.4.1/".into(),
+            secret,
+        })
+    }
+
+    /// One request through the HTTP service a firmware runs (`EngineHttp`), as its server
+    /// would hand it over; the status and body, or `None` where nothing is sent.
+    async fn http(
+        engine: &TestEngine<'_>,
+        method: &str,
+        target: &str,
+        body: &[u8],
+    ) -> Option<(u16, String)> {
+        let request = Request {
+            method,
+            target,
+            cookie: None,
+            content_length: body.len(),
+            keep_alive: true,
+            body,
+            consumed: 0,
+        };
+        let answer = EngineHttp(engine).request(&request, 7).await;
+        yield_now().await;
+        match answer {
+            Answer::Reply(response) => Some((
+                response.status().code(),
+                String::from_utf8_lossy(response.body()).into_owned(),
+            )),
+            Answer::Close => None,
+        }
+    }
+
+    async fn result(engine: &TestEngine<'_>) -> String {
+        for _ in 0..10_000 {
+            let (status, body) = http(engine, "GET", "/portal/result", b"").await.unwrap();
+            assert_eq!(status, 200);
+            if !body.contains("\"connecting\"") && !body.contains("\"ready\"") {
+                return body;
+            }
+            yield_now().await;
+        }
+        panic!("the portal never left connecting");
+    }
+
+    #[test]
+    fn the_portal_provisions_through_the_engine_with_the_same_events() {
+        let mut mock = MockStation::new();
+        mock.add_network(home_network()).unwrap();
+        // Without auto-stop: virtual time would otherwise jump past the 30 s to the stop
+        // between two polls of the result.
+        let config = EspConfig {
+            auto_stop_ms: None,
+            ..EspConfig::DEFAULT
+        };
+        let device = started_device(config, DeviceSecurityConfig::Sec0);
+        let ((off, page, failed, connected, protocomm), hooks, store) =
+            run(device, mock, async |engine, _station, _clock| {
+                // Off until enabled: the page's path is protocomm's (no such endpoint).
+                let off = http(engine, "GET", "/", b"").await.map(|(s, _)| s);
+                engine.enable_portal(portal(PortalSecret::Open));
+                assert!(engine.portal_enabled());
+                let page = http(engine, "GET", "/?from=probe", b"").await.unwrap();
+                let (status, _) = http(
+                    engine,
+                    "POST",
+                    "/portal/connect",
+                    b"ssid=home-net&passphrase=wrong+passphrase&secret=",
+                )
+                .await
+                .unwrap();
+                assert_eq!(status, 200);
+                let failed = result(engine).await;
+                let (status, _) = http(
+                    engine,
+                    "POST",
+                    "/portal/connect",
+                    b"ssid=home-net&passphrase=correct+horse&secret=",
+                )
+                .await
+                .unwrap();
+                assert_eq!(status, 200);
+                let connected = result(engine).await;
+                // Protocomm's endpoints are still protocomm's.
+                let protocomm = http(engine, "POST", "/proto-ver", b"---").await;
+                (off, page, failed, connected, protocomm)
+            });
+        assert_ne!(off, Some(200), "no page while the portal is off");
+        assert_eq!(page.0, 200);
+        assert!(page.1.contains("<html") || page.1.contains("<!doctype"));
+        assert!(failed.contains("wrong-password"), "{failed}");
+        assert!(connected.contains("\"connected\""), "{connected}");
+        let (status, body) = protocomm.expect("proto-ver answered");
+        assert_eq!(status, 200);
+        assert!(body.contains("prov"), "{body}");
+        let kinds: Vec<&str> = hooks
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                EspEvent::CredRecv { .. } => Some("recv"),
+                EspEvent::CredFail { .. } => Some("fail"),
+                EspEvent::CredSuccess => Some("success"),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(kinds, ["recv", "fail", "recv", "success"]);
+        assert_eq!(store.profiles().len(), 1);
+    }
+
+    #[test]
+    fn a_wrong_portal_secret_counts_on_protocomms_throttle() {
+        let mut device = started_device(EspConfig::DEFAULT, DeviceSecurityConfig::Sec0);
+        device.protocomm_mut().unwrap().set_throttle(Some(Throttle {
+            max_failures: 2,
+            window_ms: 60_000,
+            backoff_ms: 10_000,
+            max_backoff_ms: 10_000,
+        }));
+        let (answers, hooks, _) = run(device, MockStation::new(), async |engine, _, _| {
+            engine.enable_portal(portal(PortalSecret::Pop(b"abcd1234".to_vec().into())));
+            let mut answers = Vec::new();
+            for _ in 0..3 {
+                answers.push(
+                    http(
+                        engine,
+                        "POST",
+                        "/portal/connect",
+                        b"ssid=home-net&passphrase=correct+horse&secret=nope",
+                    )
+                    .await
+                    .unwrap(),
+                );
+            }
+            answers
+        });
+        assert!(answers[0].1.contains("wrong-secret"), "{:?}", answers[0]);
+        assert!(answers[2].1.contains("locked"), "{:?}", answers[2]);
+        assert!(answers.iter().all(|(s, _)| *s == 403));
+        assert!(
+            !hooks.protocomm.is_empty(),
+            "the throttle's events reach the hooks"
+        );
+    }
+}

@@ -13,6 +13,7 @@
 //!           (provkit_hal::asynch::WifiStation)
 //!  store: esp-storage + sequential-storage (provkit_hal::asynch::CredentialStore)
 //!  softap: esp-radio AP + embassy-net + DHCP server + HTTP (provkit-http)
+//!          + the captive portal's DNS responder (dns: provkit-portal's, on UDP port 53)
 //!  console: any embedded-io-async stream (USB-Serial-JTAG)
 //!  reason: esp-radio disconnect reason -> provkit's      rsa: sec2 ModExp on the RSA unit
 //!  ───────────────────────────────────────────────────────────────────────────────────
@@ -21,9 +22,9 @@
 //!
 //! BLE needs nothing here: esp-radio's controller goes straight to `provkit-ble`, the same
 //! GATT server the host runs over an H4 controller. Chip-independent logic (reason
-//! classification, the flash record format and its power-fail behaviour, DHCP, the console
-//! loop) builds without a chip feature and is tested on the host. The radio-facing modules
-//! need `esp32c3` or `esp32c6`.
+//! classification, the flash record format and its power-fail behaviour, DHCP, the portal's
+//! DNS loop, the console loop) builds without a chip feature and is tested on the host. The
+//! radio-facing modules need `esp32c3` or `esp32c6`.
 
 #![no_std]
 
@@ -36,6 +37,7 @@ extern crate std;
 mod fmt;
 pub mod console;
 pub mod dhcp;
+pub mod dns;
 mod error;
 pub mod reason;
 pub mod rsa;

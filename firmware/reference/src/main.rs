@@ -14,6 +14,10 @@
 //!   Engine::run ‖ BLE (provkit_ble::run) or SoftAP (AP + DHCP + HTTP) ‖ console
 //!                              └── StopTransports (auto-stop after success) ──┘
 //! ```
+//!
+//! Feature `portal` (SoftAP only): the captive portal (provkit-portal) on the same HTTP server
+//! and the same engine — its paths go to the portal, the rest to protocomm — plus a DNS
+//! responder on UDP port 53 answering every name with the AP's address.
 
 #![no_std]
 #![no_main]
@@ -71,6 +75,11 @@ type FirmwareEngine = Engine<NoopRawMutex, EspRng, EmbassyClock>;
 
 /// The application endpoint of ESP-IDF's example (`custom-data`): it answers `SUCCESS`.
 const CUSTOM_ENDPOINT: &str = "custom-data";
+
+/// The SoftAP's own address (a /24; DHCP hands out the rest and names this one as router and
+/// DNS server).
+#[cfg(feature = "softap")]
+const AP_IP: [u8; 4] = [192, 168, 4, 1];
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
@@ -257,6 +266,8 @@ async fn provision(
         EmbassyClock,
         Uuid128::EXAMPLE_SERVICE,
     );
+    #[cfg(feature = "portal")]
+    engine.enable_portal(captive_portal(name));
     let stop = Signal::<NoopRawMutex, ()>::new();
     let mut hooks = Hooks { stop: &stop };
     let mut timer = EmbassyClock;
@@ -339,6 +350,25 @@ fn sec2_credentials(accelerator: Accelerator) -> DeviceCredentials {
         Ok(credentials) => credentials,
         Err(_) => fatal("build-time sec2 verifier rejected"),
     }
+}
+
+/// The captive portal: the page asks for the sec2 password and checks it against the
+/// build-time salt and verifier (under protocomm's throttle), as a handshake would.
+#[cfg(feature = "portal")]
+fn captive_portal(name: &str) -> provkit_portal::Portal {
+    let [a, b, c, d] = AP_IP;
+    let page_url = alloc::format!("http://{a}.{b}.{c}.{d}/");
+    println!("captive portal on {page_url} (DNS: every name -> {a}.{b}.{c}.{d})");
+    provkit_portal::Portal::new(provkit_portal::PortalConfig {
+        device_name: name.into(),
+        page_url,
+        secret: provkit_portal::PortalSecret::Sec2 {
+            username: sec2::SEC2_USERNAME.as_bytes().to_vec(),
+            salt: sec2::SEC2_SALT.to_vec(),
+            verifier: sec2::SEC2_VERIFIER.to_vec(),
+            convention: sec2::SEC2_CONVENTION,
+        },
+    })
 }
 
 fn fatal_manager(what: &str, error: provkit_manager::ManagerError) -> ! {
@@ -469,6 +499,8 @@ mod transports {
             service: Uuid128::EXAMPLE_SERVICE,
             manufacturer_data: None,
             endpoints: &endpoints,
+            // A silent central is dropped and advertising resumes (provkit-ble's default).
+            idle_timeout_ms: Some(provkit_ble::DEFAULT_IDLE_TIMEOUT_MS),
         };
         static STORAGE: StaticCell<ValueStorage> = StaticCell::new();
         let storage = STORAGE.init(ValueStorage::new());
@@ -477,13 +509,13 @@ mod transports {
         println!("BLE stopped: {e}");
     }
 
-    /// SoftAP (the AP itself is up already): its IP stack, DHCP and provkit-http.
+    /// SoftAP (the AP itself is up already): its IP stack, DHCP and provkit-http; with the
+    /// portal, the DNS responder too.
     #[cfg(feature = "softap")]
     pub async fn softap(spawner: Spawner, seed: u64, engine: &FirmwareEngine) {
         use embassy_net::{Ipv4Address, Ipv4Cidr, StaticConfigV4};
         use provkit_engine::http::EngineHttp;
 
-        const AP_IP: [u8; 4] = [192, 168, 4, 1];
         const HTTP_PORT: u16 = 80;
         let [a, b, c, d] = AP_IP;
         let config = embassy_net::Config::ipv4_static(StaticConfigV4 {
@@ -491,6 +523,7 @@ mod transports {
             gateway: None,
             dns_servers: Default::default(),
         });
+        // Sockets: the HTTP slots (3, or 4 with the portal), DHCP and the portal's DNS.
         static AP_RESOURCES: StaticCell<StackResources<6>> = StaticCell::new();
         let (stack, runner) = embassy_net::new(
             Interface::access_point(),
@@ -502,11 +535,25 @@ mod transports {
             Ok(task) => spawner.spawn(task),
             Err(_) => fatal("spawning the AP network task"),
         }
+        // Connection slots: 3; with the portal 4, since a phone's browser and its OS
+        // connectivity check each keep one alive (up to provkit-http's idle timeout) beside
+        // an app's protocomm session.
+        #[cfg(not(feature = "portal"))]
         let services = [EngineHttp(engine), EngineHttp(engine), EngineHttp(engine)];
-        join(
+        #[cfg(feature = "portal")]
+        let services = [
+            EngineHttp(engine),
+            EngineHttp(engine),
+            EngineHttp(engine),
+            EngineHttp(engine),
+        ];
+        let http = join(
             provkit_esp32::softap::run_dhcp(stack, AP_IP),
             provkit_esp32::http::serve(stack, HTTP_PORT, services),
-        )
-        .await;
+        );
+        #[cfg(feature = "portal")]
+        join(http, provkit_esp32::softap::run_dns(stack, AP_IP)).await;
+        #[cfg(not(feature = "portal"))]
+        http.await;
     }
 }
