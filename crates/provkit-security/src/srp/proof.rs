@@ -76,7 +76,11 @@ impl ProofVariants {
         }
         let mut keys = [Encoding::Raw; 2];
         let mut key_count = 1;
-        if key[0] == 0 && Encoding::Minimal.apply(key).len() >= 32 {
+        // Whether K starts with a zero byte (1 session in 256) becomes public here, as the
+        // length of minimal(S) does: the Android library hashes K without that byte, so the
+        // extra variant exists only then, and its hash length is K's minimal length.
+        let key_leading_zero = crate::ct_check::declassify_bool(key[0] == 0);
+        if key_leading_zero && Encoding::Minimal.apply(key).len() >= 32 {
             keys[1] = Encoding::Minimal;
             key_count = 2;
         }
