@@ -26,6 +26,7 @@ fn main() -> ExitCode {
         Some("codegen") => codegen(),
         Some("test") => steps::test(&args[1..]),
         Some("nostd") => steps::nostd(),
+        Some("peers") => steps::peers(),
         Some("docs") => steps::docs(),
         Some("package-check") => package::package_check(),
         Some("bench") => steps::bench(&args[1..]),
@@ -70,6 +71,7 @@ fn print_help() {
          codegen   regenerate crates/provkit-proto/src/generated.rs from proto/*.proto\n  \
          test      everything CI runs: fmt, clippy, tests, no_std builds, codegen freshness\n  \
          nostd     build the no_std crates for the embedded targets only\n  \
+         peers     the steps against real peers: esp_prov (HTTP, BLE), vectors, portal, BLE client\n  \
          docs      cargo doc of the workspace, warnings as errors\n  \
          package-check  package every library crate, build a project outside the workspace\n              \
          against the packages (host, riscv32imc, thumbv7em) and run their README examples\n  \

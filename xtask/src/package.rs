@@ -142,14 +142,14 @@ pub fn package_check() -> Result<(), String> {
     // 4. Build it for the embedded targets, run its doctests on the host.
     ensure_targets(TARGETS)?;
     let project_manifest = project.join("Cargo.toml");
-    // The workspace's own target directory, and release for the chips as `cargo xtask nostd`
-    // builds: the registry dependencies compiled there (same lock, same profile) are reused
+    // The workspace's own target directory, in the dev profile as `cargo xtask nostd` builds
+    // the chips: the registry dependencies compiled there (same lock, same profile) are reused
     // instead of being compiled a second time for each target.
     let target_dir = root.join("target");
     for target in TARGETS {
         let t = Instant::now();
         run(cargo()
-            .args(["build", "--release", "--target", target, "--manifest-path"])
+            .args(["build", "--target", target, "--manifest-path"])
             .arg(&project_manifest)
             .env("CARGO_TARGET_DIR", &target_dir))?;
         lap(&format!("build {target}"), t);

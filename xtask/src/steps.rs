@@ -1,5 +1,7 @@
 //! The steps of `cargo xtask test`.
 
+use std::process::Command;
+
 use crate::process::{cargo, ensure_targets, root, run};
 
 /// Crates that must build `#![no_std]` (with `alloc`) for the embedded targets, with the
@@ -55,21 +57,16 @@ pub fn readme_nostd_commands() -> Vec<String> {
         };
         // The whole device stack with its defaults, and the async engine as firmware runs it.
         lines.push(format!(
-            "cargo build --release --target {target} -p provkit-proto -p provkit-security \
+            "cargo build --target {target} -p provkit-proto -p provkit-security \
              -p provkit-protocomm -p provkit-hal -p provkit-http -p provkit-wifi -p provkit-manager \
              -p provkit-nwp -p provkit-ble -p provkit-portal -p provkit-engine{}",
-            with_cs("provkit-engine/ble,provkit-engine/http,provkit-engine/embassy-time")
+            with_cs("provkit-engine/ble,provkit-engine/http,provkit-engine/portal,provkit-engine/embassy-time")
         ));
-        // The smallest set: messages and security without defaults (sec2 only).
+        // The smallest set: messages and security without defaults (sec2 only), and the
+        // client's sans-I/O core (its HTTP transport needs std).
         lines.push(format!(
-            "cargo build --release --target {target} -p provkit-proto -p provkit-security \
-             --no-default-features{}",
-            with_cs("")
-        ));
-        // The client's sans-I/O core (its HTTP transport needs std).
-        lines.push(format!(
-            "cargo build --release --target {target} -p provkit-proto -p provkit-client \
-             --no-default-features{}",
+            "cargo build --target {target} -p provkit-proto -p provkit-security \
+             -p provkit-client --no-default-features{}",
             with_cs("")
         ));
     }
@@ -115,15 +112,10 @@ pub fn test(_args: &[String]) -> Result<(), String> {
     // Every library crate from its package alone: a project outside the workspace builds
     // against the packages for the host and both embedded targets and runs the README examples.
     step("package check", &crate::package::package_check)?;
-    // Espressif's esp_prov against `provkit sim` over loopback; never skipped.
-    step("esp_prov interop", &crate::interop::interop)?;
-    step("vectors", &crate::vectors::ci)?;
-    step(
-        "captive portal in headless chromium",
-        &crate::portal::portal,
-    )?;
-    // provkit's own client over BLE against `provkit sim --ble`, through bumble controllers.
-    step("provkit client over BLE", &crate::ble_client::ble_client)?;
+    // The steps against real peers (esp_prov over HTTP and BLE, the browser, provkit's client
+    // over BLE) mostly wait on their peers' own timers; they run in a second process beside
+    // the build-heavy steps below, and their output follows when they end.
+    let peers = Peers::start()?;
     // RV32IMC instruction counts under QEMU (provkit and the mbedTLS baseline), guarded
     // against rv32count/figures.txt: fails when one grows by more than 5 %.
     step("rv32 counts", &crate::rv32::ci)?;
@@ -148,6 +140,10 @@ pub fn test(_args: &[String]) -> Result<(), String> {
     step("cc32xx build", &crate::cc32xx::cc32xx_ci)?;
     // Every fuzz target, briefly, on the nightly toolchain.
     step("fuzz smoke", &crate::fuzz::smoke_ci)?;
+    let peers_result = peers.finish();
+    step("peers (ran beside the steps above)", &|| {
+        peers_result.clone()
+    })?;
     eprintln!("\n==== xtask test: timings ====");
     for (name, secs) in &timings {
         eprintln!("{name:>18}: {secs:>4} s");
@@ -155,6 +151,98 @@ pub fn test(_args: &[String]) -> Result<(), String> {
     eprintln!("{:>18}: {:>4} s", "total", started.elapsed().as_secs());
     println!("xtask test: all steps passed");
     Ok(())
+}
+
+/// A step of `cargo xtask test` or `peers`.
+type StepFn = fn() -> Result<(), String>;
+
+/// The steps against real peers, in order (`cargo xtask peers`): esp_prov over HTTP and BLE,
+/// the recorded vectors, the captive portal in Chromium, provkit's client over BLE.
+pub fn peers() -> Result<(), String> {
+    let started = std::time::Instant::now();
+    let steps: [(&str, StepFn); 4] = [
+        ("esp_prov interop", crate::interop::interop),
+        ("vectors", crate::vectors::ci),
+        ("captive portal in headless chromium", crate::portal::portal),
+        ("provkit client over BLE", crate::ble_client::ble_client),
+    ];
+    for (name, f) in steps {
+        eprintln!("\n==== xtask peers: {name} ====");
+        let t = std::time::Instant::now();
+        f().map_err(|e| format!("step `{name}` failed: {e}"))?;
+        eprintln!("==== xtask peers: {name}: {} s ====", t.elapsed().as_secs());
+    }
+    eprintln!(
+        "==== xtask peers: total {} s ====",
+        started.elapsed().as_secs()
+    );
+    Ok(())
+}
+
+/// `cargo xtask peers` running in the background, its output in `target/ci-peers.log`.
+struct Peers {
+    child: Option<std::process::Child>,
+    log_path: std::path::PathBuf,
+}
+
+impl Peers {
+    fn start() -> Result<Self, String> {
+        let log_path = root().join("target").join("ci-peers.log");
+        let log = std::fs::File::create(&log_path)
+            .map_err(|e| format!("creating {}: {e}", log_path.display()))?;
+        let log_err = log
+            .try_clone()
+            .map_err(|e| format!("cloning a log handle: {e}"))?;
+        let exe = std::env::current_exe().map_err(|e| format!("locating xtask: {e}"))?;
+        eprintln!("$ cargo xtask peers   (in the background; output follows when it ends)");
+        let child = Command::new(exe)
+            .arg("peers")
+            .current_dir(root())
+            .stdout(log)
+            .stderr(log_err)
+            .spawn()
+            .map_err(|e| format!("starting cargo xtask peers: {e}"))?;
+        Ok(Self {
+            child: Some(child),
+            log_path,
+        })
+    }
+
+    /// Waits for the peers, prints their output, and says whether they passed.
+    fn finish(mut self) -> Result<(), String> {
+        let Some(mut child) = self.child.take() else {
+            return Err("cargo xtask peers was not running".into());
+        };
+        let status = child
+            .wait()
+            .map_err(|e| format!("waiting for cargo xtask peers: {e}"))?;
+        eprintln!("\n---- cargo xtask peers ----");
+        eprint!(
+            "{}",
+            std::fs::read_to_string(&self.log_path).unwrap_or_default()
+        );
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("cargo xtask peers failed with {status}"))
+        }
+    }
+}
+
+impl Drop for Peers {
+    /// A step above failed first: the peers' result no longer matters; stop them and show
+    /// how far they got.
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+            eprintln!("\n---- cargo xtask peers (stopped) ----");
+            eprint!(
+                "{}",
+                std::fs::read_to_string(&self.log_path).unwrap_or_default()
+            );
+        }
+    }
 }
 
 /// `cargo test --workspace`, with the hostile-input crate (minutes of mostly waiting on
