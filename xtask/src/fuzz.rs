@@ -22,7 +22,7 @@ use std::process::Command;
 use crate::process::{root, run};
 
 /// Seconds per target in `--smoke` mode unless told otherwise.
-const DEFAULT_SMOKE_SECS: u64 = 8;
+const DEFAULT_SMOKE_SECS: u64 = 5;
 /// Seconds for a single long run unless told otherwise.
 const DEFAULT_LONG_SECS: u64 = 600;
 /// Environment override for the CI smoke duration (e.g. `PROVKIT_FUZZ_SMOKE_SECS=5`).
@@ -96,7 +96,7 @@ pub fn fuzz(args: &[String]) -> Result<(), String> {
     }
 }
 
-/// What `cargo xtask test` calls: every target for 8 s (or `$PROVKIT_FUZZ_SMOKE_SECS`).
+/// What `cargo xtask test` calls: every target for 5 s (or `$PROVKIT_FUZZ_SMOKE_SECS`).
 pub fn smoke_ci() -> Result<(), String> {
     let secs = match std::env::var(SMOKE_SECS_ENV) {
         Ok(v) => v

@@ -33,7 +33,7 @@ fn main() -> ExitCode {
         Some("crash") => steps::crash(&args[1..]),
         Some("flash") if cc32xx::wants(&args[1..]) => cc32xx::flash(&args[1..]),
         Some("flash") => flash::flash(&args[1..]),
-        Some("firmware") => flash::firmware_ci(),
+        Some("firmware") => flash::firmware(&args[1..]),
         Some("fuzz") => fuzz::fuzz(&args[1..]),
         Some("pyenv") => interop::pyenv(),
         Some("rv32-count") => rv32::rv32_count(&args[1..]),
@@ -87,7 +87,7 @@ fn print_help() {
          [--graph CRATE_ROOT_FILE prints one target's module edges]\n  \
          fuzz      cargo-fuzz targets: --smoke [--smoke-secs N] | TARGET [--time S] | seed | list\n  \
          flash     build the ESP32 firmware and flash it (--board B [--image-only FILE])\n  \
-         firmware  build both boards' firmware images and print their sizes (CI step)\n  \
+         firmware  build the C3 and C2 images and print their sizes (CI step); --all adds the C6\n  \
          ct-check  constant time: memcheck with secrets undefined (x86-64), RV32 control-flow traces\n  \
          rv32-count  RV32IMC instruction counts under QEMU, provkit next to mbedTLS:\n              \
          [--check] against rv32count/figures.txt (fails on +5 %), [--update] rewrites it"

@@ -63,12 +63,15 @@ pub fn readme_nostd_commands() -> Vec<String> {
             with_cs("provkit-engine/ble,provkit-engine/http,provkit-engine/portal,provkit-engine/embassy-time")
         ));
         // The smallest set: messages and security without defaults (sec2 only), and the
-        // client's sans-I/O core (its HTTP transport needs std).
-        lines.push(format!(
-            "cargo build --target {target} -p provkit-proto -p provkit-security \
-             -p provkit-client --no-default-features{}",
-            with_cs("")
-        ));
+        // client's sans-I/O core (its HTTP transport needs std). Built for the ESP32-C2/C3's
+        // target, the one without atomic compare-and-swap, where the feature choice matters.
+        if cs {
+            lines.push(format!(
+                "cargo build --target {target} -p provkit-proto -p provkit-security \
+                 -p provkit-client --no-default-features{}",
+                with_cs("")
+            ));
+        }
     }
     lines
 }
@@ -369,19 +372,12 @@ pub fn nostd() -> Result<(), String> {
         eprintln!("$ {line}");
         run(cargo().args(args))?;
     }
-    // Each crate alone as well (one target is enough): a crate that builds only because a
+    // Each crate alone as well (one target, type-checked): a crate that builds only because a
     // sibling in the same command turned a feature on fails here.
     for (krate, extra) in NO_STD_CRATES {
         let mut cmd = cargo();
-        cmd.args([
-            "build",
-            "--release",
-            "-p",
-            krate,
-            "--target",
-            "thumbv7em-none-eabi",
-        ])
-        .args(*extra);
+        cmd.args(["check", "-p", krate, "--target", "thumbv7em-none-eabi"])
+            .args(*extra);
         run(&mut cmd)?;
     }
     Ok(())
