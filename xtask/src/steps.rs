@@ -4,30 +4,6 @@ use std::process::Command;
 
 use crate::process::{cargo, ensure_targets, root, run};
 
-/// Crates that must build `#![no_std]` (with `alloc`) for the embedded targets, with the
-/// extra cargo arguments that select their no_std configuration.
-pub const NO_STD_CRATES: &[(&str, &[&str])] = &[
-    ("provkit-proto", &[]),
-    ("provkit-security", &[]),
-    ("provkit-protocomm", &[]),
-    ("provkit-hal", &[]),
-    ("provkit-http", &[]),
-    ("provkit-wifi", &[]),
-    ("provkit-manager", &[]),
-    // The CC32xx NWP's host interface (the cc32xx adapter builds on it for the chip).
-    ("provkit-nwp", &[]),
-    // The async engine every async target runs, with the BLE transport it drives.
-    (
-        "provkit-engine",
-        &["--features", "ble,http,portal,embassy-time"],
-    ),
-    ("provkit-ble", &[]),
-    // The captive portal (page, JSON API, DNS responder) firmware serves beside protocomm.
-    ("provkit-portal", &[]),
-    // The client's HTTP transport needs std; its sans-I/O core does not.
-    ("provkit-client", &["--no-default-features"]),
-];
-
 /// Embedded targets every no_std crate is built for: the ESP32-C2/C3 (no atomic
 /// compare-and-swap), the ESP32-C6, and Cortex-M4F parts such as the CC3220SF's application core.
 pub const NO_STD_TARGETS: &[&str] = &[
@@ -371,14 +347,6 @@ pub fn nostd() -> Result<(), String> {
         let args: Vec<&str> = line.split_whitespace().skip(1).collect();
         eprintln!("$ {line}");
         run(cargo().args(args))?;
-    }
-    // Each crate alone as well (one target, type-checked): a crate that builds only because a
-    // sibling in the same command turned a feature on fails here.
-    for (krate, extra) in NO_STD_CRATES {
-        let mut cmd = cargo();
-        cmd.args(["check", "-p", krate, "--target", "thumbv7em-none-eabi"])
-            .args(*extra);
-        run(&mut cmd)?;
     }
     Ok(())
 }
