@@ -13,7 +13,7 @@
 use libfuzzer_sys::fuzz_target;
 use provkit_fuzz::{POP, fixed_rng, split_messages};
 use provkit_hal::Instant;
-use provkit_manager::{BleWrite, Device, Manager, ManagerConfig, NoHooks, ServiceInfo};
+use provkit_manager::{BleWrite, Device, EspConfig, EspManager, NoHooks, ServiceInfo};
 use provkit_protocomm::ble::{GattTable, NIMBLE_MAX_VALUE_LEN, Uuid128};
 use provkit_protocomm::{DeviceSecurityConfig, VersionInfo};
 use provkit_security::{ClientSecurityConfig, ClientSession};
@@ -25,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
     let security = DeviceSecurityConfig::Sec1 {
         pop: Some(POP.to_vec()),
     };
-    let Ok(manager) = Manager::new(ManagerConfig::esp(), Vec::new()) else {
+    let Ok(manager) = EspManager::new(EspConfig::default(), Vec::new()) else {
         return;
     };
     let mut device = Device::new(manager, VersionInfo::default());

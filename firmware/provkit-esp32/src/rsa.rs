@@ -23,8 +23,8 @@
 //! part is chip-independent and tested on the host against a software model of the
 //! peripheral's Montgomery exponentiation.
 
-use provkit_security::{N_BYTES, modulus_be};
 use provkit_security::{ModExp, SecurityError, SoftwareModExp};
+use provkit_security::{N_BYTES, modulus_be};
 
 /// 32-bit words of a 3072-bit operand.
 pub const WORDS: usize = N_BYTES / 4;
