@@ -107,16 +107,7 @@ pub fn esp_prov_command(
             password.clone(),
         ]),
     }
-    args.extend([
-        "--ssid".into(),
-        ssid.into(),
-        "--passphrase".into(),
-        passphrase.into(),
-    ]);
-    args.iter()
-        .map(|a| shell_quote(a))
-        .collect::<Vec<_>>()
-        .join(" ")
+    command_line(args, ssid, passphrase)
 }
 
 /// The `provkit provision` command line that provisions this sim over BLE through
@@ -148,6 +139,11 @@ pub fn provkit_ble_command(
             password.clone(),
         ]),
     }
+    command_line(args, ssid, passphrase)
+}
+
+/// `args` followed by the network to provision, shell-quoted into one command line.
+fn command_line(mut args: Vec<String>, ssid: &str, passphrase: &str) -> String {
     args.extend([
         "--ssid".into(),
         ssid.into(),
